@@ -1,0 +1,310 @@
+// The chat itself: one instance per process, fed every accepted socket. It validates and rate-limits
+// input, keeps nicknames unique per room, records history, and leaves all fan-out to the hub.
+import {
+  encode,
+  isStrike,
+  parseClientMessage,
+  Limits,
+  type ClientMessage,
+  type ErrorCode,
+  type Member,
+  type ServerMessage,
+} from './protocol.js';
+import { TokenBucket } from './rate-limit.js';
+import type { HistoryStore } from './history.js';
+import type { PresenceStore } from './presence.js';
+
+/** Close code for a client that breaks the rules (RFC 6455 §7.4.1: 1008 policy violation). */
+export const POLICY_VIOLATION = 1008;
+
+/** The part of a wsmith WebSocket the chat uses. */
+export interface ChatSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+/** The part of wsmith's Hub the chat uses. */
+export interface ChatHub<S extends ChatSocket> {
+  add(socket: S, options?: { id?: string; data?: unknown }): string;
+  join(socket: S, room: string): void;
+  leave(socket: S, room: string): void;
+  broadcast(data: string, options?: { room?: string; except?: S | string }): void;
+  sendTo(id: string, data: string): void;
+}
+
+export interface ChatOptions<S extends ChatSocket> {
+  hub: ChatHub<S>;
+  presence: PresenceStore;
+  history: HistoryStore;
+  /** How long a typing indicator lasts on the receiving page without another keystroke. */
+  typingTimeoutMs?: number;
+  /** Token bucket: messages per second and burst. */
+  rate?: number;
+  burst?: number;
+  /** Malformed messages tolerated before close 1008. */
+  maxStrikes?: number;
+  /** Messages refused by the rate limit, in a row, before close 1008. */
+  maxRateLimited?: number;
+  maxRoomsPerConnection?: number;
+  /** How often to look for users of crashed processes (multi-process presence). 0 turns it off. */
+  sweepIntervalMs?: number;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+interface Connection<S> {
+  socket: S;
+  id: string;
+  /** room -> nickname in that room */
+  rooms: Map<string, string>;
+  bucket: TokenBucket;
+  strikes: number;
+  rateLimited: number;
+  /** Messages are handled one after another, so a join completes before the next message. */
+  queue: Promise<void>;
+  closed: boolean;
+}
+
+export class Chat<S extends ChatSocket> {
+  private readonly hub: ChatHub<S>;
+  private readonly presence: PresenceStore;
+  private readonly history: HistoryStore;
+  private readonly typingTimeoutMs: number;
+  private readonly rate: number;
+  private readonly burst: number;
+  private readonly maxStrikes: number;
+  private readonly maxRateLimited: number;
+  private readonly maxRooms: number;
+  private readonly now: () => number;
+  private readonly log: (message: string) => void;
+  private readonly connections = new Set<Connection<S>>();
+  private roomsUpdateScheduled = false;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ChatOptions<S>) {
+    this.hub = options.hub;
+    this.presence = options.presence;
+    this.history = options.history;
+    this.typingTimeoutMs = options.typingTimeoutMs ?? 3000;
+    this.rate = options.rate ?? 20;
+    this.burst = options.burst ?? 40;
+    this.maxStrikes = options.maxStrikes ?? 5;
+    this.maxRateLimited = options.maxRateLimited ?? 20;
+    this.maxRooms = options.maxRoomsPerConnection ?? 10;
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => {});
+    const sweepMs = options.sweepIntervalMs ?? 5000;
+    if (sweepMs > 0) {
+      this.sweepTimer = setInterval(() => void this.sweep(), sweepMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Takes over an accepted socket. */
+  accept(socket: S): void {
+    const id = this.hub.add(socket);
+    const conn: Connection<S> = {
+      socket,
+      id,
+      rooms: new Map(),
+      bucket: new TokenBucket({ rate: this.rate, burst: this.burst }),
+      strikes: 0,
+      rateLimited: 0,
+      queue: Promise.resolve(),
+      closed: false,
+    };
+    this.connections.add(conn);
+    socket.on('message', (data, isBinary) => this.receive(conn, data, isBinary));
+    socket.on('close', () => {
+      conn.closed = true;
+      // Kept in `connections` until presence is updated, so close() can wait for it.
+      conn.queue = conn.queue
+        .then(() => this.disconnect(conn))
+        .catch((error: unknown) => this.log(`chat: ${String(error)}`))
+        .finally(() => this.connections.delete(conn));
+    });
+    this.send(conn, { type: 'welcome', id, typingTimeoutMs: this.typingTimeoutMs, limits: Limits });
+    void this.sendRooms(conn);
+  }
+
+  /** Stops the sweep timer and removes every local user from presence. */
+  async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.all([...this.connections].map((conn) => conn.queue));
+    await this.history.close();
+    await this.presence.close();
+  }
+
+  private receive(conn: Connection<S>, data: Buffer, isBinary: boolean): void {
+    if (conn.closed) return;
+    if (!conn.bucket.take()) {
+      conn.rateLimited++;
+      if (conn.rateLimited > this.maxRateLimited) {
+        this.closeForPolicy(conn, 'rate_limited', 'rate limit exceeded');
+      } else if (conn.rateLimited === 1) {
+        this.error(conn, 'rate_limited', `slow down: at most ${this.rate} messages a second`);
+      }
+      return;
+    }
+    conn.rateLimited = 0;
+
+    const parsed = isBinary
+      ? ({ ok: false, code: 'binary_unsupported', message: 'send JSON text frames' } as const)
+      : parseClientMessage(data.toString('utf8'));
+    if (!parsed.ok) {
+      if (isStrike(parsed.code) && ++conn.strikes >= this.maxStrikes) {
+        this.closeForPolicy(conn, parsed.code, 'too many invalid messages');
+      } else {
+        this.error(conn, parsed.code, parsed.message);
+      }
+      return;
+    }
+    const message = parsed.message;
+    conn.queue = conn.queue
+      .then(() => (conn.closed ? undefined : this.handle(conn, message)))
+      .catch((error: unknown) => this.log(`chat: ${String(error)}`));
+  }
+
+  private async handle(conn: Connection<S>, message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'join':
+        return this.join(conn, message.room, message.nick);
+      case 'leave':
+        return this.leave(conn, message.room);
+      case 'message':
+        return this.say(conn, message.room, message.text);
+      case 'typing':
+        return this.typing(conn, message.room);
+      case 'private':
+        return this.whisper(conn, message.room, message.to, message.text);
+      case 'rooms':
+        return this.sendRooms(conn);
+    }
+  }
+
+  private async join(conn: Connection<S>, room: string, nick: string): Promise<void> {
+    const current = conn.rooms.get(room);
+    if (current !== undefined && current !== nick) {
+      return this.error(conn, 'invalid_field', `already in "${room}" as "${current}"; leave first`);
+    }
+    if (current === undefined && conn.rooms.size >= this.maxRooms) {
+      return this.error(conn, 'too_many_rooms', `at most ${this.maxRooms} rooms per connection`);
+    }
+    const member: Member = { id: conn.id, nick };
+    if (!(await this.presence.join(room, member))) {
+      return this.error(conn, 'nick_taken', `the nickname "${nick}" is taken in "${room}"`);
+    }
+    const [history, members] = await Promise.all([this.history.load(room), this.presence.members(room)]);
+    if (conn.closed) return this.presence.leave(room, member);
+    // Joining the hub room and sending the snapshot in the same tick: nothing falls between them.
+    this.hub.join(conn.socket, room);
+    conn.rooms.set(room, nick);
+    this.send(conn, { type: 'joined', room, nick, members, history });
+    if (current !== undefined) return;
+    this.hub.broadcast(encode({ type: 'system', room, text: `${nick} joined`, ts: this.now() }), {
+      room,
+      except: conn.socket,
+    });
+    this.hub.broadcast(encode({ type: 'presence', room, members }), { room, except: conn.socket });
+    this.scheduleRoomsUpdate();
+  }
+
+  private async leave(conn: Connection<S>, room: string): Promise<void> {
+    const nick = conn.rooms.get(room);
+    if (nick === undefined) return this.error(conn, 'not_in_room', `not in "${room}"`);
+    await this.part(conn, room, nick);
+    this.send(conn, { type: 'left', room });
+  }
+
+  private async disconnect(conn: Connection<S>): Promise<void> {
+    for (const [room, nick] of conn.rooms) await this.part(conn, room, nick);
+  }
+
+  /** Removes a user from a room and tells the room. */
+  private async part(conn: Connection<S>, room: string, nick: string): Promise<void> {
+    conn.rooms.delete(room);
+    if (!conn.closed) this.hub.leave(conn.socket, room);
+    await this.presence.leave(room, { id: conn.id, nick });
+    const members = await this.presence.members(room);
+    this.hub.broadcast(encode({ type: 'system', room, text: `${nick} left`, ts: this.now() }), { room });
+    this.hub.broadcast(encode({ type: 'presence', room, members }), { room });
+    this.scheduleRoomsUpdate();
+  }
+
+  private async say(conn: Connection<S>, room: string, text: string): Promise<void> {
+    const from = conn.rooms.get(room);
+    if (from === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
+    const line = { room, from, text, ts: this.now() };
+    // The write completes in the background; the room does not wait on the disk or on Redis.
+    this.history.append(line).catch((error: unknown) => this.log(`history: ${String(error)}`));
+    this.hub.broadcast(encode({ type: 'message', ...line }), { room });
+  }
+
+  private async typing(conn: Connection<S>, room: string): Promise<void> {
+    const nick = conn.rooms.get(room);
+    if (nick === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
+    this.hub.broadcast(encode({ type: 'typing', room, nick }), { room, except: conn.socket });
+  }
+
+  private async whisper(conn: Connection<S>, room: string, to: string, text: string): Promise<void> {
+    const from = conn.rooms.get(room);
+    if (from === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
+    const target = await this.presence.find(room, to);
+    if (!target) return this.error(conn, 'no_such_user', `nobody called "${to}" in "${room}"`);
+    const payload = encode({ type: 'private', room, from, to: target.nick, text, ts: this.now() });
+    // sendTo finds the target on this process or, through the hub's adapter, on another one.
+    this.hub.sendTo(target.id, payload);
+    if (target.id !== conn.id) conn.socket.send(payload);
+  }
+
+  private async sendRooms(conn: Connection<S>): Promise<void> {
+    this.send(conn, { type: 'rooms', rooms: await this.presence.rooms() });
+  }
+
+  /** Room counts change in bursts (a page reload is a leave and a join): send one update per tick. */
+  private scheduleRoomsUpdate(): void {
+    if (this.roomsUpdateScheduled) return;
+    this.roomsUpdateScheduled = true;
+    setImmediate(() => {
+      this.roomsUpdateScheduled = false;
+      this.presence
+        .rooms()
+        .then((rooms) => this.hub.broadcast(encode({ type: 'rooms', rooms })))
+        .catch((error: unknown) => this.log(`rooms: ${String(error)}`));
+    });
+  }
+
+  /** Broadcasts corrected presence for rooms that lost users of a crashed process. */
+  private async sweep(): Promise<void> {
+    try {
+      const changed = await this.presence.sweep();
+      for (const room of changed) {
+        const members = await this.presence.members(room);
+        this.hub.broadcast(encode({ type: 'presence', room, members }), { room });
+      }
+      if (changed.length > 0) this.scheduleRoomsUpdate();
+    } catch (error) {
+      this.log(`sweep: ${String(error)}`);
+    }
+  }
+
+  private send(conn: Connection<S>, message: ServerMessage): void {
+    if (!conn.closed) conn.socket.send(encode(message));
+  }
+
+  private error(conn: Connection<S>, code: ErrorCode, message: string): void {
+    this.send(conn, { type: 'error', code, message });
+  }
+
+  private closeForPolicy(conn: Connection<S>, code: ErrorCode, reason: string): void {
+    this.error(conn, code, reason);
+    conn.closed = true;
+    conn.socket.close(POLICY_VIOLATION, reason);
+  }
+}

@@ -1,0 +1,26 @@
+// The chat's Transport on wsmith: its WebSocketServer for /ws and its Hub (with the Redis adapter when
+// the chat runs on several processes). Only the public API of 'wsmith' is used.
+import { WebSocketServer, Hub, RedisAdapter, type WebSocket } from 'wsmith';
+import type { Transport } from './app.js';
+
+export const wsmithTransport: Transport<WebSocket> = {
+  endpoint({ server, path, maxPayload, verify, selectProtocol, onConnection }) {
+    const wss = new WebSocketServer({
+      server,
+      path,
+      maxPayload,
+      verifyClient: (info) => verify(info.req),
+      handleProtocols: (protocols) => selectProtocol(protocols),
+    });
+    wss.on('connection', (socket) => onConnection(socket));
+    return {
+      close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+    };
+  },
+  hub({ heartbeat, redis }) {
+    return new Hub({
+      heartbeat,
+      adapter: redis ? new RedisAdapter({ publisher: redis.publisher, subscriber: redis.subscriber, prefix: redis.prefix }) : undefined,
+    });
+  },
+};

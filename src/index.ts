@@ -1,0 +1,20 @@
+/** wsmith's public API. */
+export { WebSocket } from './node/websocket.js';
+export type {
+  SendData,
+  SendOptions,
+  SendCallback,
+  WebSocketEventMap,
+} from './node/websocket.js';
+export { WebSocketServer } from './node/server.js';
+export type {
+  WebSocketServerOptions,
+  WebSocketServerEventMap,
+  VerifyClientResult,
+} from './node/server.js';
+export type { ClientOptions } from './node/client.js';
+export { CloseCode, isValidCloseCode } from './protocol/close.js';
+export { ProtocolError } from './protocol/errors.js';
+export type { ProtocolErrorCode } from './protocol/errors.js';
+export { ReadyState } from './protocol/connection.js';
+export { Opcode } from './protocol/frame.js';

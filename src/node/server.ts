@@ -1,0 +1,271 @@
+/**
+ * `WebSocketServer`: accepts WebSocket connections on a `node:http` server's 'upgrade' event, or
+ * on its own port. The checks of the opening handshake are in src/protocol/handshake.ts; this
+ * module runs the user's hooks (subprotocol choice, client verification), writes the response and
+ * hands the socket to a `WebSocket`.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  buildAcceptResponse,
+  buildRejectResponse,
+  validateUpgradeRequest,
+} from '../protocol/handshake.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/connection.js';
+import { WebSocket } from './websocket.js';
+
+/** What `verifyClient` may answer: accept, refuse with 401, or refuse with a status and reason. */
+export type VerifyClientResult = boolean | { status: number; reason?: string; headers?: Record<string, string> };
+
+export interface WebSocketServerOptions {
+  /** Attach to this HTTP(S) server's 'upgrade' event. */
+  server?: HttpServer | HttpsServer;
+  /** Or listen on this port with a server of our own (0 for any free port). */
+  port?: number;
+  host?: string;
+  /** Only accept upgrades for this path (e.g. '/ws'); others get 400 when no one else handles them. */
+  path?: string;
+  /** Neither a server nor a port: the user calls `handleUpgrade` from their own 'upgrade' handler. */
+  noServer?: boolean;
+  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
+  maxPayload?: number;
+  /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
+  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  /** Accept or refuse a client before the handshake completes (e.g. Origin or token checks). */
+  verifyClient?: (request: IncomingMessage) => VerifyClientResult | Promise<VerifyClientResult>;
+  /** How long a connection may wait for the peer's Close (ms). Default 30 s. */
+  closeTimeout?: number;
+  /** How long `verifyClient` may take before the request is refused (ms). Default 10 s. */
+  handshakeTimeout?: number;
+  /** Keep the open connections in `clients`. Default true. */
+  clientTracking?: boolean;
+}
+
+export interface WebSocketServerEventMap {
+  connection: [socket: WebSocket, request: IncomingMessage];
+  listening: [];
+  error: [error: Error];
+  close: [];
+  /** A handshake was refused: the status and the reason sent. */
+  rejection: [status: number, reason: string, request: IncomingMessage];
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
+  /** The open connections (when `clientTracking` is on). */
+  readonly clients = new Set<WebSocket>();
+  readonly options: Readonly<WebSocketServerOptions>;
+  private readonly httpServer: HttpServer | HttpsServer | null;
+  private readonly ownsServer: boolean;
+  private closed = false;
+
+  constructor(options: WebSocketServerOptions, onListening?: () => void) {
+    super();
+    this.options = options;
+    const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
+    if (modes !== 1) {
+      throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
+    }
+    if (options.port !== undefined) {
+      const server = createServer((_request, response) => {
+        // A plain HTTP request to a WebSocket-only port: say what is expected (RFC 6455 §4.2.2).
+        const body = 'Upgrade Required: this endpoint speaks WebSocket\n';
+        response.writeHead(426, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+        });
+        response.end(body);
+      });
+      server.on('listening', () => this.emit('listening'));
+      server.on('error', (error) => this.emit('error', error));
+      server.listen(options.port, options.host, onListening);
+      this.httpServer = server;
+      this.ownsServer = true;
+    } else if (options.server !== undefined) {
+      this.httpServer = options.server;
+      this.ownsServer = false;
+      if (onListening !== undefined) this.httpServer.once('listening', onListening);
+    } else {
+      this.httpServer = null;
+      this.ownsServer = false;
+    }
+    this.httpServer?.on('upgrade', this.onUpgrade);
+  }
+
+  /** The address of the listening server (as `net.Server#address()`). */
+  address(): AddressInfo | string | null {
+    if (this.httpServer === null) throw new Error('The server is in noServer mode');
+    return this.httpServer.address();
+  }
+
+  /** Does this server take upgrades for this request's path? */
+  shouldHandle(request: IncomingMessage): boolean {
+    if (this.options.path === undefined) return true;
+    const url = request.url ?? '';
+    const query = url.indexOf('?');
+    return (query === -1 ? url : url.slice(0, query)) === this.options.path;
+  }
+
+  /**
+   * Complete (or refuse) the opening handshake for an upgrade request, then call `callback` with
+   * the new WebSocket. For users who route 'upgrade' events themselves.
+   */
+  handleUpgrade(
+    request: IncomingMessage,
+    stream: Duplex,
+    head: Buffer,
+    callback: (socket: WebSocket, request: IncomingMessage) => void,
+  ): void {
+    const socket = stream as Socket;
+    // Until the WebSocket owns it, a socket error must not become an uncaught exception.
+    socket.on('error', onEarlySocketError);
+    if (this.closed) {
+      this.refuse(socket, request, 503, 'The server is shutting down');
+      return;
+    }
+    const validation = validateUpgradeRequest(request);
+    if (!validation.ok) {
+      this.refuse(socket, request, validation.status, validation.reason, validation.headers);
+      return;
+    }
+    let protocol: string | undefined;
+    if (validation.protocols.length > 0 && this.options.handleProtocols !== undefined) {
+      let chosen: string | false;
+      try {
+        chosen = this.options.handleProtocols(new Set(validation.protocols), request);
+      } catch (error) {
+        this.refuse(socket, request, 500, `handleProtocols failed: ${(error as Error).message}`);
+        return;
+      }
+      if (chosen !== false) {
+        // §4.2.2 item 5: the selected subprotocol must be one the client offered.
+        if (!validation.protocols.includes(chosen)) {
+          this.refuse(socket, request, 500, 'handleProtocols chose a subprotocol the client did not offer');
+          return;
+        }
+        protocol = chosen;
+      }
+    }
+    const accept = (): void => {
+      if (socket.destroyed || !socket.writable) return;
+      socket.removeListener('error', onEarlySocketError);
+      socket.write(buildAcceptResponse({ key: validation.key, protocol }));
+      const ws = new WebSocket(null);
+      ws.setSocket(socket, head, {
+        role: 'server',
+        maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+        closeTimeout: this.options.closeTimeout,
+        protocol,
+      });
+      if (this.options.clientTracking !== false) {
+        this.clients.add(ws);
+        ws.on('close', () => this.clients.delete(ws));
+      }
+      callback(ws, request);
+    };
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      accept();
+      return;
+    }
+    let verdict: VerifyClientResult | Promise<VerifyClientResult>;
+    try {
+      verdict = verify(request);
+    } catch (error) {
+      this.refuse(socket, request, 500, `verifyClient failed: ${(error as Error).message}`);
+      return;
+    }
+    if (!(verdict instanceof Promise)) {
+      this.applyVerdict(verdict, socket, request, accept);
+      return;
+    }
+    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      this.refuse(socket, request, 408, 'Handshake timed out while verifying the client');
+    }, timeout);
+    timer.unref();
+    verdict.then(
+      (result) => {
+        if (settled) return;
+        clearTimeout(timer);
+        this.applyVerdict(result, socket, request, accept);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        clearTimeout(timer);
+        this.refuse(socket, request, 500, `verifyClient failed: ${(error as Error)?.message ?? String(error)}`);
+      },
+    );
+  }
+
+  /**
+   * Stop accepting connections. Open connections are left to finish (as in `ws` 8); close them
+   * with their own `close()` or through a Hub. The callback runs once the server is closed.
+   */
+  close(callback?: (error?: Error) => void): void {
+    if (this.closed) {
+      if (callback !== undefined) process.nextTick(callback);
+      return;
+    }
+    this.closed = true;
+    this.httpServer?.removeListener('upgrade', this.onUpgrade);
+    const finish = (): void => {
+      this.emit('close');
+      callback?.();
+    };
+    if (this.ownsServer && this.httpServer !== null) {
+      // Stop listening now; do not wait for upgraded sockets, which http no longer tracks.
+      this.httpServer.close();
+      this.httpServer.closeIdleConnections?.();
+    }
+    process.nextTick(finish);
+  }
+
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!this.shouldHandle(request)) {
+      // Another server on the same HTTP server may own this path; refuse only if none does.
+      if (this.httpServer !== null && this.httpServer.listenerCount('upgrade') === 1) {
+        (socket as Socket).on('error', onEarlySocketError);
+        this.refuse(socket as Socket, request, 400, `No WebSocket endpoint at this path`);
+      }
+      return;
+    }
+    this.handleUpgrade(request, socket, head, (ws, req) => this.emit('connection', ws, req));
+  };
+
+  private applyVerdict(
+    verdict: VerifyClientResult,
+    socket: Socket,
+    request: IncomingMessage,
+    accept: () => void,
+  ): void {
+    if (verdict === true) accept();
+    else if (verdict === false) this.refuse(socket, request, 401, 'Unauthorized');
+    else this.refuse(socket, request, verdict.status, verdict.reason ?? 'Refused', verdict.headers);
+  }
+
+  private refuse(
+    socket: Socket,
+    request: IncomingMessage,
+    status: number,
+    reason: string,
+    headers?: Record<string, string>,
+  ): void {
+    if (socket.writable) socket.end(buildRejectResponse(status, reason, headers));
+    // Do not wait for a client that ignores the response.
+    socket.destroySoon?.();
+    this.emit('rejection', status, reason, request);
+  }
+}
+
+function onEarlySocketError(this: Socket): void {
+  this.destroy();
+}

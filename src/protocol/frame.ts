@@ -1,0 +1,121 @@
+/**
+ * The frame header. RFC 6455 §5.2:
+ *
+ *      0                   1                   2                   3
+ *      0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *     +-+-+-+-+-------+-+-------------+-------------------------------+
+ *     |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+ *     |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+ *     |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+ *     | |1|2|3|       |K|             |                               |
+ *     +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+ *     |     Extended payload length continued, if payload len == 127  |
+ *     + - - - - - - - - - - - - - - - +-------------------------------+
+ *     |                               |Masking-key, if MASK set to 1  |
+ *     +-------------------------------+-------------------------------+
+ *     | Masking-key (continued)       |          Payload Data         |
+ *     +-------------------------------- - - - - - - - - - - - - - - - +
+ */
+
+/** RFC 6455 §5.2 opcodes (§11.8). 0x3–0x7 and 0xB–0xF are reserved. */
+export enum Opcode {
+  Continuation = 0x0,
+  Text = 0x1,
+  Binary = 0x2,
+  Close = 0x8,
+  Ping = 0x9,
+  Pong = 0xa,
+}
+
+export const FIN_BIT = 0x80;
+export const RSV1_BIT = 0x40;
+export const RSV2_BIT = 0x20;
+export const RSV3_BIT = 0x10;
+export const OPCODE_MASK = 0x0f;
+export const MASK_BIT = 0x80;
+export const PAYLOAD_LENGTH_MASK = 0x7f;
+
+/** The 7-bit length values that announce a 16-bit or a 64-bit extended length (§5.2). */
+export const PAYLOAD_LENGTH_16 = 126;
+export const PAYLOAD_LENGTH_64 = 127;
+/** RFC 6455 §5.5: all control frames have a payload of 125 bytes or less. */
+export const MAX_CONTROL_PAYLOAD = 125;
+export const MASK_KEY_LENGTH = 4;
+/** The largest header: 2 bytes + 8 of extended length + 4 of masking key. */
+export const MAX_HEADER_LENGTH = 14;
+
+/** §5.5: control frames are those whose opcode has the high bit set. */
+export function isControlOpcode(opcode: number): boolean {
+  return (opcode & 0x08) !== 0;
+}
+
+/** The opcodes RFC 6455 defines; the rest are reserved (§5.2) and fail the connection. */
+export function isKnownOpcode(opcode: number): boolean {
+  return opcode <= Opcode.Binary || (opcode >= Opcode.Close && opcode <= Opcode.Pong);
+}
+
+export function opcodeName(opcode: number): string {
+  const name = Opcode[opcode];
+  return name === undefined ? `Reserved(0x${opcode.toString(16)})` : name;
+}
+
+/** A decoded header; the parser reuses one object, so copy what you keep. */
+export interface FrameHeader {
+  fin: boolean;
+  rsv1: boolean;
+  rsv2: boolean;
+  rsv3: boolean;
+  opcode: number;
+  masked: boolean;
+  /** The payload length (up to 2^53 - 1: JavaScript's safe integers). */
+  payloadLength: number;
+  /** Which length form the sender used: 7, 16 or 64 bits (useful for tracing). */
+  lengthForm: 7 | 16 | 64;
+  /** The masking key, valid when `masked`. */
+  maskKey: Uint8Array;
+}
+
+/** Bytes needed for the header of a frame of this payload length (§5.2). */
+export function frameHeaderLength(payloadLength: number, masked: boolean): number {
+  const lengthBytes = payloadLength < PAYLOAD_LENGTH_16 ? 0 : payloadLength <= 0xffff ? 2 : 8;
+  return 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
+}
+
+/**
+ * Write a frame header into `target` at `offset` and return its length. The payload length
+ * uses the shortest form (§5.2: "the minimal number of bytes MUST be used").
+ */
+export function writeFrameHeader(
+  target: Buffer,
+  offset: number,
+  fin: boolean,
+  opcode: number,
+  payloadLength: number,
+  maskKey: Uint8Array | null,
+  rsv1 = false,
+): number {
+  let position = offset;
+  target[position++] = (fin ? FIN_BIT : 0) | (rsv1 ? RSV1_BIT : 0) | opcode;
+  const maskBit = maskKey === null ? 0 : MASK_BIT;
+  if (payloadLength < PAYLOAD_LENGTH_16) {
+    target[position++] = maskBit | payloadLength;
+  } else if (payloadLength <= 0xffff) {
+    target[position++] = maskBit | PAYLOAD_LENGTH_16;
+    target[position++] = payloadLength >>> 8;
+    target[position++] = payloadLength & 0xff;
+  } else {
+    target[position++] = maskBit | PAYLOAD_LENGTH_64;
+    // Split into two 32-bit halves: bitwise operators in JavaScript stop at 32 bits.
+    const high = Math.floor(payloadLength / 0x1_0000_0000);
+    target.writeUInt32BE(high, position);
+    target.writeUInt32BE(payloadLength >>> 0, position + 4);
+    position += 8;
+  }
+  if (maskKey !== null) {
+    target[position++] = maskKey[0];
+    target[position++] = maskKey[1];
+    target[position++] = maskKey[2];
+    target[position++] = maskKey[3];
+  }
+  return position - offset;
+}

@@ -1,0 +1,308 @@
+/**
+ * The opening handshake, server side. RFC 6455 §4.2.1 (reading the client's request), §4.2.2
+ * (the server's response) and §1.3 (Sec-WebSocket-Accept); header grammar from RFC 7230 §3.2.6
+ * (tokens) and §7 (comma-separated lists).
+ *
+ * Everything here is a pure function of the request's method, version and headers: the I/O
+ * layer hands them over and writes the response this module builds.
+ */
+import { createHash } from 'node:crypto';
+
+/** RFC 6455 §1.3: the GUID appended to the key before hashing. */
+export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** RFC 6455 §4.1: the only version this specification defines. */
+export const WEBSOCKET_VERSION = '13';
+
+/** §1.3: base64(SHA-1(key + GUID)). */
+export function computeAcceptKey(key: string): string {
+  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/**
+ * §4.1: the key is a base64-encoded 16-byte value, so exactly 22 base64 characters and "==".
+ * The last character before the padding carries only 2 significant bits: one of A, Q, g, w.
+ */
+export function isValidKey(key: string): boolean {
+  return /^[A-Za-z0-9+/]{21}[AQgw]==$/.test(key);
+}
+
+/** The parts of an HTTP request the handshake looks at (what node:http's IncomingMessage has). */
+export interface UpgradeRequest {
+  method?: string;
+  /** "1.1", "2.0" ... */
+  httpVersion?: string;
+  /** Lower-cased header names, as node:http gives them. */
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface ExtensionOffer {
+  name: string;
+  params: Record<string, string | true>;
+}
+
+export type UpgradeValidation =
+  | {
+      ok: true;
+      key: string;
+      /** Subprotocols the client offered, in its order of preference (§4.2.1 item 8). */
+      protocols: string[];
+      /** Extensions the client offered (§9.1); we negotiate none yet. */
+      extensions: ExtensionOffer[];
+    }
+  | {
+      ok: false;
+      /** 400 for a malformed request, 426 for a version we do not speak (§4.2.2, §4.4). */
+      status: 400 | 426;
+      reason: string;
+      headers: Record<string, string>;
+    };
+
+function reject(reason: string): UpgradeValidation {
+  return { ok: false, status: 400, reason, headers: {} };
+}
+
+/** One header's value; a repeated header is joined as a list (RFC 7230 §3.2.2). */
+function headerValue(headers: UpgradeRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Validate a client's opening handshake request (§4.2.1). */
+export function validateUpgradeRequest(request: UpgradeRequest): UpgradeValidation {
+  // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
+  if (request.method !== 'GET') return reject(`Invalid method ${request.method ?? ''}: the handshake is a GET request`);
+  if (!isHttpVersionAtLeast11(request.httpVersion)) {
+    return reject(`Invalid HTTP version ${request.httpVersion ?? ''}: HTTP/1.1 or later is required`);
+  }
+  const headers = request.headers;
+  // Item 2: a Host header.
+  const host = headerValue(headers, 'host');
+  if (host === undefined || host.trim() === '') return reject('Missing Host header');
+  // Item 3: Upgrade contains "websocket" (ASCII case-insensitive).
+  const upgrade = headerValue(headers, 'upgrade');
+  if (upgrade === undefined || !listContainsToken(upgrade, 'websocket')) {
+    return reject('Missing or invalid Upgrade header: expected "websocket"');
+  }
+  // Item 4: Connection includes the token "Upgrade" ("keep-alive, Upgrade" is fine).
+  const connection = headerValue(headers, 'connection');
+  if (connection === undefined || !listContainsToken(connection, 'upgrade')) {
+    return reject('Missing or invalid Connection header: expected the token "Upgrade"');
+  }
+  // Item 6: Sec-WebSocket-Version 13. §4.4: otherwise answer 426 with the versions we speak.
+  const version = headerValue(headers, 'sec-websocket-version');
+  if (version === undefined || version.trim() !== WEBSOCKET_VERSION) {
+    return {
+      ok: false,
+      status: 426,
+      reason:
+        version === undefined
+          ? 'Missing Sec-WebSocket-Version header: this server speaks version 13'
+          : `Unsupported Sec-WebSocket-Version ${version.trim()}: this server speaks version 13`,
+      headers: { 'Sec-WebSocket-Version': WEBSOCKET_VERSION },
+    };
+  }
+  // Item 5: Sec-WebSocket-Key, a base64-encoded 16-byte nonce.
+  const keyHeader = headers['sec-websocket-key'];
+  if (Array.isArray(keyHeader)) return reject('More than one Sec-WebSocket-Key header');
+  const key = keyHeader?.trim();
+  if (key === undefined || !isValidKey(key)) {
+    return reject('Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
+  }
+  // Item 8: the subprotocols offered, a list of tokens.
+  let protocols: string[] = [];
+  const protocolHeader = headerValue(headers, 'sec-websocket-protocol');
+  if (protocolHeader !== undefined) {
+    const parsed = parseTokenList(protocolHeader);
+    if (parsed === null) return reject('Invalid Sec-WebSocket-Protocol header');
+    if (new Set(parsed).size !== parsed.length) return reject('Duplicate subprotocol in Sec-WebSocket-Protocol header');
+    protocols = parsed;
+  }
+  // Item 9: the extensions offered (§9.1 grammar).
+  let extensions: ExtensionOffer[] = [];
+  const extensionHeader = headerValue(headers, 'sec-websocket-extensions');
+  if (extensionHeader !== undefined) {
+    const parsed = parseExtensionOffers(extensionHeader);
+    if (parsed === null) return reject('Invalid Sec-WebSocket-Extensions header');
+    extensions = parsed;
+  }
+  return { ok: true, key, protocols, extensions };
+}
+
+function isHttpVersionAtLeast11(version: string | undefined): boolean {
+  if (version === undefined) return false;
+  const dot = version.indexOf('.');
+  const major = Number(dot === -1 ? version : version.slice(0, dot));
+  const minor = dot === -1 ? 0 : Number(version.slice(dot + 1));
+  if (!Number.isInteger(major) || !Number.isInteger(minor)) return false;
+  return major > 1 || (major === 1 && minor >= 1);
+}
+
+// --- header grammar (RFC 7230) -------------------------------------------------------------
+// Hand-written scanners: each looks at every character once, so hostile headers (64 KiB of
+// commas, say) cost linear time — no regular expression that could backtrack.
+
+/** RFC 7230 §3.2.6 tchar: "!#$%&'*+-.^_`|~", digits and letters. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+}
+
+function isTokenChar(code: number): boolean {
+  return code < 128 && TOKEN_CHAR[code] === 1;
+}
+
+function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/**
+ * Parse `1#token` (RFC 7230 §7): tokens separated by commas and optional whitespace; empty
+ * elements are allowed and skipped. Returns null if anything else appears.
+ */
+export function parseTokenList(value: string): string[] | null {
+  const tokens: string[] = [];
+  let i = 0;
+  const length = value.length;
+  while (i < length) {
+    while (i < length && (isWhitespace(value.charCodeAt(i)) || value.charCodeAt(i) === 0x2c)) i++;
+    if (i === length) break;
+    const start = i;
+    while (i < length && isTokenChar(value.charCodeAt(i))) i++;
+    if (i === start) return null; // a character that is neither a token, a comma nor whitespace
+    tokens.push(value.slice(start, i));
+    while (i < length && isWhitespace(value.charCodeAt(i))) i++;
+    if (i < length && value.charCodeAt(i) !== 0x2c) return null; // two tokens without a comma
+  }
+  return tokens;
+}
+
+/** Does a comma-separated header contain this token (ASCII case-insensitive)? */
+export function listContainsToken(value: string, token: string): boolean {
+  const tokens = parseTokenList(value);
+  if (tokens === null) return false;
+  for (const candidate of tokens) {
+    if (candidate.length === token.length && candidate.toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+/**
+ * Parse Sec-WebSocket-Extensions (RFC 6455 §9.1):
+ *   extension-list = 1#extension
+ *   extension      = extension-token *( ";" extension-param )
+ *   extension-param = token [ "=" (token | quoted-string) ]
+ * Returns null on a syntax error.
+ */
+export function parseExtensionOffers(value: string): ExtensionOffer[] | null {
+  const offers: ExtensionOffer[] = [];
+  const length = value.length;
+  let i = 0;
+  const skipWhitespace = (): void => {
+    while (i < length && isWhitespace(value.charCodeAt(i))) i++;
+  };
+  const readToken = (): string | null => {
+    const start = i;
+    while (i < length && isTokenChar(value.charCodeAt(i))) i++;
+    return i === start ? null : value.slice(start, i);
+  };
+  while (i < length) {
+    skipWhitespace();
+    if (i < length && value.charCodeAt(i) === 0x2c) {
+      i++; // empty list element
+      continue;
+    }
+    if (i === length) break;
+    const name = readToken();
+    if (name === null) return null;
+    const params: Record<string, string | true> = Object.create(null) as Record<string, string | true>;
+    skipWhitespace();
+    while (i < length && value.charCodeAt(i) === 0x3b /* ; */) {
+      i++;
+      skipWhitespace();
+      const param = readToken();
+      if (param === null) return null;
+      skipWhitespace();
+      let paramValue: string | true = true;
+      if (i < length && value.charCodeAt(i) === 0x3d /* = */) {
+        i++;
+        skipWhitespace();
+        if (i < length && value.charCodeAt(i) === 0x22 /* " */) {
+          // quoted-string: the unquoted value must itself be a token (§9.1).
+          i++;
+          let unquoted = '';
+          while (i < length && value.charCodeAt(i) !== 0x22) {
+            if (value.charCodeAt(i) === 0x5c /* \ */) i++;
+            if (i < length) unquoted += value[i++];
+          }
+          if (i === length) return null; // unterminated
+          i++;
+          if (parseTokenList(unquoted)?.length !== 1 || unquoted.includes(',')) return null;
+          paramValue = unquoted;
+        } else {
+          const token = readToken();
+          if (token === null) return null;
+          paramValue = token;
+        }
+        skipWhitespace();
+      }
+      params[param] = paramValue;
+    }
+    offers.push({ name, params });
+    skipWhitespace();
+    if (i < length && value.charCodeAt(i) !== 0x2c) return null;
+  }
+  return offers;
+}
+
+// --- responses (§4.2.2) --------------------------------------------------------------------
+
+export interface AcceptResponseOptions {
+  /** The client's Sec-WebSocket-Key. */
+  key: string;
+  /** The chosen subprotocol, one of those offered (§4.2.2 item 5, /subprotocol/). */
+  protocol?: string;
+  /** Extra headers to send (name → value). */
+  headers?: Record<string, string>;
+}
+
+/** The 101 Switching Protocols response that completes the handshake. */
+export function buildAcceptResponse(options: AcceptResponseOptions): string {
+  let response =
+    'HTTP/1.1 101 Switching Protocols\r\n' +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key)}\r\n`;
+  if (options.protocol !== undefined) response += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+  if (options.headers !== undefined) {
+    for (const [name, value] of Object.entries(options.headers)) response += `${name}: ${value}\r\n`;
+  }
+  return response + '\r\n';
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** A complete HTTP error response with a one-line plain-text reason, closing the connection. */
+export function buildRejectResponse(
+  status: number,
+  reason: string,
+  headers: Record<string, string> = {},
+): string {
+  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
+  let response =
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    'Connection: close\r\n' +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
+  return response + '\r\n' + body;
+}

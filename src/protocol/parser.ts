@@ -1,0 +1,323 @@
+/**
+ * The incremental frame parser. RFC 6455 §5.2 (framing) and §5.3 (masking).
+ *
+ * Bytes go in with `push(chunk)` in any chunking; a frame split at every byte boundary parses
+ * exactly as the same frame in one chunk. The parser is an explicit state machine with two
+ * states: waiting for a complete header, then passing payload bytes on as they arrive. Payload
+ * bytes are handed to the sink unmasked and without copying (views into the received chunks),
+ * so a large frame is never buffered twice and a text frame can be validated as it streams in.
+ *
+ * The parser enforces the rules that one header can break (reserved bits, reserved opcodes,
+ * control frame limits, the mask bit, the 64-bit length); rules about sequences of frames
+ * (fragmentation, §5.4) and payload contents (UTF-8, close codes) belong to the connection.
+ */
+import { CloseCode } from './close.js';
+import { ProtocolError } from './errors.js';
+import {
+  FIN_BIT,
+  MASK_BIT,
+  MASK_KEY_LENGTH,
+  MAX_CONTROL_PAYLOAD,
+  OPCODE_MASK,
+  PAYLOAD_LENGTH_16,
+  PAYLOAD_LENGTH_64,
+  PAYLOAD_LENGTH_MASK,
+  RSV1_BIT,
+  RSV2_BIT,
+  RSV3_BIT,
+  isControlOpcode,
+  isKnownOpcode,
+  type FrameHeader,
+} from './frame.js';
+import { applyMask } from './mask.js';
+
+/** Receives what the parser finds. Return false from a callback to stop the parser. */
+export interface FrameSink {
+  /** A complete header; `header` is reused for the next frame. */
+  onFrameHeader(header: FrameHeader): boolean;
+  /** The next piece of the current frame's payload, already unmasked (may be called many times). */
+  onFramePayload(piece: Buffer): boolean;
+  /** The current frame's payload is complete (also called for empty payloads). */
+  onFrameEnd(): boolean;
+}
+
+export interface FrameParserOptions {
+  /**
+   * §5.1: a server MUST fail on an unmasked client frame, a client MUST fail on a masked server
+   * frame. 'server' means we are the server (frames must be masked).
+   */
+  role: 'server' | 'client';
+  /** Largest payload accepted in one frame, checked from the header before buffering (1009). */
+  maxFramePayload?: number;
+  /** RSV bits that a negotiated extension gives meaning to (§5.2); none by default. */
+  allowedRsvBits?: number;
+}
+
+const enum State {
+  /** Waiting until the whole header (2 to 14 bytes) is buffered. */
+  Header,
+  /** Passing payload bytes to the sink until the frame's length is consumed. */
+  Payload,
+  /** A protocol error or the sink stopped us: ignore all further input. */
+  Stopped,
+}
+
+/** 2^53: payload lengths at or above this are not exact in JavaScript numbers. */
+const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
+
+export class FrameParser {
+  readonly header: FrameHeader = {
+    fin: false,
+    rsv1: false,
+    rsv2: false,
+    rsv3: false,
+    opcode: 0,
+    masked: false,
+    payloadLength: 0,
+    lengthForm: 7,
+    maskKey: new Uint8Array(MASK_KEY_LENGTH),
+  };
+  /** Set when the parser stopped on a protocol error. */
+  error: ProtocolError | null = null;
+
+  private readonly sink: FrameSink;
+  private readonly expectMasked: boolean;
+  private readonly maxFramePayload: number;
+  private readonly allowedRsvBits: number;
+
+  private state = State.Header;
+  /** Received chunks not yet consumed; `chunks[0]` starts at `offset`. */
+  private chunks: Buffer[] = [];
+  private offset = 0;
+  private buffered = 0;
+  /** Payload bytes of the current frame still to come, and how many were already unmasked. */
+  private payloadRemaining = 0;
+  private payloadConsumed = 0;
+  /** Scratch space for a header split across chunks. */
+  private readonly scratch = Buffer.alloc(14);
+
+  constructor(sink: FrameSink, options: FrameParserOptions) {
+    this.sink = sink;
+    this.expectMasked = options.role === 'server';
+    this.maxFramePayload = options.maxFramePayload ?? Number.MAX_SAFE_INTEGER;
+    this.allowedRsvBits = options.allowedRsvBits ?? 0;
+  }
+
+  /** True once a protocol error or the sink stopped the parser. */
+  get stopped(): boolean {
+    return this.state === State.Stopped;
+  }
+
+  /** Bytes received and not yet consumed (the rest of the current frame and what follows). */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Stop parsing: every later byte is ignored (after a Close frame, §5.5.1, or a failure). */
+  stop(): void {
+    this.state = State.Stopped;
+    this.chunks = [];
+    this.buffered = 0;
+    this.offset = 0;
+  }
+
+  /** Feed received bytes. Never throws on any input; check `error` after a stop. */
+  push(chunk: Buffer): void {
+    if (this.state === State.Stopped || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while ((this.state as State) !== State.Stopped) {
+      if (this.state === State.Header) {
+        if (!this.parseHeader()) return;
+      } else if (!this.passPayload()) {
+        return;
+      }
+    }
+  }
+
+  /** Parse one header if it is complete; returns false when more bytes are needed or we stopped. */
+  private parseHeader(): boolean {
+    if (this.buffered < 2) return false;
+    const first = this.peekByte(0);
+    const second = this.peekByte(1);
+
+    // Check what the first two bytes already tell us, before waiting for the rest (fail fast).
+    const opcode = first & OPCODE_MASK;
+    const rsvBits = first & (RSV1_BIT | RSV2_BIT | RSV3_BIT);
+    if ((rsvBits & ~this.allowedRsvBits) !== 0) {
+      // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings".
+      return this.fail(
+        (rsvBits & RSV1_BIT) !== 0 ? 'WS_ERR_UNEXPECTED_RSV_1' : 'WS_ERR_UNEXPECTED_RSV_2_3',
+        `Reserved bits set without a negotiated extension (RSV 0x${rsvBits.toString(16)})`,
+      );
+    }
+    if (!isKnownOpcode(opcode)) {
+      // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_".
+      return this.fail('WS_ERR_INVALID_OPCODE', `Reserved opcode 0x${opcode.toString(16)}`);
+    }
+    const fin = (first & FIN_BIT) !== 0;
+    const length7 = second & PAYLOAD_LENGTH_MASK;
+    if (isControlOpcode(opcode)) {
+      // §5.5: control frames MUST NOT be fragmented and carry at most 125 bytes.
+      if (!fin) return this.fail('WS_ERR_EXPECTED_FIN', 'Fragmented control frame');
+      if (length7 > MAX_CONTROL_PAYLOAD) {
+        return this.fail(
+          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+          'Control frame payload longer than 125 bytes',
+        );
+      }
+    }
+    const masked = (second & MASK_BIT) !== 0;
+    if (masked !== this.expectMasked) {
+      // §5.1: clients always mask, servers never do.
+      return masked
+        ? this.fail('WS_ERR_UNEXPECTED_MASK', 'Masked frame from a server')
+        : this.fail('WS_ERR_EXPECTED_MASK', 'Unmasked frame from a client');
+    }
+
+    const lengthBytes = length7 === PAYLOAD_LENGTH_16 ? 2 : length7 === PAYLOAD_LENGTH_64 ? 8 : 0;
+    const headerLength = 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
+    if (this.buffered < headerLength) return false;
+
+    const bytes = this.take(headerLength);
+    const start = bytes === this.scratch ? 0 : this.lastTakeOffset;
+    let payloadLength = length7;
+    let lengthForm: 7 | 16 | 64 = 7;
+    if (lengthBytes === 2) {
+      payloadLength = bytes.readUInt16BE(start + 2);
+      lengthForm = 16;
+    } else if (lengthBytes === 8) {
+      const high = bytes.readUInt32BE(start + 2);
+      // §5.2: "the most significant bit MUST be 0".
+      if (high > 0x7fff_ffff) {
+        return this.fail(
+          'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+          '64-bit payload length with the most significant bit set',
+        );
+      }
+      if (high > MAX_SAFE_HIGH_WORD) {
+        return this.fail(
+          'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+          'Payload length beyond 2^53 - 1',
+          CloseCode.MessageTooBig,
+        );
+      }
+      payloadLength = high * 0x1_0000_0000 + bytes.readUInt32BE(start + 6);
+      lengthForm = 64;
+    }
+    if (payloadLength > this.maxFramePayload) {
+      // Checked from the header, before any payload is buffered.
+      return this.fail(
+        'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+        `Frame payload of ${payloadLength} bytes exceeds the limit of ${this.maxFramePayload}`,
+        CloseCode.MessageTooBig,
+      );
+    }
+
+    const header = this.header;
+    header.fin = fin;
+    header.rsv1 = (first & RSV1_BIT) !== 0;
+    header.rsv2 = (first & RSV2_BIT) !== 0;
+    header.rsv3 = (first & RSV3_BIT) !== 0;
+    header.opcode = opcode;
+    header.masked = masked;
+    header.payloadLength = payloadLength;
+    header.lengthForm = lengthForm;
+    if (masked) {
+      const keyStart = start + 2 + lengthBytes;
+      const key = header.maskKey;
+      key[0] = bytes[keyStart];
+      key[1] = bytes[keyStart + 1];
+      key[2] = bytes[keyStart + 2];
+      key[3] = bytes[keyStart + 3];
+    }
+    this.payloadRemaining = payloadLength;
+    this.payloadConsumed = 0;
+    this.state = State.Payload;
+    if (!this.sink.onFrameHeader(header)) return this.halt();
+    return true;
+  }
+
+  /** Hand the sink as much of the payload as is buffered; returns false when we must wait. */
+  private passPayload(): boolean {
+    while (this.payloadRemaining > 0) {
+      if (this.buffered === 0) return false;
+      const chunk = this.chunks[0];
+      const available = chunk.length - this.offset;
+      const size = available < this.payloadRemaining ? available : this.payloadRemaining;
+      const piece =
+        this.offset === 0 && size === chunk.length
+          ? chunk
+          : chunk.subarray(this.offset, this.offset + size);
+      this.consume(size);
+      if (this.header.masked) applyMask(piece, this.header.maskKey, this.payloadConsumed);
+      this.payloadConsumed += size;
+      this.payloadRemaining -= size;
+      if (!this.sink.onFramePayload(piece)) return this.halt();
+    }
+    this.state = State.Header;
+    if (!this.sink.onFrameEnd()) return this.halt();
+    return true;
+  }
+
+  private fail(
+    code: ProtocolError['code'],
+    message: string,
+    closeCode: number = CloseCode.ProtocolError,
+  ): false {
+    this.error = new ProtocolError(closeCode, code, message);
+    return this.halt();
+  }
+
+  private halt(): false {
+    this.stop();
+    return false;
+  }
+
+  // --- buffer bookkeeping -------------------------------------------------------------------
+
+  private peekByte(index: number): number {
+    let position = this.offset + index;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const chunk = this.chunks[i];
+      if (position < chunk.length) return chunk[position];
+      position -= chunk.length;
+    }
+    return 0; // unreachable: callers check `buffered` first
+  }
+
+  private lastTakeOffset = 0;
+
+  /**
+   * Remove `count` bytes from the front. When they lie in the first chunk we return that chunk
+   * (and the offset in `lastTakeOffset`) instead of copying; otherwise they are gathered into
+   * `scratch` (headers only, so at most 14 bytes).
+   */
+  private take(count: number): Buffer {
+    const chunk = this.chunks[0];
+    if (chunk.length - this.offset >= count) {
+      this.lastTakeOffset = this.offset;
+      this.consume(count);
+      return chunk;
+    }
+    let copied = 0;
+    while (copied < count) {
+      const first = this.chunks[0];
+      const size = Math.min(count - copied, first.length - this.offset);
+      first.copy(this.scratch, copied, this.offset, this.offset + size);
+      copied += size;
+      this.consume(size);
+    }
+    return this.scratch;
+  }
+
+  private consume(count: number): void {
+    this.buffered -= count;
+    this.offset += count;
+    if (this.offset === this.chunks[0].length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+}
+

@@ -8,7 +8,7 @@
  */
 
 /** Below this size a plain byte loop beats creating a typed-array view. */
-const WORD_MASK_THRESHOLD = 32;
+const WORD_MASK_THRESHOLD = 64;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

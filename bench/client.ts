@@ -1,0 +1,32 @@
+// The load client process: `node build/bench/client.js '<LoadJob as JSON>'`, forked by run.ts
+// once per measurement so every target meets the same fresh client. It answers over IPC with
+// { type: 'result', result } and exits.
+import { runBroadcast } from './load/broadcast.js';
+import { runConnectRate } from './load/connect-rate.js';
+import { runEcho } from './load/echo.js';
+import { runHttpReject } from './load/http-reject.js';
+import { runIdle } from './load/idle.js';
+import type { ClientMessage, LoadJob, LoadResult } from './load/job.js';
+
+async function run(job: LoadJob): Promise<LoadResult> {
+  switch (job.kind) {
+    case 'echo':
+      return runEcho(job);
+    case 'broadcast':
+      return runBroadcast(job);
+    case 'connect':
+      return runConnectRate(job);
+    case 'idle':
+      return runIdle(job);
+    case 'http-reject':
+      return runHttpReject(job);
+  }
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+run(job)
+  .catch((error: unknown): LoadResult => ({ ok: false, error: error instanceof Error ? error.message : String(error) }))
+  .then((result) => {
+    const message: ClientMessage = { type: 'result', result };
+    process.send?.(message, () => process.exit(0));
+  });

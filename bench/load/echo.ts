@@ -1,0 +1,90 @@
+// echo-small / echo-large: N connections, each keeping `inFlight` messages outstanding (closed
+// loop). Every chunk read is scanned; as many new frames as answers completed go out in ONE write,
+// sliced from a pre-built ring of masked frames. When the window closes the client stops sending,
+// waits for every outstanding answer and fails if one is missing or wrong.
+import { distinctPayloads, FrameRing, maskedFrame, Opcode, wirePayload } from './frames.js';
+import { openMany, openWebSocket } from './handshake.js';
+import type { EchoParams, LoadJob, LoadResult } from './job.js';
+import { FrameScanner } from './scanner.js';
+import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResult> {
+  const { connections, inFlight, size, text } = job.params as EchoParams;
+  const opcode = text ? Opcode.Text : Opcode.Binary;
+  // Distinct payloads per slot make a lost or reordered answer a content mismatch at once.
+  const slots = Math.max(inFlight + 1, 4);
+  const payloads = distinctPayloads(slots, size, text, size);
+  const frames = payloads.map((payload) => maskedFrame(opcode, payload));
+  const ring = new FrameRing(frames);
+  const expectation = { opcode, masked: job.rawEcho, payloads: job.rawEcho ? frames.map(wirePayload) : payloads };
+
+  const open = await openMany(connections, 64, () => openWebSocket(job.port, '/', job.rawEcho));
+  return new Promise<LoadResult>((resolve) => {
+    let total = 0;
+    let sending = true;
+    let settled = false;
+    let outstanding = 0; // sent but not yet answered, over all connections
+    let measured: WindowResult | null = null;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const window = new MeasureWindow(job.serverPid);
+
+    const settle = (result: LoadResult): void => {
+      if (settled) return;
+      settled = true;
+      cancelWindow();
+      if (drainTimer) clearTimeout(drainTimer);
+      for (const { socket } of open) socket.destroy();
+      resolve(result);
+    };
+    const fail = (error: string): void => settle({ ok: false, error });
+    const maybeDone = (): void => {
+      if (!sending && outstanding === 0 && measured) {
+        settle({
+          ok: true,
+          ...measured,
+          detail: { messages: measured.units, bytes: measured.units * size, totalMessages: total },
+        });
+      }
+    };
+
+    for (const [index, { socket, leftover }] of open.entries()) {
+      const scanner = new FrameScanner(expectation);
+      let sent = 0;
+      const onData = (chunk: Buffer): void => {
+        const done = scanner.push(chunk);
+        if (scanner.error !== null) return fail(`connection ${index}: ${scanner.error}`);
+        if (done === 0) return;
+        total += done;
+        outstanding -= done;
+        if (sending) {
+          socket.write(ring.slice(sent, done));
+          sent += done;
+          outstanding += done;
+        } else {
+          maybeDone();
+        }
+      };
+      socket.on('data', onData);
+      socket.on('error', (error) => fail(`connection ${index}: ${error.message}`));
+      socket.on('close', () => {
+        if (!settled) fail(`connection ${index} closed by the server after ${scanner.received} answers`);
+      });
+      socket.write(ring.slice(0, inFlight));
+      sent = inFlight;
+      outstanding += inFlight;
+      if (leftover.length > 0) onData(leftover);
+    }
+
+    const cancelWindow = scheduleWindow(window, job.warmupMs, job.measureMs, () => total, (result) => {
+      measured = result;
+      sending = false;
+      drainTimer = setTimeout(
+        () => fail(`${outstanding} message(s) never answered (missing echo)`),
+        DRAIN_TIMEOUT_MS,
+      );
+      maybeDone();
+    });
+  });
+}

@@ -1,0 +1,88 @@
+// Opening connections for the load client: raw node:net, one pre-built upgrade request, and a
+// strict check of the answer (101 + the right Sec-WebSocket-Accept, RFC 6455 §4.2.2). Against the
+// raw TCP echo target the "answer" is the request itself, echoed.
+import net from 'node:net';
+import { acceptKeyFor, SAMPLE_KEY, upgradeRequest } from './frames.js';
+
+export interface OpenSocket {
+  socket: net.Socket;
+  /** Bytes that arrived after the end of the HTTP response (already frames). */
+  leftover: Buffer;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
+const EXPECTED_ACCEPT = `sec-websocket-accept: ${acceptKeyFor(SAMPLE_KEY)}`.toLowerCase();
+
+/** Checks an HTTP response head; returns an error message or null. */
+export function checkUpgradeResponse(head: string): string | null {
+  if (!/^HTTP\/1\.1 101 /.test(head)) return `expected 101, got: ${head.split('\r\n')[0]}`;
+  if (!head.toLowerCase().includes(EXPECTED_ACCEPT)) return 'missing or wrong Sec-WebSocket-Accept';
+  return null;
+}
+
+export function openWebSocket(port: number, path: string, rawEcho: boolean, timeoutMs = 10_000): Promise<OpenSocket> {
+  const request = upgradeRequest(path);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.setNoDelay(true);
+    let received: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => finish(new Error(`handshake timed out after ${timeoutMs} ms`)), timeoutMs);
+    const finish = (error: Error | null, leftover?: Buffer): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else {
+        resolve({ socket, leftover: leftover ?? Buffer.alloc(0) });
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      if (rawEcho) {
+        if (received.length < request.length) return;
+        if (!received.subarray(0, request.length).equals(request)) return finish(new Error('raw echo changed the request'));
+        return finish(null, received.subarray(request.length));
+      }
+      const end = received.indexOf(HEADER_END);
+      if (end < 0) {
+        if (received.length > 8192) finish(new Error('HTTP response head too long'));
+        return;
+      }
+      const problem = checkUpgradeResponse(received.toString('latin1', 0, end));
+      if (problem) return finish(new Error(problem));
+      finish(null, received.subarray(end + HEADER_END.length));
+    };
+    const onError = (error: Error): void => finish(error);
+    const onClose = (): void => finish(new Error('connection closed during the handshake'));
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.on('connect', () => socket.write(request));
+  });
+}
+
+/** Open `count` connections with at most `parallel` handshakes in flight. */
+export async function openMany(
+  count: number,
+  parallel: number,
+  open: (index: number) => Promise<OpenSocket>,
+): Promise<OpenSocket[]> {
+  const sockets: OpenSocket[] = new Array(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      sockets[index] = await open(index);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+  } catch (error) {
+    for (const open of sockets) open?.socket.destroy();
+    throw error;
+  }
+  return sockets;
+}

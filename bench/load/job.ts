@@ -1,0 +1,57 @@
+// What the orchestrator (bench/run.ts) asks a load-client process to do, and what it answers.
+import type { CpuSeconds } from './window.js';
+
+export interface EchoParams {
+  connections: number;
+  inFlight: number;
+  size: number;
+  text: boolean;
+}
+export interface BroadcastParams {
+  subscribers: number;
+  /** Messages the publisher keeps in flight, counted until every subscriber has them. */
+  window: number;
+  size: number;
+}
+export interface ConnectParams {
+  parallel: number;
+}
+export interface IdleParams {
+  /** Connections opened before the baseline reading (they absorb one-time costs). */
+  warm: number;
+  connections: number;
+  parallel: number;
+}
+export interface HttpRejectParams {
+  connections: number;
+}
+
+export type LoadJob = {
+  port: number;
+  serverPid: number;
+  rawEcho: boolean;
+  warmupMs: number;
+  measureMs: number;
+} & (
+  | { kind: 'echo'; params: EchoParams }
+  | { kind: 'broadcast'; params: BroadcastParams }
+  | { kind: 'connect'; params: ConnectParams }
+  | { kind: 'idle'; params: IdleParams }
+  | { kind: 'http-reject'; params: HttpRejectParams }
+);
+
+export type LoadResult =
+  | {
+      ok: true;
+      /** Units of work done in the measured window (messages, deliveries, handshakes, requests). */
+      units: number;
+      seconds: number;
+      serverCpu: CpuSeconds;
+      clientCpu: number;
+      detail: Record<string, number | string>;
+    }
+  | { ok: false; error: string };
+
+/** Messages between the load client and the orchestrator while a job runs (idle-memory only). */
+export type ClientMessage = { type: 'holding'; connections: number } | { type: 'result'; result: LoadResult };
+export type ParentMessage = { type: 'continue' };

@@ -1,0 +1,50 @@
+// The Markdown snippet for the README (bench/results/latest.md): one line per scenario, the
+// medians of every target, wsmith's ratio to ws, and the goals.
+import { SCENARIOS } from '../scenarios.js';
+import type { TargetName } from '../targets.js';
+import { compact, ratio } from './format.js';
+import type { BenchResults, Row } from './results.js';
+
+const COLUMNS: { target: TargetName; title: string }[] = [
+  { target: 'wsmith', title: 'wsmith' },
+  { target: 'ws', title: 'ws (pure JS)' },
+  { target: 'ws-native', title: 'ws + native addons' },
+  { target: 'raw', title: 'raw TCP (ceiling)' },
+];
+
+function cell(row: Row | undefined): string {
+  if (!row) return '–';
+  if (!row.ok) return 'failed';
+  const range = row.samples.length > 1 ? ` (${compact(row.min as number)}–${compact(row.max as number)})` : '';
+  return `${compact(row.median as number)}${range}`;
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const m = results.machine;
+  const out: string[] = [
+    `Measured ${results.date.slice(0, 10)} on ${m.cores} × ${m.cpus}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ws ${m.ws};`,
+    `\`${results.command}\` (${results.rounds} round${results.rounds === 1 ? '' : 's'}, medians with min–max; ${results.loadClient}).`,
+    '',
+    `| scenario | unit | ${COLUMNS.map((c) => c.title).join(' | ')} | wsmith ÷ ws | server CPU/unit, wsmith ÷ ws |`,
+    `|---|---|${COLUMNS.map(() => '---:').join('|')}|---:|---:|`,
+  ];
+  const scenarios = SCENARIOS.filter((s) => results.rows.some((r) => r.scenario === s.name));
+  for (const scenario of scenarios) {
+    const rows = results.rows.filter((r) => r.scenario === scenario.name);
+    const mine = rows.find((r) => r.target === 'wsmith');
+    const unit = scenario.higherIsBetter ? scenario.metric : `${scenario.metric} (lower is better)`;
+    out.push(
+      `| ${scenario.name} | ${unit} | ${COLUMNS.map((c) => cell(rows.find((r) => r.target === c.target))).join(' | ')} | ${
+        ratio(mine?.ratio) || '–'
+      } | ${ratio(mine?.cpuRatio) || '–'} |`,
+    );
+  }
+  if (results.goals.length > 0) {
+    out.push('', 'Issue 7 targets:', '');
+    for (const goal of results.goals) {
+      const mark = goal.met === undefined ? 'n/a' : goal.met ? '**met**' : '**missed**';
+      out.push(`- ${goal.text}: ${goal.actual} — ${mark}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

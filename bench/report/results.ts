@@ -1,0 +1,108 @@
+// The shape of bench/results/latest.json and how samples become a row: median, min–max, the
+// ratio to ws, and the server's CPU per unit of work.
+import type { Scenario } from '../scenarios.js';
+import type { TargetName } from '../targets.js';
+
+export interface Sample {
+  round: number;
+  ok: boolean;
+  error?: string;
+  value?: number;
+  /** Server CPU per unit of work, in the scenario's cpu label (e.g. µs/msg). */
+  cpuPerUnit?: number;
+  /** Server CPU use over the window, % of one core, and the kernel's share of it. */
+  serverCpuPct?: number;
+  serverSystemPct?: number;
+  /** Load-client CPU use over the window, % of one core (near 100 means client-limited). */
+  clientCpuPct?: number;
+  detail?: Record<string, number | string>;
+}
+
+export interface Row {
+  scenario: string;
+  target: TargetName;
+  metric: string;
+  higherIsBetter: boolean;
+  samples: Sample[];
+  ok: boolean;
+  error?: string;
+  median?: number;
+  min?: number;
+  max?: number;
+  /** median / ws median */
+  ratio?: number;
+  cpuLabel?: string;
+  cpuPerUnit?: number;
+  /** cpuPerUnit / ws cpuPerUnit */
+  cpuRatio?: number;
+  serverCpuPct?: number;
+  serverSystemPct?: number;
+  clientCpuPct?: number;
+}
+
+export interface Goal {
+  scenario: string;
+  text: string;
+  /** undefined when the figures needed are missing (e.g. wsmith not built). */
+  met?: boolean;
+  actual: string;
+}
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  mode: string;
+  rounds: number;
+  machine: { cpus: string; cores: number; memoryGiB: number; os: string; node: string; ws: string };
+  loadClient: string;
+  notes: string[];
+  rows: Row[];
+  goals: Goal[];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function medianOf(samples: Sample[], key: keyof Sample): number | undefined {
+  const values = samples.map((s) => s[key]).filter((v): v is number => typeof v === 'number');
+  return values.length > 0 ? median(values) : undefined;
+}
+
+export function summarise(scenario: Scenario, target: TargetName, samples: Sample[]): Row {
+  const row: Row = {
+    scenario: scenario.name,
+    target,
+    metric: scenario.metric,
+    higherIsBetter: scenario.higherIsBetter,
+    samples,
+    ok: samples.length > 0 && samples.every((s) => s.ok),
+    cpuLabel: scenario.cpu?.label,
+  };
+  if (!row.ok) {
+    // A failed round means the target gave a wrong or missing answer: no number at all.
+    row.error = samples.find((s) => !s.ok)?.error ?? 'no samples';
+    return row;
+  }
+  const values = samples.map((s) => s.value as number);
+  row.median = median(values);
+  row.min = Math.min(...values);
+  row.max = Math.max(...values);
+  row.cpuPerUnit = medianOf(samples, 'cpuPerUnit');
+  row.serverCpuPct = medianOf(samples, 'serverCpuPct');
+  row.serverSystemPct = medianOf(samples, 'serverSystemPct');
+  row.clientCpuPct = medianOf(samples, 'clientCpuPct');
+  return row;
+}
+
+/** Fill in ratios against the ws row of each scenario. */
+export function addRatios(rows: Row[]): void {
+  for (const row of rows) {
+    const ws = rows.find((r) => r.scenario === row.scenario && r.target === 'ws' && r.ok);
+    if (!ws || !row.ok) continue;
+    if (row.median !== undefined && ws.median) row.ratio = row.median / ws.median;
+    if (row.cpuPerUnit !== undefined && ws.cpuPerUnit) row.cpuRatio = row.cpuPerUnit / ws.cpuPerUnit;
+  }
+}

@@ -1,0 +1,71 @@
+// bench/results/latest.svg: every target's median as a ratio to ws, one group of bars per
+// scenario, on a log scale (a ratio of 0.5 is as far from 1 as a ratio of 2). Plain SVG text,
+// no dependencies. For lower-is-better scenarios (memory) the bar shows ws ÷ target, so a longer
+// bar is better everywhere; the label says so.
+import { SCENARIOS } from '../scenarios.js';
+import { TARGETS, type TargetName } from '../targets.js';
+import type { BenchResults } from './results.js';
+
+const COLORS: Partial<Record<TargetName, string>> = {
+  wsmith: '#d9480f',
+  ws: '#868e96',
+  'ws-native': '#1c7ed6',
+  raw: '#2b8a3e',
+};
+
+const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function renderSvg(results: BenchResults): string {
+  const groups = SCENARIOS.filter((s) => results.rows.some((r) => r.scenario === s.name && r.ratio !== undefined));
+  const targets = (Object.keys(COLORS) as TargetName[]).filter((t) => results.rows.some((r) => r.target === t));
+  const barHeight = 14;
+  const groupGap = 14;
+  const labelWidth = 190;
+  const plotWidth = 520;
+  const top = 56;
+  const ratios = results.rows.flatMap((r) => (r.ratio !== undefined ? [r.higherIsBetter ? r.ratio : 1 / r.ratio] : []));
+  const maxLog = Math.max(1, Math.ceil(Math.log2(Math.max(2, ...ratios))));
+  const minLog = Math.min(-1, Math.floor(Math.log2(Math.min(0.5, ...ratios))));
+  const xOf = (value: number): number => labelWidth + ((Math.log2(value) - minLog) / (maxLog - minLog)) * plotWidth;
+  const height = top + groups.length * (targets.length * barHeight + groupGap) + 40;
+  const width = labelWidth + plotWidth + 90;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">wsmith bench: median ratio to ws (pure JS), log scale, longer is better</text>`,
+    `<text x="10" y="38" fill="#555">${escape(`${results.date.slice(0, 10)} · ${results.machine.cores} × ${results.machine.cpus} · Node ${results.machine.node} · ${results.command}`)}</text>`,
+  ];
+  for (let power = minLog; power <= maxLog; power++) {
+    const x = xOf(2 ** power).toFixed(1);
+    const label = power >= 0 ? `${2 ** power}×` : `1/${2 ** -power}`;
+    out.push(`<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${height - 34}" stroke="${power === 0 ? '#000' : '#ddd'}"/>`);
+    out.push(`<text x="${x}" y="${height - 22}" text-anchor="middle" fill="#555">${label}</text>`);
+  }
+  let y = top;
+  for (const scenario of groups) {
+    const name = scenario.higherIsBetter ? scenario.name : `${scenario.name} (ws ÷ target)`;
+    out.push(`<text x="${labelWidth - 8}" y="${y + (targets.length * barHeight) / 2 + 4}" text-anchor="end">${escape(name)}</text>`);
+    for (const target of targets) {
+      const row = results.rows.find((r) => r.scenario === scenario.name && r.target === target);
+      if (row?.ratio !== undefined) {
+        const value = scenario.higherIsBetter ? row.ratio : 1 / row.ratio;
+        const x0 = xOf(1);
+        const x1 = xOf(value);
+        out.push(
+          `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 1}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${barHeight - 2}" fill="${COLORS[target]}"><title>${escape(`${TARGETS[target].label}: ${value.toFixed(2)}×`)}</title></rect>`,
+        );
+        out.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + barHeight - 3}" fill="#333">${value.toFixed(2)}×</text>`);
+      }
+      y += barHeight;
+    }
+    y += groupGap;
+  }
+  let legendX = labelWidth;
+  for (const target of targets) {
+    out.push(`<rect x="${legendX}" y="${height - 14}" width="10" height="10" fill="${COLORS[target]}"/>`);
+    out.push(`<text x="${legendX + 14}" y="${height - 5}">${escape(TARGETS[target].label)}</text>`);
+    legendX += 24 + TARGETS[target].label.length * 6;
+  }
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,45 @@
+// The table printed at the end of a run.
+import { TARGETS } from '../targets.js';
+import { compact, percent, ratio } from './format.js';
+import type { BenchResults, Row } from './results.js';
+
+function cells(row: Row): string[] {
+  const label = TARGETS[row.target].label;
+  if (!row.ok) return [row.scenario, label, 'FAILED', 'see below', '', '', '', '', ''];
+  return [
+    row.scenario,
+    label,
+    `${compact(row.median as number)} ${row.metric}`,
+    row.samples.length > 1 ? `${compact(row.min as number)}–${compact(row.max as number)}` : '',
+    ratio(row.ratio),
+    row.cpuPerUnit !== undefined ? `${row.cpuPerUnit.toPrecision(3)} ${row.cpuLabel}` : '',
+    ratio(row.cpuRatio),
+    row.serverCpuPct !== undefined ? `${percent(row.serverCpuPct)} (sys ${percent(row.serverSystemPct)})` : '',
+    percent(row.clientCpuPct),
+  ];
+}
+
+export function renderTable(results: BenchResults): string {
+  const header = ['scenario', 'target', 'median', 'min–max', '× ws', 'server CPU / unit', '× ws', 'server CPU', 'client CPU'];
+  const lines = [header, ...results.rows.map(cells)];
+  const widths = header.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? '').length)));
+  const format = (line: string[]): string =>
+    line.map((cell, i) => (i >= 2 && i !== 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+  const out: string[] = [format(header), widths.map((w) => '-'.repeat(w)).join('  ')];
+  let previous = '';
+  for (const [index, row] of results.rows.entries()) {
+    if (previous && row.scenario !== previous) out.push('');
+    previous = row.scenario;
+    out.push(format(lines[index + 1]));
+  }
+  for (const row of results.rows.filter((r) => !r.ok)) {
+    out.push(`  FAILED ${row.scenario} / ${row.target}: ${row.error}`);
+  }
+  out.push('', 'Issue 7 targets (wsmith, medians of this run):');
+  for (const goal of results.goals) {
+    const mark = goal.met === undefined ? ' n/a ' : goal.met ? ' MET ' : 'MISSED';
+    out.push(`  [${mark}] ${goal.text}: ${goal.actual}`);
+  }
+  for (const note of results.notes) out.push(`  note: ${note}`);
+  return out.join('\n');
+}

@@ -1,0 +1,261 @@
+// npm run bench [-- --quick | --tiny] [--only echo-small,broadcast] [--targets ws,raw]
+//               [--rounds N] [--out DIR]
+//
+// For every scenario, round after round, each target gets a fresh server process and a fresh
+// load-client process, in the same order every round (A B C A B C …). One load-client process:
+// the machine has 2 cores, one for the server under test and one for the client; a second client
+// process would compete with the server for its core. Results: the table on stdout, and
+// latest.json, latest.md (README snippet) and latest.svg (ratio chart) in bench/results/.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadJob, LoadResult } from './load/job.js';
+import { runClient, runMicro, ServerProcess, type ServerMemory } from './processes.js';
+import { checkGoals } from './report/goals.js';
+import { renderMarkdown } from './report/markdown.js';
+import { addRatios, summarise, type BenchResults, type Row, type Sample } from './report/results.js';
+import { renderSvg } from './report/svg.js';
+import { renderTable } from './report/table.js';
+import { selectScenarios, TIMING, type Mode, type Scenario } from './scenarios.js';
+import { DEFAULT_TARGETS, isTargetName, TARGETS, type TargetName } from './targets.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Options {
+  mode: Mode;
+  only: string[] | null;
+  targets: TargetName[];
+  rounds: number;
+  out: string;
+  argv: string[];
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    mode: 'full',
+    only: null,
+    targets: DEFAULT_TARGETS,
+    rounds: 0,
+    out: path.join(ROOT, 'bench', 'results'),
+    argv,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--quick') options.mode = 'quick';
+    else if (flag === '--tiny') options.mode = 'tiny';
+    else if (flag === '--only') options.only = value().split(',').filter(Boolean);
+    else if (flag === '--targets') {
+      const names = value().split(',').filter(Boolean);
+      const bad = names.filter((n) => !isTargetName(n));
+      if (bad.length > 0) throw new Error(`unknown target(s): ${bad.join(', ')}`);
+      options.targets = names as TargetName[];
+    } else if (flag === '--rounds') options.rounds = Math.max(1, Number(value()) | 0);
+    else if (flag === '--out') options.out = path.resolve(value());
+    else if (flag === '--help' || flag === '-h') {
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 2).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${arg}`);
+  }
+  if (options.rounds === 0) options.rounds = TIMING[options.mode].rounds;
+  return options;
+}
+
+async function wsmithAvailable(notes: string[]): Promise<boolean> {
+  if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+    notes.push('wsmith skipped: dist/index.js not built');
+    return false;
+  }
+  try {
+    const specifier = 'wsmith';
+    const library = (await import(specifier)) as Record<string, unknown>;
+    if (typeof library.WebSocketServer !== 'function') {
+      notes.push('wsmith skipped: it does not export WebSocketServer yet');
+      return false;
+    }
+    if (typeof library.Hub !== 'function') notes.push('wsmith has no Hub yet: broadcast uses the naive loop for it too');
+    return true;
+  } catch (error) {
+    notes.push(`wsmith skipped: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+function applies(scenario: Scenario, target: TargetName): boolean {
+  if (target.startsWith('broken-')) return scenario.kind === 'echo';
+  return scenario.targets.includes(target);
+}
+
+function sampleFromLoad(scenario: Scenario, round: number, result: LoadResult): Sample {
+  if (!result.ok) return { round, ok: false, error: result.error };
+  const cpuSeconds = result.serverCpu.user + result.serverCpu.system;
+  const units = scenario.cpuUnits ? scenario.cpuUnits(result) : result.units;
+  return {
+    round,
+    ok: true,
+    value: scenario.figure ? scenario.figure(result) : result.units / result.seconds,
+    cpuPerUnit: scenario.cpu && units > 0 ? (cpuSeconds / units) * scenario.cpu.scale : undefined,
+    serverCpuPct: (cpuSeconds / result.seconds) * 100,
+    serverSystemPct: (result.serverCpu.system / result.seconds) * 100,
+    clientCpuPct: (result.clientCpu / result.seconds) * 100,
+    detail: result.detail,
+  };
+}
+
+async function measureLoad(scenario: Scenario, target: TargetName, options: Options, round: number): Promise<Sample> {
+  const timing = TIMING[options.mode];
+  let server: ServerProcess | undefined;
+  try {
+    server = await ServerProcess.start(target, scenario.role ?? 'echo');
+    const base = {
+      port: server.port,
+      serverPid: server.pid,
+      rawEcho: TARGETS[target].rawEcho,
+      warmupMs: timing.warmupMs,
+      measureMs: timing.measureMs,
+    };
+    const job = { ...base, kind: scenario.kind, params: scenario.params?.(options.mode) } as LoadJob;
+    if (scenario.kind !== 'idle') return sampleFromLoad(scenario, round, await runClient(job));
+
+    const readings: ServerMemory[] = [];
+    const running = server;
+    const result = await runClient(job, async () => {
+      await new Promise((resolve) => setTimeout(resolve, options.mode === 'tiny' ? 20 : 300));
+      readings.push(await running.memory());
+    });
+    if (!result.ok) return { round, ok: false, error: result.error };
+    if (readings.length !== 2) return { round, ok: false, error: 'idle-memory: missing memory readings' };
+    const connections = Number(result.detail.connections);
+    const [before, after] = readings;
+    const perConnection = (key: keyof ServerMemory): number => (after[key] - before[key]) / connections / 1024;
+    return {
+      round,
+      ok: true,
+      value: perConnection('rss'),
+      detail: {
+        connections,
+        heapKiBPerConn: Number(perConnection('heapUsed').toFixed(3)),
+        externalKiBPerConn: Number(perConnection('external').toFixed(3)),
+        rssBeforeMiB: Number((before.rss / 2 ** 20).toFixed(1)),
+        rssAfterMiB: Number((after.rss / 2 ** 20).toFixed(1)),
+        openSeconds: Number(result.seconds.toFixed(2)),
+      },
+    };
+  } catch (error) {
+    return { round, ok: false, error: (error as Error).message };
+  } finally {
+    await server?.stop();
+  }
+}
+
+function describe(sample: Sample, scenario: Scenario): string {
+  if (!sample.ok) return `FAILED: ${sample.error}`;
+  const cpu =
+    sample.cpuPerUnit !== undefined
+      ? `, server ${sample.cpuPerUnit.toPrecision(3)} ${scenario.cpu?.label} (${sample.serverCpuPct?.toFixed(0)}% CPU), client ${sample.clientCpuPct?.toFixed(0)}%`
+      : '';
+  return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const scenarios = selectScenarios(options.only);
+  const notes: string[] = [];
+  let targets = options.targets;
+  if (targets.includes('wsmith') && !(await wsmithAvailable(notes))) targets = targets.filter((t) => t !== 'wsmith');
+  const timing = TIMING[options.mode];
+  const started = Date.now();
+  const command = `npm run bench${options.argv.length > 0 ? ` -- ${options.argv.join(' ')}` : ''}`;
+  console.log(`${command}: ${options.mode} mode, ${options.rounds} round(s), targets ${targets.join(', ')}`);
+  for (const note of notes) console.log(`note: ${note}`);
+
+  const samples = new Map<string, Sample[]>(); // `${scenario}\0${target}`
+  const add = (scenario: string, target: TargetName, sample: Sample): void => {
+    const key = `${scenario}\0${target}`;
+    samples.set(key, [...(samples.get(key) ?? []), sample]);
+  };
+
+  for (const scenario of scenarios.filter((s) => s.kind !== 'micro')) {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const target of targets.filter((t) => applies(scenario, t))) {
+        const sample = await measureLoad(scenario, target, options, round);
+        add(scenario.name, target, sample);
+        console.log(`  ${scenario.name} round ${round} ${target}: ${describe(sample, scenario)}`);
+      }
+    }
+  }
+
+  const micro = scenarios.filter((s) => s.kind === 'micro');
+  if (micro.length > 0) {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const target of targets.filter((t) => applies(micro[0], t))) {
+        const result = await runMicro(target, timing.microMs, micro.map((s) => s.name));
+        if (!result.ok) {
+          console.log(`  micro round ${round} ${target}: FAILED: ${result.error}`);
+          if (target === 'wsmith' && result.error.includes('not built')) {
+            notes.push(`wsmith micro-benchmarks skipped: ${result.error}`);
+            continue;
+          }
+          for (const scenario of micro) add(scenario.name, target, { round, ok: false, error: result.error });
+          continue;
+        }
+        for (const c of result.cases) {
+          const scenario = micro.find((s) => s.name === c.name) as Scenario;
+          const value = scenario.metric === 'MB/s' ? c.bytes / 1e6 / c.seconds : c.messages / c.seconds;
+          add(c.name, target, { round, ok: true, value, detail: { messages: c.messages, bytes: c.bytes } });
+          console.log(`  ${c.name} round ${round} ${target}: ${value.toPrecision(4)} ${scenario.metric}`);
+        }
+      }
+    }
+  }
+
+  const rows: Row[] = [];
+  for (const scenario of scenarios) {
+    for (const target of targets) {
+      const list = samples.get(`${scenario.name}\0${target}`);
+      if (list) rows.push(summarise(scenario, target, list));
+    }
+  }
+  addRatios(rows);
+  const wsVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'ws', 'package.json'), 'utf8')) as {
+    version: string;
+  }).version;
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    command,
+    mode: options.mode,
+    rounds: options.rounds,
+    machine: {
+      cpus: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      os: `${os.type()} ${os.release()}`,
+      node: process.versions.node,
+      ws: wsVersion,
+    },
+    loadClient: 'one raw node:net load-client process, fresh per measurement',
+    notes,
+    rows,
+    goals: checkGoals(rows),
+  };
+  console.log(`\n${renderTable(results)}`);
+  console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+  mkdirSync(options.out, { recursive: true });
+  writeFileSync(path.join(options.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(options.out, 'latest.md'), renderMarkdown(results));
+  writeFileSync(path.join(options.out, 'latest.svg'), renderSvg(results));
+  console.log(`wrote ${path.relative(process.cwd(), options.out) || '.'}/latest.{json,md,svg}`);
+  if (rows.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 2;
+});

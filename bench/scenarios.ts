@@ -1,0 +1,162 @@
+// The scenarios of issue 7, their sizes in each mode, and how a raw measurement becomes the
+// figure in the table. `full` is `npm run bench`; `quick` is `--quick` for development; `tiny` is
+// the smoke test's fraction-of-a-second mode.
+import type { LoadJob, LoadResult } from './load/job.js';
+import type { ServerRole } from './server.js';
+import type { TargetName } from './targets.js';
+
+export type Mode = 'full' | 'quick' | 'tiny';
+type LoadKind = LoadJob['kind'];
+
+export interface Scenario {
+  name: string;
+  description: string;
+  kind: LoadKind | 'micro';
+  role?: ServerRole;
+  /** Label of the figure, e.g. 'msg/s'. */
+  metric: string;
+  higherIsBetter: boolean;
+  /** Server CPU per unit of work: label and the factor from CPU-seconds per unit. */
+  cpu?: { label: string; scale: number };
+  /** Targets this scenario can run against. */
+  targets: TargetName[];
+  params?: (mode: Mode) => LoadJob['params'];
+  /** The figure from a load result: work per second (or memory per connection for idle). */
+  figure?: (result: LoadResult & { ok: true }) => number;
+  /** CPU-seconds are divided by this many units (e.g. MB rather than messages). */
+  cpuUnits?: (result: LoadResult & { ok: true }) => number;
+}
+
+const ALL: TargetName[] = ['wsmith', 'ws', 'ws-native', 'raw'];
+const WEBSOCKET_ONLY: TargetName[] = ['wsmith', 'ws', 'ws-native'];
+const MB = 1e6;
+
+const perSecond = (result: LoadResult & { ok: true }): number => result.units / result.seconds;
+const bytes = (result: LoadResult & { ok: true }): number => Number(result.detail.bytes);
+
+function echoLarge(size: number, label: string, full: [number, number]): Scenario {
+  return {
+    name: `echo-large-${label}`,
+    description: `echo of ${label === '64k' ? '64 KiB' : '1 MiB'} binary messages, ${full[0]} connections × ${full[1]} in flight`,
+    kind: 'echo',
+    role: 'echo',
+    metric: 'MB/s',
+    higherIsBetter: true,
+    cpu: { label: 'ms/MB', scale: 1e3 },
+    targets: ALL,
+    params: (mode) => {
+      const [connections, inFlight] = mode === 'tiny' ? [1, 1] : full;
+      return { connections, inFlight, size, text: false };
+    },
+    figure: (r) => bytes(r) / MB / r.seconds,
+    cpuUnits: (r) => bytes(r) / MB,
+  };
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'echo-small',
+    description: 'echo of 32-byte text messages, 64 connections × 16 in flight',
+    kind: 'echo',
+    role: 'echo',
+    metric: 'msg/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/msg', scale: 1e6 },
+    targets: ALL,
+    params: (mode) =>
+      mode === 'tiny'
+        ? { connections: 8, inFlight: 4, size: 32, text: true }
+        : { connections: 64, inFlight: 16, size: 32, text: true },
+    figure: perSecond,
+  },
+  echoLarge(64 * 1024, '64k', [16, 4]),
+  echoLarge(1024 * 1024, '1m', [4, 2]),
+  {
+    name: 'broadcast',
+    description: '1 publisher → 1,000 subscribers, 64-byte binary messages, 16 in flight',
+    kind: 'broadcast',
+    role: 'broadcast',
+    metric: 'deliveries/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/delivery', scale: 1e6 },
+    targets: ALL,
+    params: (mode) => ({ subscribers: mode === 'tiny' ? 20 : 1000, window: mode === 'tiny' ? 4 : 16, size: 64 }),
+    figure: perSecond,
+  },
+  {
+    name: 'connect-rate',
+    description: 'open → upgrade → close handshake → TCP close, 32 parallel loops',
+    kind: 'connect',
+    role: 'echo', // the raw target must echo the close frame too
+    metric: 'handshakes/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/handshake', scale: 1e6 },
+    targets: ALL,
+    params: (mode) => ({ parallel: mode === 'tiny' ? 4 : 32 }),
+    figure: perSecond,
+  },
+  {
+    name: 'http-reject',
+    description: 'plain HTTP GET to the WebSocket endpoint (autocannon, 32 connections), answered with a 4xx',
+    kind: 'http-reject',
+    role: 'echo',
+    metric: 'req/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/req', scale: 1e6 },
+    targets: WEBSOCKET_ONLY,
+    params: (mode) => ({ connections: mode === 'tiny' ? 4 : 32 }),
+    figure: perSecond,
+  },
+  {
+    name: 'idle-memory',
+    description: 'server RSS per idle, handshaken connection (10,000 connections)',
+    kind: 'idle',
+    role: 'idle',
+    metric: 'KiB/conn',
+    higherIsBetter: false,
+    targets: ALL,
+    params: (mode) =>
+      mode === 'tiny'
+        ? { warm: 20, connections: 100, parallel: 20 }
+        : mode === 'quick'
+          ? { warm: 200, connections: 2000, parallel: 100 }
+          : { warm: 200, connections: 10_000, parallel: 100 },
+  },
+  ...['micro-parse-small', 'micro-parse-64k', 'micro-encode-small', 'micro-encode-64k'].map(
+    (name): Scenario => ({
+      name,
+      description: {
+        'micro-parse-small': 'protocol core: parse 32-byte masked text frames (16 KiB chunks)',
+        'micro-parse-64k': 'protocol core: parse 64 KiB masked binary frames (64 KiB chunks)',
+        'micro-encode-small': 'protocol core: encode one 32-byte server frame',
+        'micro-encode-64k': 'protocol core: encode one 64 KiB server frame',
+      }[name] as string,
+      kind: 'micro',
+      metric: name.startsWith('micro-parse-64k') ? 'MB/s' : 'msg/s',
+      higherIsBetter: true,
+      targets: WEBSOCKET_ONLY,
+    }),
+  ),
+];
+
+export interface Timing {
+  warmupMs: number;
+  measureMs: number;
+  rounds: number;
+  /** Time budget of each micro-benchmark case. */
+  microMs: number;
+}
+
+export const TIMING: Record<Mode, Timing> = {
+  full: { warmupMs: 1000, measureMs: 3000, rounds: 3, microMs: 600 },
+  quick: { warmupMs: 300, measureMs: 1000, rounds: 1, microMs: 200 },
+  tiny: { warmupMs: 100, measureMs: 250, rounds: 1, microMs: 30 },
+};
+
+/** `--only echo-large` selects echo-large-64k and echo-large-1m; `micro` selects all micro-*. */
+export function selectScenarios(filters: string[] | null): Scenario[] {
+  if (filters === null) return SCENARIOS;
+  const unknown = filters.filter((f) => !SCENARIOS.some((s) => s.name === f || s.name.startsWith(`${f}-`)));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  return SCENARIOS.filter((s) => filters.some((f) => s.name === f || s.name.startsWith(`${f}-`)));
+}

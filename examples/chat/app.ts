@@ -163,10 +163,12 @@ export async function startChatServer<S extends ChatSocket>(
     chat,
     close: () =>
       (closing ??= (async () => {
-        await endpoint.close();
+        // Stop taking handshakes; a server may wait for its sockets to go before it reports closed.
+        const stopped = endpoint.close();
         // 1001 Going Away (RFC 6455 §7.4.1): the pages reconnect, to this process or another.
         await hub.close({ code: 1001, reason: 'server shutting down', timeout: 2000 });
         await chat.close();
+        await stopped;
         await Promise.all(redis.map((client) => client.quit().catch(() => undefined)));
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -23,6 +23,7 @@ export interface ChatSocket {
   close(code?: number, reason?: string): void;
   on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of wsmith's Hub the chat uses. */
@@ -62,6 +63,8 @@ interface Connection<S> {
   bucket: TokenBucket;
   strikes: number;
   rateLimited: number;
+  /** Closing for a policy violation: no more input is read. */
+  ending: boolean;
   /** Messages are handled one after another, so a join completes before the next message. */
   queue: Promise<void>;
   closed: boolean;
@@ -113,14 +116,17 @@ export class Chat<S extends ChatSocket> {
       socket,
       id,
       rooms: new Map(),
-      bucket: new TokenBucket({ rate: this.rate, burst: this.burst }),
+      bucket: new TokenBucket({ rate: this.rate, burst: this.burst, now: this.now }),
       strikes: 0,
       rateLimited: 0,
+      ending: false,
       queue: Promise.resolve(),
       closed: false,
     };
     this.connections.add(conn);
     socket.on('message', (data, isBinary) => this.receive(conn, data, isBinary));
+    // The library closes the connection on protocol errors (1002, 1009 ...); the chat only notes them.
+    socket.on('error', (error) => this.log(`socket: ${error.message}`));
     socket.on('close', () => {
       conn.closed = true;
       // Kept in `connections` until presence is updated, so close() can wait for it.
@@ -142,7 +148,7 @@ export class Chat<S extends ChatSocket> {
   }
 
   private receive(conn: Connection<S>, data: Buffer, isBinary: boolean): void {
-    if (conn.closed) return;
+    if (conn.closed || conn.ending) return;
     if (!conn.bucket.take()) {
       conn.rateLimited++;
       if (conn.rateLimited > this.maxRateLimited) {
@@ -260,7 +266,7 @@ export class Chat<S extends ChatSocket> {
     const payload = encode({ type: 'private', room, from, to: target.nick, text, ts: this.now() });
     // sendTo finds the target on this process or, through the hub's adapter, on another one.
     this.hub.sendTo(target.id, payload);
-    if (target.id !== conn.id) conn.socket.send(payload);
+    if (target.id !== conn.id && !conn.ending) conn.socket.send(payload);
   }
 
   private async sendRooms(conn: Connection<S>): Promise<void> {
@@ -295,7 +301,7 @@ export class Chat<S extends ChatSocket> {
   }
 
   private send(conn: Connection<S>, message: ServerMessage): void {
-    if (!conn.closed) conn.socket.send(encode(message));
+    if (!conn.closed && !conn.ending) conn.socket.send(encode(message));
   }
 
   private error(conn: Connection<S>, code: ErrorCode, message: string): void {
@@ -304,7 +310,7 @@ export class Chat<S extends ChatSocket> {
 
   private closeForPolicy(conn: Connection<S>, code: ErrorCode, reason: string): void {
     this.error(conn, code, reason);
-    conn.closed = true;
+    conn.ending = true;
     conn.socket.close(POLICY_VIOLATION, reason);
   }
 }

@@ -18,3 +18,6 @@ export { ProtocolError } from './protocol/errors.js';
 export type { ProtocolErrorCode } from './protocol/errors.js';
 export { ReadyState } from './protocol/connection.js';
 export { Opcode } from './protocol/frame.js';
+export type { ClientOptions as WebSocketClientOptions } from './node/client.js';
+export { connect } from './node/connect.js';
+export type { ConnectOptions } from './node/connect.js';

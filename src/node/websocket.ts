@@ -85,6 +85,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
 
   private _readyState: ReadyState = ReadyState.Connecting;
   private socket: Socket | null = null;
+  /** Client: the socket still in its opening handshake, destroyed if the handshake is abandoned. */
+  private handshakeSocket: Socket | null = null;
   private connection: Connection | null = null;
   private closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   private closeTimer: NodeJS.Timeout | null = null;
@@ -204,6 +206,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   /** @internal Take over a socket whose handshake is complete; `head` is what arrived with it. */
   setSocket(socket: Socket, head: Buffer, options: AttachOptions): void {
     this.socket = socket;
+    this.handshakeSocket = null;
     this.protocol = options.protocol ?? '';
     this.closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.connection = new Connection(this, {
@@ -230,11 +233,17 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   abortHandshake(error: Error, socket?: Socket): void {
     if (this._readyState === ReadyState.Closed) return;
     this._readyState = ReadyState.Closed;
-    socket?.destroy();
+    (socket ?? this.handshakeSocket)?.destroy();
+    this.handshakeSocket = null;
     process.nextTick(() => {
       this.emitError(error);
       this.emitClose(CloseCode.AbnormalClosure, EMPTY);
     });
+  }
+
+  /** @internal The client's socket while its handshake runs (so that close() can abandon it). */
+  setHandshakeSocket(socket: Socket | null): void {
+    this.handshakeSocket = socket;
   }
 
   /** @internal The client's handshake succeeded. */

@@ -1,0 +1,160 @@
+// The chat page in a real browser (Debian's Chromium through playwright-core), against a real chat server:
+// presence, typing indicators that expire, messages, private messages, a hostile nickname shown as text,
+// presence after a page closes, and the reconnect after a server restart.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestChat, type TestChat } from '../examples/chat/support/server.js';
+import { loadTransport } from '../examples/chat/support/transport.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`skipping the chat browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+const TYPING_MS = 600; // the page's typing expiry, injected through the server so the test waits 0.6 s, not 3
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+describe.skipIf(!hasChromium)('chat page in Chromium', () => {
+  let browser: Browser;
+  let chat: TestChat;
+  const dialogs: string[] = [];
+
+  beforeAll(async () => {
+    console.log(`chat browser test runs on: ${(await loadTransport()).name}`);
+    chat = await startTestChat({ typingTimeoutMs: TYPING_MS });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await chat?.close();
+  });
+
+  async function open(nick: string, room = 'lobby'): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto(chat.url.replace('localhost', '127.0.0.1'));
+    await waitText(page, '#status', 'connected');
+    await page.fill('#nick', nick);
+    await page.fill('#room', room);
+    await page.click('#join');
+    await page.waitForFunction((n) => [...document.querySelectorAll('#members li')].some((li) => li.textContent === n), nick);
+    return page;
+  }
+
+  /** Waits until the element's text equals `text` (or contains it, with `contains`). */
+  function waitText(page: Page, selector: string, text: string, contains = false) {
+    return page.waitForFunction(
+      ([s, t, c]) => {
+        const content = document.querySelector(s as string)?.textContent ?? '';
+        return c ? content.includes(t as string) : content === t;
+      },
+      [selector, text, contains] as const,
+      { timeout: 5000 },
+    );
+  }
+
+  const members = (page: Page) => page.$$eval('#members li', (items) => items.map((li) => li.textContent));
+  const logTexts = (page: Page) => page.$$eval('#log li', (items) => items.map((li) => li.textContent ?? ''));
+
+  it('two pages chat: presence, typing, messages, private messages, leaving', async () => {
+    const ann = await open('ann');
+    const bob = await open('bob');
+    await ann.waitForFunction(() => document.querySelectorAll('#members li').length === 2);
+    expect(await members(ann)).toEqual(['ann', 'bob']);
+    expect(await members(bob)).toEqual(['ann', 'bob']);
+    await waitText(ann, '#log', 'bob joined', true);
+    // The rooms list shows the count.
+    await waitText(bob, '#rooms', 'lobby2');
+
+    // Typing: shown to the other page only, and gone ~TYPING_MS after the last keystroke.
+    await ann.locator('#text').pressSequentially('hel');
+    await waitText(bob, '#typing', 'ann is typing…');
+    expect(await ann.textContent('#typing')).toBe('');
+    await waitText(bob, '#typing', '');
+
+    // A message goes across, with a timestamp and the sender's name.
+    await ann.locator('#text').pressSequentially('lo bob');
+    await ann.press('#text', 'Enter');
+    await waitText(bob, '#log', 'hello bob', true);
+    const line = bob.locator('#log li.line').last();
+    expect(await line.locator('.nick').textContent()).toBe('ann');
+    expect(await line.locator('time').textContent()).toMatch(/\d{1,2}:\d{2}/);
+
+    // A third page with a hostile nickname: shown as text, never run.
+    const cy = await open(HOSTILE);
+    await ann.waitForFunction(() => document.querySelectorAll('#members li').length === 3);
+    expect(await members(ann)).toContain(HOSTILE);
+    await cy.fill('#text', HOSTILE);
+    await cy.press('#text', 'Enter');
+    await waitText(ann, '#log', `${HOSTILE}${HOSTILE}`, true); // the nick and the text, both as text
+    expect(await ann.locator('#log img, #members img').count()).toBe(0);
+
+    // A private message from ann to bob: bob sees it, cy never does.
+    await ann.selectOption('#to', 'bob');
+    await ann.fill('#text', 'just for bob');
+    await ann.press('#text', 'Enter');
+    await waitText(bob, '#log', 'just for bob', true);
+    await waitText(ann, '#log', 'you → bob (private)', true);
+    expect(await bob.locator('#log li.private').last().textContent()).toContain('ann → you (private)');
+    await ann.selectOption('#to', '');
+    await ann.fill('#text', 'public again');
+    await ann.press('#text', 'Enter');
+    await waitText(cy, '#log', 'public again', true); // sent after the whisper, so the whisper would be here by now
+    expect((await logTexts(cy)).join('\n')).not.toContain('just for bob');
+
+    await ann.screenshot({ path: await artifact('chat.png') });
+
+    // Closing bob's page updates presence for the others.
+    await bob.context().close();
+    await ann.waitForFunction(() => document.querySelectorAll('#members li').length === 2);
+    expect(await members(ann)).toEqual([HOSTILE, 'ann'].sort((a, b) => a.localeCompare(b)));
+    await waitText(ann, '#log', 'bob left', true);
+    expect(dialogs).toEqual([]);
+    await ann.context().close();
+    await cy.context().close();
+  });
+
+  it('reconnects after a server restart, shows it, and rejoins with history', async () => {
+    const page = await open('dee', 'garden');
+    await page.fill('#text', 'said before the restart');
+    await page.press('#text', 'Enter');
+    await waitText(page, '#log', 'said before the restart', true);
+
+    const { port, config } = chat;
+    await chat.close();
+    await waitText(page, '#status', 'reconnecting', true);
+    expect(await page.getAttribute('#status', 'class')).toContain('reconnecting');
+    expect(await page.isDisabled('#text')).toBe(true);
+    chat = await startTestChat({ ...config, port });
+
+    await waitText(page, '#status', 'connected');
+    await page.waitForFunction(() => document.querySelector('#current-room')?.textContent === 'garden');
+    await waitText(page, '#log', 'said before the restart', true); // history from disk, sent on the rejoin
+    expect(await members(page)).toEqual(['dee']);
+    expect(await page.isDisabled('#text')).toBe(false);
+    await page.screenshot({ path: await artifact('chat-reconnected.png') });
+    await page.context().close();
+  });
+});
+
+async function artifact(name: string): Promise<string> {
+  await mkdir('test-artifacts', { recursive: true });
+  return `test-artifacts/${name}`;
+}

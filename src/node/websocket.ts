@@ -201,6 +201,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     return true;
   }
 
+  /**
+   * @internal Bytes read from the peer so far. The hub's heartbeat compares it between sweeps to
+   * see any sign of life (a pong, data, even a partial frame) without a timestamp per read.
+   */
+  get bytesReceived(): number {
+    return this.socket === null ? 0 : this.socket.bytesRead;
+  }
+
   // --- the socket side (used by WebSocketServer and the client) ------------------------------
 
   /** @internal Take over a socket whose handshake is complete; `head` is what arrived with it. */

@@ -1,0 +1,266 @@
+// What a case is, the context it runs in, and the judges that turn what happened on the wire into
+// Autobahn's verdicts.
+import type { Socket } from 'node:net';
+import { Opcode, type FrameSpec } from './frame.js';
+import { describeEvent, type Wire, type WireEvent } from './wire.js';
+
+/** Autobahn's verdicts, with Autobahn's meaning. */
+export type Verdict = 'OK' | 'NON-STRICT' | 'FAILED' | 'INFORMATIONAL' | 'UNIMPLEMENTED';
+export const VERDICTS: readonly Verdict[] = ['OK', 'NON-STRICT', 'FAILED', 'INFORMATIONAL', 'UNIMPLEMENTED'];
+
+export interface Outcome {
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface Timing {
+  /** Autobahn's deliberate pauses (e.g. between the parts of 6.4.x, 5.19), default 1000 ms. */
+  waitMs: number;
+  /** How long the suite waits for a reaction it expects (echo, pong, close), default 2000 ms. */
+  replyTimeoutMs: number;
+  /** How long the suite waits for the TCP close after a closing handshake, default 2000 ms. */
+  closeTimeoutMs: number;
+  /** Delay between chops in "frame-wise" and "octet-wise" delivery, default 1 ms (0: next tick). */
+  chopDelayMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = { waitMs: 1000, replyTimeoutMs: 2000, closeTimeoutMs: 2000, chopDelayMs: 1 };
+
+export interface CaseContext {
+  wire: Wire;
+  timing: Timing;
+  /** Encode (masked when the suite is the client), log and write one frame. */
+  send(spec: FrameSpec): Buffer;
+  /** Write these frames' bytes in chops of `chopSize` octets, pausing between chops. */
+  sendChopped(specs: FrameSpec[], chopSize: number, delayMs?: number): Promise<void>;
+  /** Write each frame separately with a pause after each ("frame-wise chops", Autobahn's sync). */
+  sendEach(specs: FrameSpec[], delayMs?: number): Promise<void>;
+  /** Send a message cut into fragments of `fragmentSize` bytes. */
+  sendMessage(opcode: number, payload: Buffer | string, fragmentSize?: number): void;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Server-mode only cases (the opening handshake) get the target and open raw sockets themselves. */
+export interface RawContext {
+  host: string;
+  port: number;
+  path: string;
+  timing: Timing;
+  log: Wire['log'];
+  note(text: string): void;
+  connect(): Promise<Socket>;
+}
+
+export interface CaseDef {
+  id: string;
+  description: string;
+  expectation: string;
+  /** Extra time budget for heavy cases (section 9). */
+  extraMs?: number;
+  /** Largest message the case sends, so a run can cap sizes (--max-size). */
+  messageSize?: number;
+  /** Case runs over an open WebSocket connection in either mode. */
+  run?: (t: CaseContext) => Promise<Outcome>;
+  /** Case speaks raw HTTP to a server (server mode only). */
+  runRaw?: (r: RawContext) => Promise<Outcome>;
+  /** The case is listed but not implemented by the suite (sections 12 and 13). */
+  unimplemented?: string;
+}
+
+export function section(id: string): string {
+  return id.split('.')[0];
+}
+
+/** Sort case ids numerically part by part: 1.1.10 after 1.1.9, 10.1.1 after 9.8.6. */
+export function compareIds(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Autobahn-style case selection: "1.*", "6.4.*", "7.1.1", "9" (a prefix). */
+export function matchesPattern(id: string, pattern: string): boolean {
+  const p = pattern.trim();
+  if (p === '' || p === '*') return true;
+  if (p.includes('*')) {
+    const re = new RegExp('^' + p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    return re.test(id);
+  }
+  return id === p || id.startsWith(p + '.');
+}
+
+export function selectCases(all: CaseDef[], include?: string[], exclude?: string[]): CaseDef[] {
+  return all
+    .filter((c) => !include || include.length === 0 || include.some((p) => matchesPattern(c.id, p)))
+    .filter((c) => !exclude || !exclude.some((p) => matchesPattern(c.id, p)))
+    .sort((a, b) => compareIds(a.id, b.id));
+}
+
+// --- expected events ---------------------------------------------------------------------
+
+export function text(payload: Buffer | string): WireEvent {
+  return { type: 'message', binary: false, payload: typeof payload === 'string' ? Buffer.from(payload) : payload };
+}
+export function binary(payload: Buffer): WireEvent {
+  return { type: 'message', binary: true, payload };
+}
+export function pong(payload: Buffer | string = ''): WireEvent {
+  return { type: 'pong', payload: typeof payload === 'string' ? Buffer.from(payload) : payload };
+}
+
+function sameEvent(a: WireEvent, b: WireEvent): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'message' && b.type === 'message' && a.binary !== b.binary) return false;
+  return a.payload.equals(b.payload);
+}
+
+/** Compare what arrived with what was expected; null when they match. */
+export function diffEvents(got: WireEvent[], want: WireEvent[]): string | null {
+  for (let i = 0; i < Math.max(got.length, want.length); i++) {
+    const g = got[i];
+    const w = want[i];
+    if (!g) return `missing event #${i + 1}: expected ${describeEvent(w)}`;
+    if (!w) return `unexpected event #${i + 1}: ${describeEvent(g)}`;
+    if (!sameEvent(g, w)) return `event #${i + 1}: expected ${describeEvent(w)}, got ${describeEvent(g)}`;
+  }
+  return null;
+}
+
+// --- judges ------------------------------------------------------------------------------
+
+const ok = (reason: string): Outcome => ({ verdict: 'OK', reason });
+const failed = (reason: string): Outcome => ({ verdict: 'FAILED', reason });
+const nonStrict = (reason: string): Outcome => ({ verdict: 'NON-STRICT', reason });
+
+function violationOutcome(w: Wire): Outcome | null {
+  return w.violations.length > 0 ? failed(`peer violated the protocol: ${w.violations.join('; ')}`) : null;
+}
+
+/**
+ * The suite starts a clean close (1000 unless given) and checks the peer completes it: a close
+ * frame back with an acceptable code, then the TCP close (RFC 6455 §7.1.1: the server closes
+ * first; in client mode the suite is the server and closes it itself).
+ */
+async function finishClean(t: CaseContext, want: WireEvent[], okCodes: (number | null)[] = [1000, null]): Promise<Outcome> {
+  const w = t.wire;
+  if (!w.closeSent && w.open) w.sendClose(1000);
+  await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
+  const closedTcp = await w.waitTcpClose(t.timing.closeTimeoutMs);
+  const v = violationOutcome(w);
+  if (v) return v;
+  const diff = diffEvents(w.events, want);
+  if (diff) return failed(diff);
+  if (!w.closeReceived) {
+    return failed(w.tcpClosed ? 'peer dropped TCP without answering the close frame' : 'peer never answered the close frame');
+  }
+  if (w.closedByMe === false) return failed(`peer closed the connection itself (code ${w.closeReceived.code}) instead of going on`);
+  if (!okCodes.includes(w.closeReceived.code)) {
+    return nonStrict(`peer answered the close with code ${w.closeReceived.code}, expected ${okCodes.map(String).join(' or ')}`);
+  }
+  if (!closedTcp && w.role === 'client') return nonStrict('server did not close the TCP connection after the closing handshake (RFC 6455 §7.1.1)');
+  return ok('events as expected; clean close');
+}
+
+/** The expected exchange happens, then the suite closes cleanly (Autobahn's closedByMe: true). */
+export async function expectEcho(t: CaseContext, want: WireEvent[], timeoutMs = t.timing.replyTimeoutMs): Promise<Outcome> {
+  const w = t.wire;
+  await w.waitFor(
+    () => w.events.length >= want.length || w.closeReceived !== null || w.tcpClosed || w.violations.length > 0,
+    timeoutMs,
+  );
+  const early = violationOutcome(w);
+  if (early) return early;
+  if (w.events.length < want.length) {
+    const diff = diffEvents(w.events, want);
+    if (w.closeReceived) return failed(`peer closed (code ${w.closeReceived.code}) before: ${diff}`);
+    if (w.tcpClosed) return failed(`peer dropped the connection before: ${diff}`);
+    return failed(`timed out after ${timeoutMs} ms: ${diff}`);
+  }
+  const diff = diffEvents(w.events, want);
+  if (diff) return failed(diff);
+  return finishClean(t, want);
+}
+
+export interface FailureExpectation {
+  /** The close code the peer must fail the connection with: 1002 protocol error, 1007 bad UTF-8. */
+  code: number;
+  /** What must arrive before the failure (echo of a valid first message, a pong ...). */
+  before?: WireEvent[];
+  /** Codes also accepted, as NON-STRICT (e.g. 1002 where 1007 is meant). Default: any other code. */
+  nonStrictCodes?: number[];
+}
+
+/**
+ * The peer must fail the connection (RFC 6455 §7.1.7): close frame with `code` then TCP close is
+ * OK; a TCP close alone or another code is NON-STRICT; carrying on (echo, pong) or doing
+ * nothing is FAILED.
+ */
+export async function expectFailure(t: CaseContext, exp: FailureExpectation): Promise<Outcome> {
+  const w = t.wire;
+  const before = exp.before ?? [];
+  await w.waitFor(
+    () => w.closeReceived !== null || w.tcpClosed || w.events.length > before.length || w.violations.length > 0,
+    t.timing.replyTimeoutMs,
+  );
+  // Let the closing handshake finish (our reply is automatic), so the TCP close is observed.
+  if (w.closeReceived) await w.waitTcpClose(t.timing.closeTimeoutMs);
+  const v = violationOutcome(w);
+  if (v) return v;
+  if (w.events.length > before.length) {
+    return failed(`peer went on instead of failing the connection: ${describeEvent(w.events[before.length])}`);
+  }
+  const diff = diffEvents(w.events, before);
+  if (diff) return failed(diff);
+  if (w.closeReceived) {
+    if (w.closedByMe) return failed('peer only answered our close; it never failed the connection');
+    const code = w.closeReceived.code;
+    if (code === exp.code) {
+      if (!w.tcpClosed && w.role === 'client') return nonStrict(`closed with ${code} but did not close TCP (RFC 6455 §7.1.1)`);
+      return ok(`peer failed the connection with close code ${code}`);
+    }
+    if (exp.nonStrictCodes && !exp.nonStrictCodes.includes(code ?? -1)) {
+      return failed(`peer closed with code ${code}, expected ${exp.code}`);
+    }
+    return nonStrict(`peer failed the connection with close code ${code}, expected ${exp.code}`);
+  }
+  if (w.tcpClosed) return nonStrict(`peer dropped TCP without a close frame (expected close ${exp.code} first)`);
+  return failed(`peer neither failed the connection nor answered within ${t.timing.replyTimeoutMs} ms`);
+}
+
+export interface CloseReplyExpectation {
+  /** Codes accepted in the peer's close reply (null: an empty close body). */
+  okCodes: (number | null)[];
+  /** Verdict when the peer replies with another code. */
+  otherCode: Verdict;
+  /** Verdict when the peer drops TCP without a close frame. */
+  onDrop: Verdict;
+  /** Messages that must arrive before the close (7.1.1). */
+  before?: WireEvent[];
+}
+
+/** The suite has sent a close frame (maybe a bad one); judge the peer's answer. */
+export async function expectCloseReply(t: CaseContext, exp: CloseReplyExpectation): Promise<Outcome> {
+  const w = t.wire;
+  await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
+  if (w.closeReceived) await w.waitTcpClose(t.timing.closeTimeoutMs);
+  const v = violationOutcome(w);
+  if (v) return v;
+  const diff = diffEvents(w.events, exp.before ?? []);
+  if (diff) return failed(diff);
+  if (w.closeReceived) {
+    const code = w.closeReceived.code;
+    if (exp.okCodes.includes(code)) {
+      if (!w.tcpClosed && w.role === 'client') return nonStrict('server did not close TCP after the closing handshake (RFC 6455 §7.1.1)');
+      return ok(`peer answered with close code ${code}`);
+    }
+    return { verdict: exp.otherCode, reason: `peer answered with close code ${code}, expected ${exp.okCodes.map(String).join(' or ')}` };
+  }
+  if (w.tcpClosed) return { verdict: exp.onDrop, reason: 'peer dropped TCP without a close frame' };
+  return failed(`peer did not answer the close frame within ${t.timing.replyTimeoutMs} ms`);
+}
+
+export { Opcode };

@@ -1,10 +1,10 @@
-// A stand-in Transport built on `ws` and a minimal hub, used only while wsmith's Hub (issue 5) is not
-// built yet. It follows the Hub contract closely enough for the chat: rooms, broadcast with except,
-// sendTo across nodes through Redis pub/sub. transport.ts picks wsmith's real one as soon as it exists.
+// A minimal stand-in hub (and a Transport on `ws`), used only while wsmith's Hub (issue 5) is not built
+// yet. It follows the Hub contract closely enough for the chat: rooms, broadcast with except, sendTo
+// across nodes through Redis pub/sub. transport.ts picks wsmith's real Hub as soon as it exists.
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Redis } from 'ioredis';
-import type { FullHub, Transport } from '../../../../examples/chat/app.js';
+import type { FullHub, HubSettings, Transport } from '../../../../examples/chat/app.js';
+import type { ChatSocket } from '../../../../examples/chat/chat.js';
 
 interface Envelope {
   node: string;
@@ -14,15 +14,15 @@ interface Envelope {
   data: string;
 }
 
-class MiniHub implements FullHub<WebSocket> {
+export class MiniHub<S extends ChatSocket> implements FullHub<S> {
   private readonly node = randomUUID();
-  private readonly byId = new Map<string, WebSocket>();
-  private readonly ids = new Map<WebSocket, string>();
-  private readonly roomsOf = new Map<WebSocket, Set<string>>();
-  private readonly rooms = new Map<string, Set<WebSocket>>();
+  private readonly byId = new Map<string, S>();
+  private readonly ids = new Map<S, string>();
+  private readonly roomsOf = new Map<S, Set<string>>();
+  private readonly rooms = new Map<string, Set<S>>();
   private readonly channel: string;
 
-  constructor(private readonly redis?: { publisher: Redis; subscriber: Redis; prefix: string }) {
+  constructor(private readonly redis?: HubSettings['redis']) {
     this.channel = `${redis?.prefix ?? ''}bus`;
     if (redis) {
       void redis.subscriber.subscribe(this.channel);
@@ -33,7 +33,7 @@ class MiniHub implements FullHub<WebSocket> {
     }
   }
 
-  add(socket: WebSocket, options: { id?: string } = {}): string {
+  add(socket: S, options: { id?: string } = {}): string {
     const id = options.id ?? randomUUID();
     this.byId.set(id, socket);
     this.ids.set(socket, id);
@@ -47,21 +47,21 @@ class MiniHub implements FullHub<WebSocket> {
     return id;
   }
 
-  join(socket: WebSocket, room: string): void {
+  join(socket: S, room: string): void {
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     members.add(socket);
     this.roomsOf.get(socket)?.add(room);
   }
 
-  leave(socket: WebSocket, room: string): void {
+  leave(socket: S, room: string): void {
     const members = this.rooms.get(room);
     members?.delete(socket);
     if (members?.size === 0) this.rooms.delete(room);
     this.roomsOf.get(socket)?.delete(room);
   }
 
-  broadcast(data: string, options: { room?: string; except?: WebSocket | string } = {}): void {
+  broadcast(data: string, options: { room?: string; except?: S | string } = {}): void {
     const except = typeof options.except === 'string' ? options.except : options.except && this.ids.get(options.except);
     const envelope: Envelope = { node: this.node, room: options.room, except, data };
     this.deliver(envelope);
@@ -81,7 +81,7 @@ class MiniHub implements FullHub<WebSocket> {
   async close(options: { code?: number; reason?: string } = {}): Promise<void> {
     const closed = [...this.byId.values()].map(
       (socket) => new Promise<void>((resolve) => {
-        socket.once('close', () => resolve());
+        socket.on('close', () => resolve());
         socket.close(options.code ?? 1001, options.reason);
       }),
     );
@@ -115,5 +115,5 @@ export const wsTransport: Transport<WebSocket> = {
     wss.on('connection', (socket) => onConnection(socket));
     return { close: () => new Promise<void>((resolve) => wss.close(() => resolve())) };
   },
-  hub: ({ redis }) => new MiniHub(redis),
+  hub: ({ redis }) => new MiniHub<WebSocket>(redis),
 };

@@ -21,3 +21,5 @@ export { Opcode } from './protocol/frame.js';
 export type { ClientOptions as WebSocketClientOptions } from './node/client.js';
 export { connect } from './node/connect.js';
 export type { ConnectOptions } from './node/connect.js';
+export { ReconnectingWebSocket } from './node/reconnecting.js';
+export type { ReconnectingWebSocketOptions, ReconnectingWebSocketEventMap } from './node/reconnecting.js';

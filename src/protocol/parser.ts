@@ -144,10 +144,11 @@ export class FrameParser {
     // Check what the first two bytes already tell us, before waiting for the rest (fail fast).
     const opcode = first & OPCODE_MASK;
     const rsvBits = first & (RSV1_BIT | RSV2_BIT | RSV3_BIT);
-    if ((rsvBits & ~this.allowedRsvBits) !== 0) {
+    const unexpectedRsv = rsvBits & ~this.allowedRsvBits;
+    if (unexpectedRsv !== 0) {
       // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings".
       return this.fail(
-        (rsvBits & RSV1_BIT) !== 0 ? 'WS_ERR_UNEXPECTED_RSV_1' : 'WS_ERR_UNEXPECTED_RSV_2_3',
+        (unexpectedRsv & RSV1_BIT) !== 0 ? 'WS_ERR_UNEXPECTED_RSV_1' : 'WS_ERR_UNEXPECTED_RSV_2_3',
         `Reserved bits set without a negotiated extension (RSV 0x${rsvBits.toString(16)})`,
       );
     }

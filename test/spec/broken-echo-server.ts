@@ -1,0 +1,53 @@
+// A deliberately broken echo server on raw TCP: it echoes every frame as it came (RSV bits and
+// reserved opcodes included), never validates UTF-8, and echoes close frames verbatim, invalid
+// codes and all. The suite must find it out.
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { FrameReader, Opcode, encodeFrame } from '../../spec/frame.js';
+import { buildUpgradeResponse, parseHttpHead } from '../../spec/handshake.js';
+
+export async function startBrokenEchoServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let head = Buffer.alloc(0);
+    let reader: FrameReader | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      if (!reader) {
+        head = Buffer.concat([head, chunk]);
+        const h = parseHttpHead(head);
+        if (!h) return;
+        socket.write(buildUpgradeResponse(h.headers['sec-websocket-key'] ?? ''));
+        reader = new FrameReader();
+        chunk = h.rest;
+      }
+      let frames;
+      try {
+        frames = reader.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const f of frames) {
+        if (f.opcode === Opcode.Ping) socket.write(encodeFrame({ opcode: Opcode.Pong, payload: f.payload }));
+        else if (f.opcode === Opcode.Pong) continue;
+        else if (f.opcode === Opcode.Close) {
+          socket.end(encodeFrame({ opcode: Opcode.Close, payload: f.payload, rsv: f.rsv }));
+          return;
+        } else if (f.opcode < 8) {
+          socket.write(encodeFrame({ opcode: f.opcode, payload: f.payload, fin: f.fin, rsv: f.rsv }));
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -37,3 +37,23 @@ export type {
   FrameSummary,
   ReceiverAction,
 } from './protocol/describe.js';
+export { Hub, DEFAULT_MAX_BUFFERED_BYTES } from './hub/hub.js';
+export type {
+  HubOptions,
+  AddOptions,
+  BroadcastOptions,
+  SendToOptions,
+  HubCloseOptions,
+  HubStats,
+  HubMessage,
+  SlowConsumerPolicy,
+} from './hub/hub.js';
+export type { HeartbeatOptions } from './hub/heartbeat.js';
+export type { HubAdapter } from './hub/adapter.js';
+export { RedisAdapter } from './hub/redis-adapter.js';
+export type {
+  RedisAdapterOptions,
+  RedisPublisher,
+  IORedisSubscriber,
+  NodeRedisSubscriber,
+} from './hub/redis-adapter.js';

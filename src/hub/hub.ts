@@ -1,0 +1,452 @@
+/**
+ * `Hub`: the registry of open sockets, their rooms, and the fan-out to them — what every chat
+ * server writes by hand (gorilla's examples/chat/hub.go), as a library.
+ *
+ * - Broadcast encodes the frame once and queues the same Buffer on each receiver; each receiver
+ *   then writes everything queued during the tick with one socket write. A room broadcast walks
+ *   the room's members only.
+ * - One heartbeat timer for the whole hub finds dead peers (src/hub/heartbeat.ts).
+ * - A receiver whose unsent bytes pass `maxBufferedBytes` is closed or skipped, so one peer that
+ *   stops reading never grows the server's memory nor slows the others.
+ * - With an adapter, broadcasts and `sendTo` reach the sockets of other processes too.
+ *
+ * Sockets are server-side WebSockets, whose frames are unmasked (§5.1), so one encoding fits all.
+ * A client-side socket (one this process dialed) may be added too: its frames must be masked with
+ * a fresh key each (§5.3), so it is sent a per-socket encoding through `send` instead.
+ */
+import { randomUUID } from 'node:crypto';
+import { CloseCode } from '../protocol/close.js';
+import { ReadyState } from '../protocol/connection.js';
+import type { WebSocket } from '../node/websocket.js';
+import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
+import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { encodeMessageFrame, framePayload, isBinaryFrame } from './prepared-message.js';
+import { Rooms } from './rooms.js';
+
+export type SlowConsumerPolicy = 'close' | 'drop';
+export type HubMessage = string | Buffer;
+
+export interface HubOptions {
+  /** Ping every `interval` ms; terminate a peer silent for `timeout` ms after a ping. `false`: off. */
+  heartbeat?: Partial<HeartbeatOptions> | false;
+  /** Unsent bytes a socket may hold before it counts as a slow consumer. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** 'close' (1013, then terminate after `closeTimeout`) or 'drop' (skip its messages). Default 'close'. */
+  slowConsumerPolicy?: SlowConsumerPolicy;
+  /** Wait for a closing handshake this long (ms) before terminating; `close()`'s default too. Default 5 s. */
+  closeTimeout?: number;
+  /** Share rooms with hubs in other processes (e.g. `RedisAdapter`). */
+  adapter?: HubAdapter;
+  /** Errors from the adapter (a broker gone away). They are counted in `stats()` either way. */
+  onAdapterError?: (error: Error) => void;
+}
+
+export interface AddOptions {
+  /** The socket's id for `get` and `sendTo`: unique across all nodes. Default: a random UUID. */
+  id?: string;
+  /** Anything the application wants to keep with the socket (`hub.data(ws)`). */
+  data?: unknown;
+}
+
+export interface BroadcastOptions {
+  /** Only the members of this room (on every node). Default: every socket. */
+  room?: string;
+  /** Skip this socket (or the socket with this id, on whichever node it is). */
+  except?: WebSocket | string;
+  /** Send as binary. Default: true for a Buffer, false for a string. */
+  binary?: boolean;
+}
+
+export interface SendToOptions {
+  binary?: boolean;
+}
+
+export interface HubCloseOptions {
+  /** Default 1001 Going Away (§7.4.1). */
+  code?: number;
+  reason?: string;
+  /** Milliseconds to wait for the closing handshakes before terminating. Default `closeTimeout`. */
+  timeout?: number;
+}
+
+/** Counters since the hub was made; sockets and rooms are current values. */
+export interface HubStats {
+  sockets: number;
+  /** Rooms with at least one local member. */
+  rooms: number;
+  /** Messages received from this hub's sockets, and their payload bytes. */
+  messagesIn: number;
+  bytesIn: number;
+  /** Messages queued to sockets (one per receiver), and their bytes on the wire. */
+  messagesOut: number;
+  bytesOut: number;
+  /** `broadcast` calls on this node, and broadcasts received from other nodes. */
+  broadcasts: number;
+  remoteBroadcasts: number;
+  /** `sendTo` calls on this node (local or forwarded), and those received from other nodes. */
+  directMessages: number;
+  remoteDirectMessages: number;
+  /** Messages skipped for a slow consumer ('drop' policy). */
+  drops: number;
+  /** Sockets closed with 1013 for being slow ('close' policy). */
+  slowConsumerCloses: number;
+  heartbeatTerminations: number;
+  /** Envelopes published to the adapter, and adapter errors. */
+  adapterPublished: number;
+  adapterErrors: number;
+}
+
+interface Member {
+  id: string;
+  data: unknown;
+  /** This process dialed it: its frames must be masked, so no shared encoding. */
+  clientRole: boolean;
+  /** Set once the slow-consumer policy closed it: terminate if the handshake does not finish. */
+  slowCloseTimer: NodeJS.Timeout | null;
+}
+
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+export const DEFAULT_HUB_CLOSE_TIMEOUT = 5_000;
+/** RFC 6455 §7.4.1 (via the IANA registry): 1013 Try Again Later. */
+const TRY_AGAIN_LATER = 1013;
+
+export class Hub {
+  /** This hub's id among the nodes sharing an adapter. */
+  readonly nodeId = randomUUID();
+  private readonly sockets = new Map<WebSocket, Member>();
+  private readonly ids = new Map<string, WebSocket>();
+  private readonly rooms_ = new Rooms<WebSocket>();
+  /** Client-role sockets (rare): checked only while there are any. */
+  private readonly clientRole = new Set<WebSocket>();
+  private readonly heartbeat: Heartbeat<WebSocket> | null;
+  private readonly maxBufferedBytes: number;
+  private readonly policy: SlowConsumerPolicy;
+  private readonly closeTimeout: number;
+  private readonly adapter: HubAdapter | null;
+  private readonly onAdapterError: ((error: Error) => void) | undefined;
+  private readonly subscriptions = new Set<Promise<void>>();
+  private closing: Promise<void> | null = null;
+  /** One 'close' listener for all sockets: EventEmitter calls it with `this` = the socket. */
+  private readonly onSocketClose: (this: WebSocket) => void;
+  private whenEmpty: (() => void) | null = null;
+  private readonly counters = {
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    broadcasts: 0,
+    remoteBroadcasts: 0,
+    directMessages: 0,
+    remoteDirectMessages: 0,
+    drops: 0,
+    slowConsumerCloses: 0,
+    heartbeatTerminations: 0,
+    adapterPublished: 0,
+    adapterErrors: 0,
+  };
+
+  constructor(options: HubOptions = {}) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const hub = this;
+    this.onSocketClose = function (this: WebSocket): void {
+      hub.remove(this);
+    };
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.policy = options.slowConsumerPolicy ?? 'close';
+    if (this.policy !== 'close' && this.policy !== 'drop') {
+      throw new TypeError(`slowConsumerPolicy must be 'close' or 'drop', not ${String(this.policy)}`);
+    }
+    this.closeTimeout = options.closeTimeout ?? DEFAULT_HUB_CLOSE_TIMEOUT;
+    this.heartbeat =
+      options.heartbeat === false
+        ? null
+        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, this.onSilent);
+    this.adapter = options.adapter ?? null;
+    this.onAdapterError = options.onAdapterError;
+    if (this.adapter !== null) {
+      this.adapter.open(this.onAdapterMessage);
+      this.trackSubscription(this.adapter.subscribe(SHARED_CHANNEL));
+    }
+  }
+
+  /** The number of sockets on this node. */
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Register an open socket; returns its id. It leaves the hub (and its rooms) when it closes.
+   * After `close()` the hub takes no new sockets: they are closed with 1001 at once.
+   */
+  add(ws: WebSocket, options: AddOptions = {}): string {
+    const known = this.sockets.get(ws);
+    if (known !== undefined) return known.id;
+    const id = options.id ?? randomUUID();
+    if (this.closing !== null) {
+      if (ws.readyState === ReadyState.Open) ws.close(CloseCode.GoingAway, 'server shutting down');
+      return id;
+    }
+    if (this.ids.has(id)) throw new Error(`A socket with id ${JSON.stringify(id)} is already in this hub`);
+    if (ws.readyState !== ReadyState.Open) return id;
+    const clientRole = ws.url !== '';
+    this.sockets.set(ws, { id, data: options.data, clientRole, slowCloseTimer: null });
+    this.ids.set(id, ws);
+    if (clientRole) this.clientRole.add(ws);
+    ws.on('close', this.onSocketClose);
+    ws.on('message', this.onSocketMessage);
+    this.heartbeat?.add(ws);
+    return id;
+  }
+
+  /** Take a socket out of the hub (and its rooms) without closing it. */
+  remove(ws: WebSocket): boolean {
+    const member = this.sockets.get(ws);
+    if (member === undefined) return false;
+    this.sockets.delete(ws);
+    this.ids.delete(member.id);
+    this.clientRole.delete(ws);
+    if (member.slowCloseTimer !== null) clearTimeout(member.slowCloseTimer);
+    ws.removeListener('close', this.onSocketClose);
+    ws.removeListener('message', this.onSocketMessage);
+    this.heartbeat?.delete(ws);
+    for (const room of this.rooms_.leaveAll(ws)) this.roomEmptied(room);
+    if (this.whenEmpty !== null && this.sockets.size === 0) this.whenEmpty();
+    return true;
+  }
+
+  /** Join a room; false if the socket is not in the hub (e.g. it has closed meanwhile). */
+  join(ws: WebSocket, room: string): boolean {
+    if (!this.sockets.has(ws)) return false;
+    if (this.rooms_.join(ws, room) && this.adapter !== null) {
+      this.trackSubscription(this.adapter.subscribe(roomChannel(room)));
+    }
+    return true;
+  }
+
+  leave(ws: WebSocket, room: string): boolean {
+    if (!this.rooms_.has(ws, room)) return false;
+    if (this.rooms_.leave(ws, room)) this.roomEmptied(room);
+    return true;
+  }
+
+  /** The rooms this socket is in. */
+  rooms(ws: WebSocket): string[] {
+    return this.rooms_.roomsOf(ws);
+  }
+
+  /** The local members of a room (this node's sockets only). */
+  members(room: string): WebSocket[] {
+    const members = this.rooms_.membersOf(room);
+    return members === undefined ? [] : Array.from(members);
+  }
+
+  get(id: string): WebSocket | undefined {
+    return this.ids.get(id);
+  }
+
+  idOf(ws: WebSocket): string | undefined {
+    return this.sockets.get(ws)?.id;
+  }
+
+  /** The `data` given to `add`. */
+  data(ws: WebSocket): unknown {
+    return this.sockets.get(ws)?.data;
+  }
+
+  /**
+   * Send `data` to every socket (or every member of `options.room`) on every node, except
+   * `options.except`. Encoded once; returns the number of local sockets it was queued on.
+   */
+  broadcast(data: HubMessage, options: BroadcastOptions = {}): number {
+    const frame = encodeMessageFrame(data, options.binary ?? typeof data !== 'string');
+    this.counters.broadcasts++;
+    const room = options.room;
+    const except = options.except;
+    let exceptSocket: WebSocket | undefined;
+    let exceptId = '';
+    if (typeof except === 'string') {
+      exceptId = except;
+      exceptSocket = this.ids.get(except);
+    } else if (except !== undefined) {
+      exceptSocket = except;
+      exceptId = this.sockets.get(except)?.id ?? '';
+    }
+    const delivered = this.deliverBroadcast(frame, room, exceptSocket);
+    if (this.adapter !== null) {
+      this.publish(room === undefined ? SHARED_CHANNEL : roomChannel(room), EnvelopeKind.Broadcast, room ?? '', exceptId, frame);
+    }
+    return delivered;
+  }
+
+  /**
+   * Send `data` to the socket with this id, on this node or (through the adapter) another.
+   * Returns true if it was queued locally; false if it was forwarded or no such socket is known.
+   */
+  sendTo(id: string, data: HubMessage, options: SendToOptions = {}): boolean {
+    this.counters.directMessages++;
+    const frame = encodeMessageFrame(data, options.binary ?? typeof data !== 'string');
+    const ws = this.ids.get(id);
+    if (ws !== undefined) return this.deliver(ws, frame);
+    if (this.adapter !== null) this.publish(SHARED_CHANNEL, EnvelopeKind.Direct, id, '', frame);
+    return false;
+  }
+
+  /** Resolves once every room subscription asked of the adapter so far is active. */
+  async ready(): Promise<void> {
+    while (this.subscriptions.size > 0) await Promise.all(this.subscriptions);
+  }
+
+  stats(): HubStats {
+    return { sockets: this.sockets.size, rooms: this.rooms_.size, ...this.counters };
+  }
+
+  /**
+   * Graceful shutdown: take no new sockets, send Close (default 1001 Going Away) to all, wait up
+   * to `timeout` for the closing handshakes, terminate the rest. Messages queued before are
+   * written before the Close frame, so a client that keeps reading loses none.
+   */
+  close(options: HubCloseOptions = {}): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    const code = options.code ?? CloseCode.GoingAway;
+    const timeout = options.timeout ?? this.closeTimeout;
+    this.heartbeat?.stop();
+    const allClosed = new Promise<void>((resolve) => {
+      this.whenEmpty = resolve;
+      if (this.sockets.size === 0) resolve();
+    });
+    for (const ws of Array.from(this.sockets.keys())) {
+      if (ws.readyState === ReadyState.Open) ws.close(code, options.reason);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout);
+    });
+    this.closing = Promise.race([allClosed, deadline])
+      .then(() => {
+        clearTimeout(timer);
+        for (const ws of this.sockets.keys()) ws.terminate();
+        return allClosed;
+      })
+      .then(() => this.adapter?.close())
+      .catch((error: unknown) => this.adapterFailed(error));
+    return this.closing;
+  }
+
+  // --- delivery ------------------------------------------------------------------------------
+
+  private deliverBroadcast(frame: Buffer, room: string | undefined, except: WebSocket | undefined): number {
+    let receivers: Iterable<WebSocket>;
+    if (room === undefined) {
+      receivers = this.sockets.keys();
+    } else {
+      const members = this.rooms_.membersOf(room);
+      if (members === undefined) return 0;
+      receivers = members;
+    }
+    const limit = this.maxBufferedBytes - frame.length;
+    const anyClientRole = this.clientRole.size > 0;
+    let delivered = 0;
+    for (const ws of receivers) {
+      if (ws === except) continue;
+      if (ws.bufferedAmount > limit) {
+        this.slowConsumer(ws);
+        continue;
+      }
+      if (anyClientRole && this.clientRole.has(ws)) {
+        if (this.sendOwnEncoding(ws, frame)) delivered++;
+      } else if (ws.sendEncodedFrame(frame)) {
+        delivered++;
+      }
+    }
+    this.counters.messagesOut += delivered;
+    this.counters.bytesOut += delivered * frame.length;
+    return delivered;
+  }
+
+  private deliver(ws: WebSocket, frame: Buffer): boolean {
+    if (ws.bufferedAmount > this.maxBufferedBytes - frame.length) {
+      this.slowConsumer(ws);
+      return false;
+    }
+    const queued = this.clientRole.has(ws) ? this.sendOwnEncoding(ws, frame) : ws.sendEncodedFrame(frame);
+    if (queued) {
+      this.counters.messagesOut++;
+      this.counters.bytesOut += frame.length;
+    }
+    return queued;
+  }
+
+  /** A client-role socket masks its frames (§5.3): it encodes the payload itself. */
+  private sendOwnEncoding(ws: WebSocket, frame: Buffer): boolean {
+    if (ws.readyState !== ReadyState.Open) return false;
+    ws.send(framePayload(frame), { binary: isBinaryFrame(frame) });
+    return true;
+  }
+
+  private slowConsumer(ws: WebSocket): void {
+    if (this.policy === 'drop') {
+      this.counters.drops++;
+      return;
+    }
+    const member = this.sockets.get(ws);
+    if (member === undefined || member.slowCloseTimer !== null) return;
+    this.counters.slowConsumerCloses++;
+    // Its Close frame waits behind what it has not read, so it may never get it: cut TCP later.
+    ws.close(TRY_AGAIN_LATER, 'slow consumer');
+    member.slowCloseTimer = setTimeout(() => ws.terminate(), this.closeTimeout);
+    member.slowCloseTimer.unref();
+  }
+
+  // --- socket events (one listener per hub, shared by all sockets) ---------------------------
+
+  private readonly onSocketMessage = (data: Buffer): void => {
+    this.counters.messagesIn++;
+    this.counters.bytesIn += data.length;
+  };
+
+  private readonly onSilent = (ws: WebSocket): void => {
+    this.counters.heartbeatTerminations++;
+    ws.terminate();
+  };
+
+  // --- the adapter ---------------------------------------------------------------------------
+
+  private roomEmptied(room: string): void {
+    if (this.adapter !== null && this.closing === null) {
+      this.adapter.unsubscribe(roomChannel(room)).catch(this.adapterFailed);
+    }
+  }
+
+  private trackSubscription(subscription: Promise<void>): void {
+    const tracked = subscription.catch(this.adapterFailed).finally(() => this.subscriptions.delete(tracked));
+    this.subscriptions.add(tracked);
+  }
+
+  private publish(channel: string, kind: EnvelopeKind, target: string, except: string, frame: Buffer): void {
+    const message = encodeEnvelope({ kind, origin: this.nodeId, target, except, frame });
+    this.counters.adapterPublished++;
+    this.adapter!.publish(channel, message).catch(this.adapterFailed);
+  }
+
+  private readonly onAdapterMessage = (_channel: string, message: Buffer): void => {
+    const envelope = decodeEnvelope(message);
+    // Our own broadcasts were delivered locally when they were made.
+    if (envelope === null || envelope.origin === this.nodeId || this.closing !== null) return;
+    if (envelope.kind === EnvelopeKind.Broadcast) {
+      this.counters.remoteBroadcasts++;
+      const except = envelope.except === '' ? undefined : this.ids.get(envelope.except);
+      this.deliverBroadcast(envelope.frame, envelope.target === '' ? undefined : envelope.target, except);
+    } else {
+      const ws = this.ids.get(envelope.target);
+      if (ws === undefined) return;
+      this.counters.remoteDirectMessages++;
+      this.deliver(ws, envelope.frame);
+    }
+  };
+
+  private readonly adapterFailed = (error: unknown): void => {
+    this.counters.adapterErrors++;
+    this.onAdapterError?.(error instanceof Error ? error : new Error(String(error)));
+  };
+}

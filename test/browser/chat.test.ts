@@ -54,7 +54,7 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     await page.fill('#nick', nick);
     await page.fill('#room', room);
     await page.click('#join');
-    await page.waitForFunction((n) => [...document.querySelectorAll('#members li')].some((li) => li.textContent === n), nick);
+    await page.waitForFunction((n) => Array.from(document.querySelectorAll('#members li')).some((li) => li.textContent === n), nick);
     return page;
   }
 

@@ -73,7 +73,7 @@ async function connect(node: ChatNode): Promise<ChatClient> {
   return client;
 }
 
-const nicks = (message: { members?: unknown }) => (message.members as { nick: string }[]).map((m) => m.nick);
+const nicks = (message: Record<string, unknown>) => (message.members as { nick: string }[]).map((m) => m.nick);
 
 describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis', () => {
   beforeAll(async () => {

@@ -57,3 +57,4 @@ export type {
   IORedisSubscriber,
   NodeRedisSubscriber,
 } from './hub/redis-adapter.js';
+export type { TraceOption, TraceSink } from './node/trace.js';

@@ -24,6 +24,7 @@ import {
   type ResponseHead,
   type WebSocketTarget,
 } from '../protocol/client-handshake.js';
+import type { TraceOption } from './trace.js';
 import type { WebSocket } from './websocket.js';
 
 export interface ClientOptions {
@@ -52,6 +53,8 @@ export interface ClientOptions {
   key?: TlsConnectionOptions['key'];
   /** wss:// only: the SNI server name. Default: the URL's host name (none for an IP address). */
   servername?: string;
+  /** Log every frame in and out (src/node/trace.ts). Unset: on when `WSMITH_TRACE=1`. */
+  trace?: TraceOption;
 }
 
 export const DEFAULT_MAX_REDIRECTS = 10;
@@ -199,6 +202,7 @@ class ClientHandshake {
       closeTimeout: this.options.closeTimeout,
       protocol: validation.protocol,
       maskKeySource: nextMaskKey,
+      trace: this.options.trace,
     });
     this.ws.emitOpen();
   }

@@ -15,6 +15,7 @@ import {
   validateUpgradeRequest,
 } from '../protocol/handshake.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/connection.js';
+import type { TraceOption } from './trace.js';
 import { WebSocket } from './websocket.js';
 
 /** What `verifyClient` may answer: accept, refuse with 401, or refuse with a status and reason. */
@@ -42,6 +43,11 @@ export interface WebSocketServerOptions {
   handshakeTimeout?: number;
   /** Keep the open connections in `clients`. Default true. */
   clientTracking?: boolean;
+  /**
+   * Log every frame in and out, one line each (src/node/trace.ts): `true` for standard error, or
+   * a function or stream of your own. Unset: on when the environment has `WSMITH_TRACE=1`.
+   */
+  trace?: TraceOption;
 }
 
 export interface WebSocketServerEventMap {
@@ -162,6 +168,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         closeTimeout: this.options.closeTimeout,
         protocol,
+        trace: this.options.trace,
       });
       if (this.options.clientTracking !== false) {
         this.clients.add(ws);

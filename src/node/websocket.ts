@@ -15,6 +15,7 @@ import { Connection, ReadyState, type ConnectionHandler } from '../protocol/conn
 import type { ProtocolError } from '../protocol/errors.js';
 import type { MaskKeySource } from '../protocol/outbox.js';
 import { startClientHandshake, type ClientOptions } from './client.js';
+import { ConnectionTrace, resolveTraceSink, type TraceOption } from './trace.js';
 
 export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
 export type SendCallback = (error?: Error) => void;
@@ -46,6 +47,8 @@ export interface AttachOptions {
   closeTimeout?: number;
   protocol?: string;
   maskKeySource?: MaskKeySource;
+  /** Log every frame in and out (src/node/trace.ts); unset: `WSMITH_TRACE` decides. */
+  trace?: TraceOption;
 }
 
 /** RFC 6455 §7.1.1 leaves the wait for the peer's close open; `ws` waits 30 s too. */
@@ -88,6 +91,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   /** Client: the socket still in its opening handshake, destroyed if the handshake is abandoned. */
   private handshakeSocket: Socket | null = null;
   private connection: Connection | null = null;
+  /** The frame trace, when on (one null check per read and per write when off). */
+  private trace: ConnectionTrace | null = null;
   private closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   private closeTimer: NodeJS.Timeout | null = null;
   /** Inside a socket read: the flush happens when the read's handling ends. */
@@ -229,6 +234,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     socket.on('close', this.onSocketClose);
     socket.on('error', this.onSocketError);
     socket.on('drain', this.onSocketDrain);
+    const traceSink = resolveTraceSink(options.trace);
+    if (traceSink !== null) this.trace = new ConnectionTrace(options.role, traceSink, socket, this.protocol);
     this._readyState = ReadyState.Open;
     // Bytes that came with the handshake are frames too; parse them once listeners are attached.
     if (head.length > 0) {
@@ -264,6 +271,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     if (connection === null) return;
     this.reading = true;
     try {
+      if (this.trace !== null) this.trace.received(chunk);
       connection.receive(chunk);
     } finally {
       this.reading = false;
@@ -336,6 +344,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     // §7.1.7: after the Close frame, close TCP.
     this.endAfterFlush = true;
     this.startCloseTimer();
+    this.trace?.failed(error);
     this.emitError(error);
     if (!this.reading) this.scheduleFlush();
   }
@@ -375,6 +384,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     if (connection === null || socket === null) return;
     if (connection.outputBytes > 0 && socket.writable) {
       const buffers = connection.takeOutput();
+      if (this.trace !== null) this.trace.sent(buffers);
       const callbacks = this.sendCallbacks;
       this.sendCallbacks = null;
       const done =
@@ -414,6 +424,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   private emitClose(code: number, reason: Buffer): void {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
+    this.trace?.closed(code, reason);
     this.emit('close', code, reason);
   }
 }

@@ -24,26 +24,32 @@ function failFast(id: string, parts: Buffer[], chops: boolean, description: stri
     run: async (t) => {
       const w = t.wire;
       const ended = (): boolean => w.closeReceived !== null || w.tcpClosed;
-      let pieces: Buffer[];
+      // Each step writes its bytes and logs them when they are written.
+      let steps: (() => void)[];
       if (chops) {
         // One frame, written in three TCP chops.
-        const frame = w.encode({ opcode: Opcode.Text, payload: Buffer.concat(parts) });
-        const headerLen = frame.length - (parts[0].length + parts[1].length + parts[2].length);
-        const cut1 = headerLen + parts[0].length;
+        const payload = Buffer.concat(parts);
+        const frame = w.encode({ opcode: Opcode.Text, payload });
+        const cut1 = frame.length - payload.length + parts[0].length;
         const cut2 = cut1 + parts[1].length;
-        pieces = [frame.subarray(0, cut1), frame.subarray(cut1, cut2), frame.subarray(cut2)];
-        w.logTx({ opcode: Opcode.Text, payload: Buffer.concat(parts) }, frame.length, 'written in 3 chops');
+        const pieces = [frame.subarray(0, cut1), frame.subarray(cut1, cut2), frame.subarray(cut2)];
+        steps = pieces.map((piece, i) => () => {
+          if (i === 0) w.logTx({ opcode: Opcode.Text, payload }, frame.length, 'one frame written in 3 chops');
+          w.note(`chop ${i + 1}: ${piece.length} bytes`);
+          w.write(piece);
+        });
       } else {
-        pieces = parts.map((p, i) => w.encode({ opcode: i === 0 ? Opcode.Text : Opcode.Continuation, payload: p, fin: i === 2 }));
-        parts.forEach((p, i) => w.logTx({ opcode: i === 0 ? Opcode.Text : Opcode.Continuation, payload: p, fin: i === 2 }, pieces[i].length, `part ${i + 1}`));
+        steps = parts.map((p, i) => () => {
+          w.send({ opcode: i === 0 ? Opcode.Text : Opcode.Continuation, payload: p, fin: i === 2 });
+        });
       }
-      w.write(pieces[0]);
+      steps[0]();
       if (await w.waitFor(ended, t.timing.waitMs)) return { verdict: 'FAILED', reason: 'peer closed after the first part, which is valid UTF-8' };
       w.note('timeout A: part 1 accepted');
-      w.write(pieces[1]);
+      steps[1]();
       if (!(await w.waitFor(ended, t.timing.waitMs))) {
         w.note('timeout B: part 2 did not fail the connection');
-        w.write(pieces[2]);
+        steps[2]();
         const late = await expectFailure(t, { code: 1007 });
         if (late.verdict === 'OK' || late.verdict === 'NON-STRICT') {
           return { verdict: 'NON-STRICT', reason: `not fail-fast: ${late.reason} only after the whole message` };

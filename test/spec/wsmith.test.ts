@@ -1,0 +1,41 @@
+// The bar of issue 4: wsmith's echo server and wsmith's client pass the suite with no FAILED and
+// no NON-STRICT case (fail fast on UTF-8, close 1002 before dropping TCP, 426 on a bad version).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'wsmith';
+import { runServerSuite } from '../../spec/server-mode.js';
+import { runClientSuite } from '../../spec/client-mode.js';
+import { QUICK, TEST_TIMING, describeResults, notOk, wsLikeOpenClient, type WsLikeClient } from './helpers.js';
+
+describe('wsmith echo server', () => {
+  let wss: WebSocketServer;
+  let url: string;
+
+  beforeAll(async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    wss.on('connection', (ws) => {
+      ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+      ws.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => wss.on('listening', () => resolve()));
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+
+  it('has no FAILED and no NON-STRICT case', async () => {
+    const report = await runServerSuite({ url, agent: 'wsmith', timing: TEST_TIMING, ...QUICK });
+    expect(report.results.length).toBeGreaterThan(280);
+    const bad = notOk(report);
+    expect(bad, describeResults(bad)).toEqual([]);
+  }, 90_000);
+});
+
+describe('wsmith client', () => {
+  it('has no FAILED and no NON-STRICT case', async () => {
+    const open = wsLikeOpenClient((u) => new WebSocket(u) as unknown as WsLikeClient);
+    const report = await runClientSuite({ open, agent: 'wsmith', timing: TEST_TIMING, ...QUICK });
+    expect(report.results.length).toBeGreaterThan(270);
+    const bad = notOk(report);
+    expect(bad, describeResults(bad)).toEqual([]);
+  }, 90_000);
+});

@@ -45,6 +45,7 @@ export interface FullHub<S extends ChatSocket> extends ChatHub<S> {
 export interface HubSettings {
   heartbeat: { interval: number; timeout: number };
   redis?: { publisher: Redis; subscriber: Redis; prefix: string };
+  log: (message: string) => void;
 }
 
 export interface Transport<S extends ChatSocket> {
@@ -102,11 +103,11 @@ export async function startChatServer<S extends ChatSocket>(
     redis = await connectRedis(config.redisUrl);
     const [publisher, subscriber, data] = redis;
     const prefix = config.redisPrefix;
-    hub = transport.hub({ heartbeat: config.heartbeat, redis: { publisher, subscriber, prefix: `${prefix}hub:` } });
+    hub = transport.hub({ heartbeat: config.heartbeat, redis: { publisher, subscriber, prefix: `${prefix}hub:` }, log });
     history = new RedisHistory(data, prefix);
     presence = new RedisPresence({ redis: data, node: randomUUID(), prefix });
   } else {
-    hub = transport.hub({ heartbeat: config.heartbeat });
+    hub = transport.hub({ heartbeat: config.heartbeat, log });
     history = new FileHistory(config.dataDir);
     presence = new LocalPresence();
   }

@@ -33,6 +33,8 @@ export interface ChatHub<S extends ChatSocket> {
   leave(socket: S, room: string): void;
   broadcast(data: string, options?: { room?: string; except?: S | string }): void;
   sendTo(id: string, data: string): void;
+  /** Resolves once room subscriptions on other nodes' channels are active (multi-process hubs). */
+  ready?(): Promise<void>;
 }
 
 export interface ChatOptions<S extends ChatSocket> {
@@ -206,11 +208,16 @@ export class Chat<S extends ChatSocket> {
     if (!(await this.presence.join(room, member))) {
       return this.error(conn, 'nick_taken', `the nickname "${nick}" is taken in "${room}"`);
     }
-    const [history, members] = await Promise.all([this.history.load(room), this.presence.members(room)]);
-    if (conn.closed) return this.presence.leave(room, member);
-    // Joining the hub room and sending the snapshot in the same tick: nothing falls between them.
+    // Join the hub's room before reading history: a line said meanwhile then reaches the client live
+    // (and maybe also in the history; the page drops the duplicate) instead of falling in between.
+    // If the socket closes while we wait, the disconnect queued behind this join parts the room.
     this.hub.join(conn.socket, room);
     conn.rooms.set(room, nick);
+    const [history, members] = await Promise.all([
+      this.history.load(room),
+      this.presence.members(room),
+      this.hub.ready?.(),
+    ]);
     this.send(conn, { type: 'joined', room, nick, members, history });
     if (current !== undefined) return;
     this.hub.broadcast(encode({ type: 'system', room, text: `${nick} joined`, ts: this.now() }), {

@@ -13,6 +13,7 @@ const state = {
   lastTypingSent: 0,
   typers: new Map(), // nick -> timer that removes the indicator
   rejoinTries: 0, // > 0 while rejoining after a reconnect
+  early: [], // lines of the room being joined that arrived before its history
   attempt: 0,
   reconnectTimer: 0,
   countdownTimer: 0,
@@ -38,6 +39,7 @@ function connect() {
     // Rejoin after a reconnect: the server forgot us when the old connection closed.
     if (state.room && state.nick) {
       state.rejoinTries = 1;
+      state.early = [];
       send({ type: 'join', room: state.room, nick: state.nick });
     }
   });
@@ -103,6 +105,10 @@ const handlers = {
     $('current-room').textContent = m.room;
     $('log').replaceChildren();
     for (const line of m.history) appendLine(line, 'history');
+    // A line said while we were joining can come both live and in the history: show it once.
+    const seen = new Set(m.history.map(lineKey));
+    for (const line of state.early) if (line.room === m.room && !seen.has(lineKey(line))) appendLine(line);
+    state.early = [];
     appendSystem(`You joined ${m.room} as ${m.nick}`, Date.now());
     renderMembers(m.members);
     highlightRoom();
@@ -121,6 +127,10 @@ const handlers = {
   },
   message(m) {
     if (m.room !== state.room) return;
+    if (!state.joined) {
+      state.early.push(m);
+      return;
+    }
     stopTyping(m.from);
     appendLine(m);
   },
@@ -158,6 +168,8 @@ const handlers = {
 };
 
 // ---- rendering (text only) ----
+
+const lineKey = (line) => `${line.ts}\u0000${line.from}\u0000${line.text}`;
 
 function time(ts) {
   const el = document.createElement('time');
@@ -314,6 +326,7 @@ function joinRoom() {
   state.nick = nick;
   state.room = room;
   clearTypers();
+  state.early = [];
   send({ type: 'join', room, nick });
 }
 

@@ -79,11 +79,11 @@ describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     const { name } = await loadTransport();
-    useProcesses = name.startsWith('wsmith (server and Hub)') && existsSync(SERVER_JS);
+    useProcesses = name === 'wsmith' && existsSync(SERVER_JS);
     console.log(
       useProcesses
         ? 'chat Redis tests: two chat processes'
-        : `chat Redis tests: two in-process nodes on ${name} (separate processes need wsmith's Hub and npm run build)`,
+        : `chat Redis tests: two in-process nodes on ${name} (separate processes need npm run build)`,
     );
   });
 

@@ -5,7 +5,15 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { FrameReader, Opcode, encodeFrame } from '../../spec/frame.js';
 import { buildUpgradeResponse, parseHttpHead } from '../../spec/handshake.js';
 
-export async function startBrokenEchoServer(): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * 'broken': echoes everything, validates nothing (the default).
+ * 'silent': completes the handshake, then reads and ignores every byte, forever.
+ * 'mute': accepts TCP and never answers the handshake.
+ * 'drop': completes the handshake, then drops TCP on the first frame, without a close frame.
+ */
+export type Misbehaviour = 'broken' | 'silent' | 'mute' | 'drop';
+
+export async function startBrokenEchoServer(how: Misbehaviour = 'broken'): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -14,6 +22,7 @@ export async function startBrokenEchoServer(): Promise<{ url: string; close(): P
     let head = Buffer.alloc(0);
     let reader: FrameReader | null = null;
     socket.on('data', (chunk: Buffer) => {
+      if (how === 'mute') return;
       if (!reader) {
         head = Buffer.concat([head, chunk]);
         const h = parseHttpHead(head);
@@ -21,6 +30,11 @@ export async function startBrokenEchoServer(): Promise<{ url: string; close(): P
         socket.write(buildUpgradeResponse(h.headers['sec-websocket-key'] ?? ''));
         reader = new FrameReader();
         chunk = h.rest;
+      }
+      if (how === 'silent') return;
+      if (how === 'drop') {
+        if (chunk.length > 0) socket.destroy();
+        return;
       }
       let frames;
       try {

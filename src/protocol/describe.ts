@@ -149,7 +149,8 @@ function quoteIfText(bytes: Uint8Array, fullLength: number, limit: number): stri
 }
 
 function hexPreview(bytes: Uint8Array, fullLength: number, limit: number): string {
-  const count = Math.min(bytes.length, limit);
+  // A byte takes three characters in hex: show a third as many, so lines stay about as long.
+  const count = Math.min(bytes.length, Math.ceil(limit / 3));
   const more = fullLength - count;
   return `<${toHex(bytes.subarray(0, count))}${more > 0 ? ` …+${more} bytes` : ''}>`;
 }

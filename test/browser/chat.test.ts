@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestChat, type TestChat } from '../examples/chat/support/server.js';
-import { loadTransport } from '../examples/chat/support/transport.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -21,7 +20,6 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    console.log(`chat browser test runs on: ${(await loadTransport()).name}`);
     chat = await startTestChat({ typingTimeoutMs: TYPING_MS });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

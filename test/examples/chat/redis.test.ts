@@ -1,7 +1,6 @@
 // The chat on two nodes sharing a real redis-server: presence, messages, private messages, nickname
-// clashes and history cross from one node to the other. With wsmith's Hub built (and `npm run build`
-// run), the nodes are two separate `node build/examples/chat/server.js` processes; before that, two
-// chat servers in this process, each with its own hub and its own Redis connections.
+// clashes and history cross from one node to the other. The nodes are separate processes running
+// `node build/examples/chat/server.js` (built by `npm test`).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,8 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ChatClient } from './support/client.js';
 import { REDIS_SERVER, startRedis, type RunningRedis } from './support/redis-server.js';
-import { startTestChat, tempDir } from './support/server.js';
-import { loadTransport } from './support/transport.js';
 import { RedisPresence } from '../../../examples/chat/redis-presence.js';
 import { RedisHistory } from '../../../examples/chat/redis-history.js';
 
@@ -23,46 +20,41 @@ interface ChatNode {
 }
 
 let redis: RunningRedis;
-let useProcesses = false;
 const nodes: ChatNode[] = [];
 const clients: ChatClient[] = [];
 
-/** A chat process (or, before the Hub exists, an in-process chat server) on the shared Redis. */
+/** A chat process on the shared Redis. */
 async function startNode(prefix: string): Promise<ChatNode> {
-  let node: ChatNode;
-  if (useProcesses) {
-    const child = spawn(process.execPath, [SERVER_JS], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, CHAT_REDIS_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`chat process did not start:\n${output}`)), 10_000);
-      const read = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /chat: http:\/\/[^\s]+?:(\d+)\//.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      };
-      child.stdout.on('data', read);
-      child.stderr.on('data', read);
-      child.once('exit', (code) => reject(new Error(`chat process exited with ${code}:\n${output}`)));
-    });
-    node = {
-      wsUrl: `ws://127.0.0.1:${port}/ws`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
+  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build (npm test does)`);
+  const child = spawn(process.execPath, [SERVER_JS], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, CHAT_REDIS_PREFIX: prefix },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`chat process did not start:\n${output}`)), 10_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /chat: http:\/\/[^\s]+?:(\d+)\//.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
     };
-  } else {
-    const chat = await startTestChat({ redisUrl: redis.url, redisPrefix: prefix, dataDir: await tempDir() });
-    node = { wsUrl: chat.wsUrl, close: () => chat.close() };
-  }
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => reject(new Error(`chat process exited with ${code}:\n${output}`)));
+  });
+  const node: ChatNode = {
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    // SIGTERM: the chat closes its hub (1001) and removes its users from presence, then exits.
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
   nodes.push(node);
   return node;
 }
@@ -78,13 +70,6 @@ const nicks = (message: Record<string, unknown>) => (message.members as { nick: 
 describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
-    const { name } = await loadTransport();
-    useProcesses = name === 'wsmith' && existsSync(SERVER_JS);
-    console.log(
-      useProcesses
-        ? 'chat Redis tests: two chat processes'
-        : `chat Redis tests: two in-process nodes on ${name} (separate processes need npm run build)`,
-    );
   });
 
   afterEach(async () => {

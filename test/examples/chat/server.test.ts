@@ -1,11 +1,10 @@
 // The chat server end to end over real sockets: every rule of the protocol, the handshake checks,
 // history on disk across a restart, presence and private messages.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChatClient, handshakeStatus } from './support/client.js';
 import { startTestChat, tempDir, type TestChat } from './support/server.js';
-import { loadTransport } from './support/transport.js';
 import type { ChatConfig } from '../../../examples/chat/config.js';
 import type { ChatTuning } from '../../../examples/chat/app.js';
 
@@ -27,10 +26,6 @@ async function connect(chat: TestChat, options: { protocols?: string[]; origin?:
 afterEach(async () => {
   for (const client of clients.splice(0)) client.socket.terminate();
   await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-beforeAll(async () => {
-  console.log(`chat server tests run on: ${(await loadTransport()).name}`);
 });
 
 describe('chat server: HTTP', () => {

@@ -1,6 +1,6 @@
-// A test client for the chat: a real WebSocket (`ws`) that records every message so a test can wait for
-// the one it expects, in order, without sleeping.
-import WebSocket from 'ws';
+// A test client for the chat: wsmith's own WebSocket client, recording every message so a test can wait
+// for the one it expects, in order, without sleeping.
+import { WebSocket } from 'wsmith';
 
 export type Json = Record<string, unknown> & { type: string };
 
@@ -91,15 +91,13 @@ export class ChatClient {
 export function handshakeStatus(url: string, options: { protocols?: string[]; origin?: string } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, options.protocols ?? [], options.origin ? { origin: options.origin } : {});
-    socket.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      socket.terminate();
-    });
+    socket.once('unexpected-response', (status) => resolve(status));
     socket.once('open', () => {
       resolve(101);
       socket.close();
     });
-    socket.once('error', reject);
+    socket.once('error', (error) => {
+      if (!('statusCode' in error)) reject(error);
+    });
   });
 }

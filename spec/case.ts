@@ -47,6 +47,8 @@ export interface RawContext {
   path: string;
   timing: Timing;
   log: Wire['log'];
+  /** Add a wire log entry stamped with the time since the case started. */
+  record(dir: 'tx' | 'rx' | 'note', text: string): void;
   note(text: string): void;
   connect(): Promise<Socket>;
 }

@@ -102,6 +102,7 @@ async function runRawCase(def: CaseDef, host: string, port: number, path: string
     path,
     timing,
     log,
+    record: (dir, text) => log.push({ t: Math.round(performance.now() - started), dir, text }),
     note: (text) => log.push({ t: Math.round(performance.now() - started), dir: 'note', text }),
     connect: async () => {
       const s = await openSocket(host, port, timing.replyTimeoutMs);

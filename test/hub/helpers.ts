@@ -160,3 +160,65 @@ export async function until(condition: () => boolean, limitMs = 10_000): Promise
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/**
+ * Reads a stream of binary frames of `size` bytes whose payloads start with a 32-bit sequence
+ * number, and checks that they come complete and in order — without copying the payloads, so one
+ * test process can keep up with 99 sockets at loopback speed.
+ */
+export class SequenceScanner {
+  received = 0;
+  error: string | null = null;
+  private readonly header = Buffer.alloc(10);
+  private headerHave = 0;
+  private remaining = 0;
+  private inPayload = false;
+  private readonly seqBytes = Buffer.alloc(4);
+  private seqHave = 0;
+
+  constructor(readonly size: number) {}
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length && this.error === null) {
+      if (!this.inPayload) {
+        this.header[this.headerHave++] = chunk[i++];
+        if (this.headerHave < 2) continue;
+        const length7 = this.header[1] & 0x7f;
+        const headerLength = length7 === 126 ? 4 : length7 === 127 ? 10 : 2;
+        if (this.headerHave < headerLength) continue;
+        if (this.header[0] !== 0x82 || (this.header[1] & 0x80) !== 0) {
+          this.error = `unexpected frame header 0x${this.header[0].toString(16)} at message ${this.received}`;
+          return;
+        }
+        const length =
+          length7 === 126 ? this.header.readUInt16BE(2) : length7 === 127 ? this.header.readUInt32BE(6) : length7;
+        if (length !== this.size) {
+          this.error = `message ${this.received} has ${length} bytes, not ${this.size}`;
+          return;
+        }
+        this.headerHave = 0;
+        this.remaining = length;
+        this.seqHave = 0;
+        this.inPayload = true;
+        continue;
+      }
+      const take = Math.min(this.remaining, chunk.length - i);
+      if (this.seqHave < 4) {
+        const copy = Math.min(4 - this.seqHave, take);
+        chunk.copy(this.seqBytes, this.seqHave, i, i + copy);
+        this.seqHave += copy;
+        if (this.seqHave === 4 && this.seqBytes.readUInt32BE(0) !== this.received) {
+          this.error = `message ${this.received} carries sequence number ${this.seqBytes.readUInt32BE(0)}`;
+          return;
+        }
+      }
+      this.remaining -= take;
+      i += take;
+      if (this.remaining === 0) {
+        this.inPayload = false;
+        this.received++;
+      }
+    }
+  }
+}

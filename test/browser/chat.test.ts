@@ -18,6 +18,7 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
   let browser: Browser;
   let chat: TestChat;
   const dialogs: string[] = [];
+  const sentFrames = new Map<Page, string[]>();
 
   beforeAll(async () => {
     chat = await startTestChat({ typingTimeoutMs: TYPING_MS });
@@ -43,6 +44,9 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
 
   async function open(nick: string, room = 'lobby'): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
+    const sent: string[] = [];
+    sentFrames.set(page, sent);
+    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
@@ -81,14 +85,18 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     // The rooms list shows the count.
     await waitText(bob, '#rooms', 'lobby2');
 
-    // Typing: shown to the other page only, and gone ~TYPING_MS after the last keystroke.
-    await ann.locator('#text').pressSequentially('hel');
+    // Typing: shown to the other page only, and gone ~TYPING_MS after the last keystroke. Throttled on
+    // the sender: a burst of keystrokes sends one typing event, not one per key.
+    const typingSent = () => sentFrames.get(ann)!.filter((frame) => frame.includes('"type":"typing"')).length;
+    await ann.locator('#text').pressSequentially('hello bo'); // 8 keystrokes
     await waitText(bob, '#typing', 'ann is typing…');
+    expect(typingSent()).toBeGreaterThanOrEqual(1);
+    expect(typingSent()).toBeLessThanOrEqual(2);
     expect(await ann.textContent('#typing')).toBe('');
     await waitText(bob, '#typing', '');
 
     // A message goes across, with a timestamp and the sender's name.
-    await ann.locator('#text').pressSequentially('lo bob');
+    await ann.locator('#text').pressSequentially('b');
     await ann.press('#text', 'Enter');
     await waitText(bob, '#log', 'hello bob', true);
     const line = bob.locator('#log li.line').last();

@@ -150,16 +150,17 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
   /** Close for good: no reconnection follows. Queued messages are dropped (their callbacks get an error). */
   close(code = 1000, reason?: string | Buffer): void {
     if (this.stopped) return;
+    const ws = this.current;
+    const live = ws !== null && ws.readyState !== ReadyState.Closed;
+    // First, so that an invalid code or reason throws before anything changes.
+    if (live) ws.close(code, reason);
     this.stopped = true;
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     this.dropQueue(new Error('ReconnectingWebSocket was closed before the message could be sent'));
-    const ws = this.current;
-    if (ws !== null && ws.readyState !== ReadyState.Closed) {
-      ws.close(code, reason);
-    } else {
+    if (!live) {
       this.current = null;
       process.nextTick(() => this.emit('close', code, Buffer.alloc(0), false));
     }

@@ -69,7 +69,7 @@ describe.skipIf(!hasOpenssl)('wss:// with self-signed certificates', () => {
       ...(options.requestCert === true ? { requestCert: true, rejectUnauthorized: true, ca: client.cert } : {}),
     });
     const wss = new WebSocketServer({ server: https });
-    const seen: Array<{ servername: string | false; clientCN: string | undefined }> = [];
+    const seen: Array<{ servername: string | false | null; clientCN: string | string[] | undefined }> = [];
     wss.on('connection', (ws, request) => {
       const socket = request.socket as TLSSocket;
       const peer = socket.getPeerCertificate();

@@ -134,6 +134,7 @@ export class Connection implements FrameSink {
       return true;
     }
     this.frameIsControl = false;
+    // §5.4: a continuation needs an open message; a new text/binary frame must wait for its end.
     if (opcode === Opcode.Continuation) {
       if (this.messageOpcode === 0) {
         return this.failWith('WS_ERR_UNEXPECTED_CONTINUATION', 'Continuation frame with no message to continue');
@@ -148,6 +149,7 @@ export class Connection implements FrameSink {
       this.streamingUtf8 = opcode === Opcode.Text && !header.fin;
       if (this.streamingUtf8) this.utf8Validator().reset();
     }
+    // §10.4 and §7.4.1 (1009): a size limit on whole messages, checked before buffering.
     this.messageLength += header.payloadLength;
     if (this.messageLength > this.maxPayload) {
       return this.failWith(

@@ -27,6 +27,7 @@ export enum Opcode {
   Pong = 0xa,
 }
 
+/** §5.2: the bits of the first two header bytes. */
 export const FIN_BIT = 0x80;
 export const RSV1_BIT = 0x40;
 export const RSV2_BIT = 0x20;
@@ -40,6 +41,7 @@ export const PAYLOAD_LENGTH_16 = 126;
 export const PAYLOAD_LENGTH_64 = 127;
 /** RFC 6455 §5.5: all control frames have a payload of 125 bytes or less. */
 export const MAX_CONTROL_PAYLOAD = 125;
+/** §5.2: "Masking-key: 0 or 4 bytes". */
 export const MASK_KEY_LENGTH = 4;
 /** The largest header: 2 bytes + 8 of extended length + 4 of masking key. */
 export const MAX_HEADER_LENGTH = 14;

@@ -1,5 +1,6 @@
 /**
  * The outbox: frames waiting to be written, encoded straight into a shared slab.
+ * RFC 6455 §5.2 (the frames, via `writeFrameHeader`) and §5.3 (a client masks every frame).
  *
  * Everything a connection produces while handling one read (pongs, echoes, broadcasts) is
  * collected here and leaves in one socket write. Small frames are encoded — header and payload —

@@ -207,7 +207,7 @@ export class FrameParser {
       lengthForm = 64;
     }
     if (payloadLength > this.maxFramePayload) {
-      // Checked from the header, before any payload is buffered.
+      // §10.4: limit what one peer can make us buffer; checked from the header, before any payload.
       return this.fail(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         `Frame payload of ${payloadLength} bytes exceeds the limit of ${this.maxFramePayload}`,

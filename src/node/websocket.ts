@@ -229,7 +229,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     });
     socket.setNoDelay(true);
     socket.setTimeout(0);
-    socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('close', this.onSocketClose);
     socket.on('error', this.onSocketError);
@@ -237,10 +236,19 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     const traceSink = resolveTraceSink(options.trace);
     if (traceSink !== null) this.trace = new ConnectionTrace(options.role, traceSink, socket, this.protocol);
     this._readyState = ReadyState.Open;
-    // Bytes that came with the handshake are frames too; parse them once listeners are attached.
+    // Bytes that came with the handshake are frames too; parse them once listeners are attached,
+    // and before any byte still buffered in the socket (a server's upgraded socket is paused and
+    // may hold data that arrived while verifyClient ran): read on only after the head.
     if (head.length > 0) {
       const early = Buffer.from(head);
-      process.nextTick(() => this.onSocketData(early));
+      socket.pause();
+      process.nextTick(() => {
+        this.onSocketData(early);
+        socket.on('data', this.onSocketData);
+        socket.resume();
+      });
+    } else {
+      socket.on('data', this.onSocketData);
     }
   }
 

@@ -701,6 +701,22 @@ describe('WebSocketServer options', () => {
     expect(response.status).toBe(408);
   });
 
+  it('frames sent while an async verifyClient is pending are not lost', async () => {
+    let release: () => void = () => {};
+    const { port } = await startServer({
+      verifyClient: () => new Promise<boolean>((resolve) => (release = () => resolve(true))),
+    });
+    const peer = await RawPeer.connect(port);
+    peer.write(Buffer.concat([Buffer.from(upgradeRequest()), maskedFrame(0x1, 'in the head')]));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    peer.write(maskedFrame(0x1, 'before the verdict')); // a separate packet, while verifying
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    expect((await peer.readHttpResponse()).status).toBe(101);
+    expect((await peer.readFrame()).payload.toString()).toBe('in the head');
+    expect((await peer.readFrame()).payload.toString()).toBe('before the verdict');
+  });
+
   it('a synchronous throw in verifyClient gives 500', async () => {
     const { url } = await startServer({
       verifyClient: () => {

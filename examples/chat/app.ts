@@ -105,7 +105,9 @@ export async function startChatServer<S extends ChatSocket>(
     const prefix = config.redisPrefix;
     hub = transport.hub({ heartbeat: config.heartbeat, redis: { publisher, subscriber, prefix: `${prefix}hub:` }, log });
     history = new RedisHistory(data, prefix);
-    presence = new RedisPresence({ redis: data, node: randomUUID(), prefix });
+    presence = new RedisPresence({ redis: data, node: randomUUID(), prefix, nodeTtlMs: config.nodeTtlMs });
+    // Look for users of dead processes as often as a process refreshes its own liveness.
+    tuning = { sweepIntervalMs: Math.max(50, Math.round(config.nodeTtlMs / 3)), ...tuning };
   } else {
     hub = transport.hub({ heartbeat: config.heartbeat, log });
     history = new FileHistory(config.dataDir);

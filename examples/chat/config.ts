@@ -14,6 +14,8 @@ export interface ChatConfig {
   /** When set, history, presence and broadcast are shared through Redis. */
   redisUrl: string | undefined;
   redisPrefix: string;
+  /** With Redis: a process silent this long counts as dead and its users leave presence. */
+  nodeTtlMs: number;
   /** RFC 6455 §10.4: bound the size of a message the server will buffer. */
   maxPayload: number;
   typingTimeoutMs: number;
@@ -38,6 +40,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ChatConfig 
     token: env.CHAT_TOKEN || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.CHAT_REDIS_PREFIX || 'chat:',
+    nodeTtlMs: integer(env.CHAT_NODE_TTL_MS, 15_000, 'CHAT_NODE_TTL_MS'),
     maxPayload: MAX_PAYLOAD,
     typingTimeoutMs: integer(env.CHAT_TYPING_MS, 3000, 'CHAT_TYPING_MS'),
     heartbeat: {

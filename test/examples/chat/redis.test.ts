@@ -17,6 +17,8 @@ if (!REDIS_SERVER) console.warn('skipping the chat Redis tests: redis-server is 
 interface ChatNode {
   wsUrl: string;
   close(): Promise<void>;
+  /** A crash: SIGKILL, no cleanup. */
+  kill(): Promise<void>;
 }
 
 let redis: RunningRedis;
@@ -24,10 +26,10 @@ const nodes: ChatNode[] = [];
 const clients: ChatClient[] = [];
 
 /** A chat process on the shared Redis. */
-async function startNode(prefix: string): Promise<ChatNode> {
+async function startNode(prefix: string, env: Record<string, string> = {}): Promise<ChatNode> {
   if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build (npm test does)`);
   const child = spawn(process.execPath, [SERVER_JS], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, CHAT_REDIS_PREFIX: prefix },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, CHAT_REDIS_PREFIX: prefix, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -45,15 +47,17 @@ async function startNode(prefix: string): Promise<ChatNode> {
     child.stderr.on('data', read);
     child.once('exit', (code) => reject(new Error(`chat process exited with ${code}:\n${output}`)));
   });
+  const stop = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   const node: ChatNode = {
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     // SIGTERM: the chat closes its hub (1001) and removes its users from presence, then exits.
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    close: () => stop('SIGTERM'),
+    kill: () => stop('SIGKILL'),
   };
   nodes.push(node);
   return node;
@@ -145,6 +149,40 @@ describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis', () => {
     expect((joined.history as { text: string }[]).map((l) => l.text)).toEqual(['one', 'two']);
     // A clean shutdown removed the old nodes' users from presence.
     expect(nicks(joined)).toEqual(['cy']);
+  });
+});
+
+describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis: a node crashes', () => {
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.socket.terminate();
+    await Promise.all(nodes.splice(0).map((node) => node.close()));
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it("removes a crashed node's users from presence on the survivors, and frees their nicknames", async () => {
+    const prefix = `t${randomUUID()}:`;
+    const short = { CHAT_NODE_TTL_MS: '600' }; // dead after 0.6 s of silence, checked every 0.2 s
+    const [a, b] = [await startNode(prefix, short), await startNode(prefix, short)];
+    const ann = await connect(a);
+    const bob = await connect(b);
+    await ann.join('lobby', 'ann');
+    await bob.join('lobby', 'bob');
+    await bob.next('rooms', (m) => (m.rooms as { count: number }[])[0]?.count === 2);
+
+    await a.kill(); // no 1001, no cleanup: only its liveness key stops being refreshed
+    expect(nicks(await bob.next('presence', (m) => nicks(m).length === 1, 5000))).toEqual(['bob']);
+    expect(await bob.next('rooms', (m) => (m.rooms as { count: number }[])[0]?.count === 1)).toMatchObject({
+      rooms: [{ name: 'lobby', count: 1 }],
+    });
+    const again = await connect(b);
+    expect(await again.join('lobby', 'ann')).toMatchObject({ nick: 'ann' });
   });
 });
 

@@ -148,6 +148,7 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     await waitText(page, '#status', 'reconnecting', true);
     expect(await page.getAttribute('#status', 'class')).toContain('reconnecting');
     expect(await page.isDisabled('#text')).toBe(true);
+    await page.screenshot({ path: await artifact('chat-reconnecting.png') });
     chat = await startTestChat({ ...config, port });
 
     await waitText(page, '#status', 'connected');

@@ -58,6 +58,10 @@ function connect() {
     state.socket = null;
     setJoined(false);
     clearTypers();
+    // Who is online is unknown until we are back: show the last list greyed out.
+    $('members').classList.add('stale');
+    $('rooms').classList.add('stale');
+    $('text').placeholder = 'Reconnecting…';
     scheduleReconnect(event.code, event.reason);
   });
 }
@@ -223,6 +227,7 @@ function renderMembers(members) {
   const list = $('members');
   const select = $('to');
   const chosen = select.value;
+  list.classList.remove('stale');
   list.replaceChildren();
   const everyone = document.createElement('option');
   everyone.value = '';
@@ -252,6 +257,7 @@ function renderMembers(members) {
 
 function renderRooms(rooms) {
   const list = $('rooms');
+  list.classList.remove('stale');
   list.replaceChildren();
   for (const room of rooms) {
     const li = document.createElement('li');

@@ -252,6 +252,11 @@ describe('client handshake failures: an error that says what was wrong, then clo
     expect(code).toBe(1006);
   });
 
+  it('without an error listener: no throw, still close 1006', async () => {
+    const ws = new WebSocket('ws://127.0.0.1:1/');
+    expect(await closed(ws)).toEqual({ code: 1006, reason: '' });
+  });
+
   it('a refused connection', async () => {
     const { error, code } = await failure(new WebSocket('ws://127.0.0.1:1/'));
     expect((error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');

@@ -2,6 +2,8 @@
 // history on disk across a restart, presence and private messages.
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendFile, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ChatClient, handshakeStatus } from './support/client.js';
 import { startTestChat, tempDir, type TestChat } from './support/server.js';
@@ -201,6 +203,21 @@ describe('chat server: rooms, presence, messages', () => {
     expect(presence.members).toEqual([expect.objectContaining({ nick: 'ann' })]);
   });
 
+  it("drops a half-open peer by the hub's heartbeat, and updates presence", async () => {
+    const chat = await start({ heartbeat: { interval: 100, timeout: 100 } });
+    const ann = await connect(chat);
+    await ann.join('lobby', 'ann');
+    // A raw client that joins, then goes silent: it never reads again, so it never answers a ping.
+    const silent = await rawJoin(chat.port, 'lobby', 'ghost');
+    await ann.next('presence', (m) => (m.members as unknown[]).length === 2);
+    silent.pause();
+    const presence = await ann.next('presence', (m) => (m.members as unknown[]).length === 1, 5000);
+    expect(presence.members).toEqual([expect.objectContaining({ nick: 'ann' })]);
+    const stats = (await (await fetch(`http://127.0.0.1:${chat.port}/stats`)).json()) as Record<string, number>;
+    expect(stats.heartbeatTerminations).toBe(1);
+    silent.destroy();
+  });
+
   it('lists rooms with member counts for everyone', async () => {
     const chat = await start();
     const ann = await connect(chat);
@@ -277,6 +294,24 @@ describe('chat server: rooms, presence, messages', () => {
     expect(await ann.next('error')).toMatchObject({ code: 'no_such_user' });
   });
 });
+
+/** Opens /ws over a bare TCP socket, sends one masked join frame (RFC 6455 §5.2), and returns the socket. */
+async function rawJoin(port: number, room: string, nick: string): Promise<Socket> {
+  const socket = createConnection({ port, host: '127.0.0.1' });
+  await once(socket, 'connect');
+  socket.write(
+    'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  const [head] = (await once(socket, 'data')) as [Buffer];
+  expect(head.toString('latin1')).toMatch(/^HTTP\/1\.1 101/);
+  const payload = Buffer.from(JSON.stringify({ type: 'join', room, nick }));
+  expect(payload.length).toBeLessThan(126);
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]));
+  socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
+  return socket;
+}
 
 describe('chat server: history', () => {
   it('sends the last 100 messages of a room on join', async () => {

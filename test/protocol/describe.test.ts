@@ -259,6 +259,23 @@ describe('FrameTracer', () => {
     ]);
   });
 
+  it('finds a refused header wherever it starts: same chunk, or after a frame spread over chunks', () => {
+    const lines: string[] = [];
+    const tracer = new FrameTracer('client', (line) => lines.push(line));
+    const long = Buffer.concat([parseHex('82 7e 01 00'), Buffer.alloc(256, 1)]);
+    tracer.push(long.subarray(0, 100));
+    tracer.push(long.subarray(100, 200));
+    tracer.push(Buffer.concat([long.subarray(200), parseHex(`${HELLO_UNMASKED} c2 00`)]));
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toBe('FIN TEXT len=5 "Hello"');
+    expect(lines[2]).toBe(
+      'FIN RSV1 BINARY len=0 !! Reserved bits set without a negotiated extension (RSV 0x40) (WS_ERR_UNEXPECTED_RSV_1, RFC 6455 §5.2)',
+    );
+    // After a refused header the tracer, like the connection, reads nothing more.
+    tracer.push(parseHex(HELLO_UNMASKED));
+    expect(lines).toHaveLength(3);
+  });
+
   it('previews long payloads', () => {
     const lines: string[] = [];
     const tracer = new FrameTracer('client', (line) => lines.push(line));

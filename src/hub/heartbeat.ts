@@ -18,11 +18,16 @@ export interface HeartbeatOptions {
   timeout: number;
 }
 
-/** What the heartbeat needs from a socket. */
+/** What the heartbeat needs from a socket: how many bytes its peer has sent so far. */
 export interface HeartbeatTarget {
-  /** Bytes received from the peer so far. */
   readonly bytesReceived: number;
-  ping(): void;
+}
+
+export interface HeartbeatHooks<T> {
+  /** Send a ping to `target` (the owner decides whether the socket can still send). */
+  ping(target: T): void;
+  /** `target` sent nothing within `timeout` of a ping: the owner terminates it. */
+  onSilent(target: T): void;
 }
 
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { interval: 30_000, timeout: 10_000 };
@@ -43,7 +48,7 @@ export class Heartbeat<T extends HeartbeatTarget> {
   private readonly watched = new Map<T, Watch>();
   private readonly interval: number;
   private readonly timeout: number;
-  private readonly onSilent: (target: T) => void;
+  private readonly hooks: HeartbeatHooks<T>;
   private timer: NodeJS.Timeout | null = null;
   private generation = 0;
   private nextPingAt = 0;
@@ -51,13 +56,13 @@ export class Heartbeat<T extends HeartbeatTarget> {
   private checks: PendingCheck[] = [];
   private readonly dead: T[] = [];
 
-  constructor(options: HeartbeatOptions, onSilent: (target: T) => void) {
+  constructor(options: HeartbeatOptions, hooks: HeartbeatHooks<T>) {
     if (!(options.interval > 0) || !(options.timeout > 0)) {
       throw new RangeError('heartbeat interval and timeout must be positive numbers of milliseconds');
     }
     this.interval = options.interval;
     this.timeout = options.timeout;
-    this.onSilent = onSilent;
+    this.hooks = hooks;
   }
 
   get size(): number {
@@ -110,7 +115,7 @@ export class Heartbeat<T extends HeartbeatTarget> {
       }
       if (ping) {
         if (watch.silentSince === -1) watch.silentSince = generation;
-        target.ping();
+        this.hooks.ping(target);
       }
     }
     if (ping) {
@@ -119,7 +124,7 @@ export class Heartbeat<T extends HeartbeatTarget> {
     }
     for (const target of this.dead) {
       this.watched.delete(target);
-      this.onSilent(target);
+      this.hooks.onSilent(target);
     }
     this.dead.length = 0;
     if (this.watched.size > 0 || this.checks.length > 0) this.schedule();

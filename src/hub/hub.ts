@@ -30,7 +30,10 @@ export type HubMessage = string | Buffer;
 export interface HubOptions {
   /** Ping every `interval` ms; terminate a peer silent for `timeout` ms after a ping. `false`: off. */
   heartbeat?: Partial<HeartbeatOptions> | false;
-  /** Unsent bytes a socket may hold before it counts as a slow consumer. Default 1 MiB. */
+  /**
+   * Unsent bytes a socket may hold (default 1 MiB): a message that would take it past this is not
+   * queued, and the socket counts as a slow consumer. (An idle socket takes any one message.)
+   */
   maxBufferedBytes?: number;
   /** 'close' (1013, then terminate after `closeTimeout`) or 'drop' (skip its messages). Default 'close'. */
   slowConsumerPolicy?: SlowConsumerPolicy;
@@ -106,6 +109,11 @@ interface Member {
   slowCloseTimer: NodeJS.Timeout | null;
 }
 
+/** A closing socket can no longer ping (and would report that to its 'error' listeners). */
+function sendPing(ws: WebSocket): void {
+  if (ws.readyState === ReadyState.Open) ws.ping();
+}
+
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_HUB_CLOSE_TIMEOUT = 5_000;
 /** RFC 6455 §7.4.1 (via the IANA registry): 1013 Try Again Later. */
@@ -161,7 +169,7 @@ export class Hub {
     this.heartbeat =
       options.heartbeat === false
         ? null
-        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, this.onSilent);
+        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, { ping: sendPing, onSilent: this.onSilent });
     this.adapter = options.adapter ?? null;
     this.onAdapterError = options.onAdapterError;
     if (this.adapter !== null) {
@@ -349,7 +357,9 @@ export class Hub {
     let delivered = 0;
     for (const ws of receivers) {
       if (ws === except) continue;
-      if (ws.bufferedAmount > limit) {
+      const buffered = ws.bufferedAmount;
+      // An idle socket always takes the message, even one larger than the limit on its own.
+      if (buffered !== 0 && buffered > limit) {
         this.slowConsumer(ws);
         continue;
       }
@@ -365,7 +375,8 @@ export class Hub {
   }
 
   private deliver(ws: WebSocket, frame: Buffer): boolean {
-    if (ws.bufferedAmount > this.maxBufferedBytes - frame.length) {
+    const buffered = ws.bufferedAmount;
+    if (buffered !== 0 && buffered > this.maxBufferedBytes - frame.length) {
       this.slowConsumer(ws);
       return false;
     }

@@ -16,6 +16,8 @@ class FakeSocket {
   }
 }
 
+const hooks = (onSilent: (socket: FakeSocket) => void) => ({ ping: (socket: FakeSocket) => socket.ping(), onSilent });
+
 describe('Heartbeat (one timer, fake clock)', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -24,7 +26,7 @@ describe('Heartbeat (one timer, fake clock)', () => {
   it('terminates a silent peer at its first unanswered ping + timeout, never earlier', () => {
     vi.useFakeTimers();
     const dead: FakeSocket[] = [];
-    const heartbeat = new Heartbeat<FakeSocket>({ interval: 1000, timeout: 300 }, (s) => dead.push(s));
+    const heartbeat = new Heartbeat<FakeSocket>({ interval: 1000, timeout: 300 }, hooks((s) => dead.push(s)));
     const alive = new FakeSocket();
     const silent = new FakeSocket();
     silent.silent = true;
@@ -52,7 +54,7 @@ describe('Heartbeat (one timer, fake clock)', () => {
       for (const silentAt of [0, 1, 499, 999, 1000, 1001, 2500]) {
         let goneAt = -1;
         const start = Date.now();
-        const heartbeat = new Heartbeat<FakeSocket>({ interval, timeout }, () => (goneAt = Date.now() - start));
+        const heartbeat = new Heartbeat<FakeSocket>({ interval, timeout }, hooks(() => (goneAt = Date.now() - start)));
         const socket = new FakeSocket();
         heartbeat.add(socket);
         vi.advanceTimersByTime(silentAt);
@@ -69,7 +71,7 @@ describe('Heartbeat (one timer, fake clock)', () => {
   it('any byte received counts as life, not only pongs', () => {
     vi.useFakeTimers();
     const dead: FakeSocket[] = [];
-    const heartbeat = new Heartbeat<FakeSocket>({ interval: 100, timeout: 50 }, (s) => dead.push(s));
+    const heartbeat = new Heartbeat<FakeSocket>({ interval: 100, timeout: 50 }, hooks((s) => dead.push(s)));
     const talker = new FakeSocket();
     talker.silent = true; // never pongs...
     const chatter = setInterval(() => (talker.bytesReceived += 10), 30); // ...but keeps sending data
@@ -84,7 +86,7 @@ describe('Heartbeat (one timer, fake clock)', () => {
 
   it('uses one timer whatever the number of sockets', () => {
     vi.useFakeTimers();
-    const heartbeat = new Heartbeat<FakeSocket>({ interval: 100, timeout: 50 }, () => {});
+    const heartbeat = new Heartbeat<FakeSocket>({ interval: 100, timeout: 50 }, hooks(() => {}));
     for (let i = 0; i < 1000; i++) heartbeat.add(new FakeSocket(1000)); // replies land after many sweeps
     // 1 heartbeat timer; the fake peers' replies are their own timers, created only on pings.
     expect(vi.getTimerCount()).toBe(1);
@@ -121,7 +123,7 @@ describe('Hub heartbeat over real sockets', () => {
   });
 
   it('keeps clients that answer pings, and counts no terminations', async () => {
-    server = await startHubServer({ heartbeat: { interval: 20, timeout: 20 } });
+    server = await startHubServer({ heartbeat: { interval: 20, timeout: 2000 } }); // generous: a busy machine may answer late
     const connected = server.nextConnection();
     const client = new WsClient(server.url);
     await once(client, 'open');
@@ -134,5 +136,27 @@ describe('Hub heartbeat over real sockets', () => {
     expect(server.hub.stats().heartbeatTerminations).toBe(0);
     client.close();
     await once(client, 'close');
+  });
+
+  it('never pings a socket that is closing (its error listeners hear nothing from the hub)', async () => {
+    server = await startHubServer({ heartbeat: { interval: 10, timeout: 1000 } });
+    const connected = server.nextConnection();
+    const client = await rawClient(server.port, '/', false);
+    const ws = await connected;
+    const errors: Error[] = [];
+    ws.on('error', (error) => errors.push(error));
+    let sweeps = 0;
+    const ping = ws.ping.bind(ws);
+    ws.ping = (...args: Parameters<typeof ws.ping>) => {
+      sweeps++;
+      ping(...args);
+    };
+    await until(() => sweeps >= 2);
+    ws.close(); // the peer never answers: the socket stays CLOSING
+    const before = sweeps;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(sweeps).toBe(before);
+    expect(errors).toEqual([]);
+    client.socket.destroy();
   });
 });

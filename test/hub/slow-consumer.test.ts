@@ -208,4 +208,18 @@ describe('slow-consumer policies in one process', () => {
     expect(server.hub.stats().drops).toBe(drops);
     slow.socket.destroy();
   });
+
+  it('an idle socket takes a message larger than the limit; a busy one does not', async () => {
+    server = await startHubServer({ heartbeat: false, maxBufferedBytes: 1024, slowConsumerPolicy: 'drop' });
+    const connected = server.nextConnection();
+    const reader = await rawClient(server.port);
+    await connected;
+    const big = Buffer.alloc(64 * 1024, 7);
+    expect(server.hub.broadcast(big)).toBe(1); // idle: queued although 64 KiB > 1 KiB
+    expect(server.hub.broadcast(big)).toBe(0); // the first is still queued (flushed next microtask)
+    expect(server.hub.stats().drops).toBe(1);
+    await until(() => reader.reader.frames.length === 1);
+    expect(reader.reader.frames[0].payload).toEqual(big);
+    reader.socket.destroy();
+  });
 });

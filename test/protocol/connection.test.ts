@@ -694,6 +694,29 @@ describe('Connection properties', () => {
     );
   });
 
+  it('client role: arbitrary unmasked streams never throw and end in at most one failure, answered with a masked Close', () => {
+    const unmaskedStream = fc.oneof(
+      fc.array(frameSpecArb.map((spec) => ({ ...spec, mask: !spec.mask })), { maxLength: 8 }).map((specs) => Buffer.concat(specs.map(frame))),
+      fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+    );
+    fc.assert(
+      fc.property(unmaskedStream, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
+        const { connection, recorder } = client({ maxPayload: MAX_PAYLOAD });
+        for (const chunk of splitAt(bytes, cuts)) connection.receive(chunk);
+        const errors = recorder.errors;
+        expect(errors.length).toBeLessThanOrEqual(1);
+        const out = output(connection);
+        expect(out.every((f) => f.masked)).toBe(true);
+        if (errors.length === 1) {
+          expect([1002, 1007, 1009]).toContain(errors[0][1]);
+          expect(recorder.events[recorder.events.length - 1]).toBe(errors[0]);
+          expectClose(out, errors[0][1]);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('well-formed fragmented messages with control frames between fragments arrive intact under any chunking', () => {
     fc.assert(
       fc.property(fc.array(fragmentedMessageArb, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 10 }), (messages, cuts) => {

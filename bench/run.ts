@@ -104,6 +104,7 @@ function sampleFromLoad(scenario: Scenario, round: number, result: LoadResult): 
     serverCpuPct: (cpuSeconds / result.seconds) * 100,
     serverSystemPct: (result.serverCpu.system / result.seconds) * 100,
     clientCpuPct: (result.clientCpu / result.seconds) * 100,
+    otherCpuPct: (result.otherCpu / result.seconds) * 100,
     detail: result.detail,
   };
 }
@@ -158,7 +159,7 @@ function describe(sample: Sample, scenario: Scenario): string {
   if (!sample.ok) return `FAILED: ${sample.error}`;
   const cpu =
     sample.cpuPerUnit !== undefined
-      ? `, server ${sample.cpuPerUnit.toPrecision(3)} ${scenario.cpu?.label} (${sample.serverCpuPct?.toFixed(0)}% CPU), client ${sample.clientCpuPct?.toFixed(0)}%`
+      ? `, server ${sample.cpuPerUnit.toPrecision(3)} ${scenario.cpu?.label} (${sample.serverCpuPct?.toFixed(0)}% CPU), client ${sample.clientCpuPct?.toFixed(0)}%, other ${sample.otherCpuPct?.toFixed(0)}%`
       : '';
   return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}`;
 }
@@ -223,6 +224,10 @@ async function main(): Promise<void> {
     }
   }
   addRatios(rows);
+  const busiest = Math.max(0, ...rows.map((r) => r.otherCpuPct ?? 0));
+  if (busiest > 25) {
+    notes.push(`other processes used up to ${busiest.toFixed(0)}% of a core during measurements: figures are noisy`);
+  }
   const wsVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'ws', 'package.json'), 'utf8')) as {
     version: string;
   }).version;

@@ -150,7 +150,7 @@ export interface Timing {
 export const TIMING: Record<Mode, Timing> = {
   full: { warmupMs: 1000, measureMs: 3000, rounds: 3, microMs: 600 },
   quick: { warmupMs: 300, measureMs: 1000, rounds: 1, microMs: 200 },
-  tiny: { warmupMs: 100, measureMs: 250, rounds: 1, microMs: 30 },
+  tiny: { warmupMs: 50, measureMs: 200, rounds: 1, microMs: 30 },
 };
 
 /** `--only echo-large` selects echo-large-64k and echo-large-1m; `micro` selects all micro-*. */

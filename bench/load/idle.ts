@@ -43,6 +43,7 @@ export async function runIdle(job: LoadJob & { kind: 'idle' }): Promise<LoadResu
       seconds,
       serverCpu: { user: 0, system: 0 },
       clientCpu: 0,
+      otherCpu: 0,
       detail: { connections, warm },
     };
   } finally {

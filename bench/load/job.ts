@@ -48,6 +48,7 @@ export type LoadResult =
       seconds: number;
       serverCpu: CpuSeconds;
       clientCpu: number;
+      otherCpu: number;
       detail: Record<string, number | string>;
     }
   | { ok: false; error: string };

@@ -31,12 +31,23 @@ export function processCpu(pid: number): CpuSeconds {
   return { user: Number(fields[11]) / hz, system: Number(fields[12]) / hz };
 }
 
+/** CPU seconds the whole machine spent busy (all cores), from the first line of /proc/stat. */
+export function machineBusy(): number {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0];
+  // cpu user nice system idle iowait irq softirq steal ...
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = ticks.reduce((sum, value, index) => (index === 3 || index === 4 || index > 7 ? sum : sum + value), 0);
+  return busy / ticksPerSecond();
+}
+
 export interface WindowResult {
   units: number;
   seconds: number;
   serverCpu: CpuSeconds;
   /** CPU seconds the load client used in the window (user + system). */
   clientCpu: number;
+  /** CPU seconds used by everything else on the machine in the window: noise, if large. */
+  otherCpu: number;
 }
 
 export class MeasureWindow {
@@ -44,6 +55,7 @@ export class MeasureWindow {
   private startTime = 0n;
   private startServer: CpuSeconds = { user: 0, system: 0 };
   private startClient: NodeJS.CpuUsage = { user: 0, system: 0 };
+  private startMachine = 0;
   result: WindowResult | null = null;
 
   constructor(private readonly serverPid: number) {}
@@ -52,6 +64,7 @@ export class MeasureWindow {
     this.startUnits = units;
     this.startServer = processCpu(this.serverPid);
     this.startClient = process.cpuUsage();
+    this.startMachine = machineBusy();
     this.startTime = process.hrtime.bigint();
   }
 
@@ -59,11 +72,15 @@ export class MeasureWindow {
     const seconds = Number(process.hrtime.bigint() - this.startTime) / 1e9;
     const server = processCpu(this.serverPid);
     const client = process.cpuUsage(this.startClient);
+    const machine = machineBusy() - this.startMachine;
+    const serverCpu = server.user - this.startServer.user + server.system - this.startServer.system;
+    const clientCpu = (client.user + client.system) / 1e6;
     this.result = {
       units: units - this.startUnits,
       seconds,
       serverCpu: { user: server.user - this.startServer.user, system: server.system - this.startServer.system },
-      clientCpu: (client.user + client.system) / 1e6,
+      clientCpu,
+      otherCpu: Math.max(0, machine - serverCpu - clientCpu),
     };
     return this.result;
   }

@@ -15,6 +15,8 @@ export interface Sample {
   serverSystemPct?: number;
   /** Load-client CPU use over the window, % of one core (near 100 means client-limited). */
   clientCpuPct?: number;
+  /** CPU used by other processes on the machine in the window, % of one core: noise. */
+  otherCpuPct?: number;
   detail?: Record<string, number | string>;
 }
 
@@ -38,6 +40,7 @@ export interface Row {
   serverCpuPct?: number;
   serverSystemPct?: number;
   clientCpuPct?: number;
+  otherCpuPct?: number;
 }
 
 export interface Goal {
@@ -94,6 +97,7 @@ export function summarise(scenario: Scenario, target: TargetName, samples: Sampl
   row.serverCpuPct = medianOf(samples, 'serverCpuPct');
   row.serverSystemPct = medianOf(samples, 'serverSystemPct');
   row.clientCpuPct = medianOf(samples, 'clientCpuPct');
+  row.otherCpuPct = medianOf(samples, 'otherCpuPct');
   return row;
 }
 

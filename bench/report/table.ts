@@ -5,7 +5,7 @@ import type { BenchResults, Row } from './results.js';
 
 function cells(row: Row): string[] {
   const label = TARGETS[row.target].label;
-  if (!row.ok) return [row.scenario, label, 'FAILED', 'see below', '', '', '', '', ''];
+  if (!row.ok) return [row.scenario, label, 'FAILED', 'see below', '', '', '', '', '', ''];
   return [
     row.scenario,
     label,
@@ -16,11 +16,12 @@ function cells(row: Row): string[] {
     ratio(row.cpuRatio),
     row.serverCpuPct !== undefined ? `${percent(row.serverCpuPct)} (sys ${percent(row.serverSystemPct)})` : '',
     percent(row.clientCpuPct),
+    percent(row.otherCpuPct),
   ];
 }
 
 export function renderTable(results: BenchResults): string {
-  const header = ['scenario', 'target', 'median', 'min–max', '× ws', 'server CPU / unit', '× ws', 'server CPU', 'client CPU'];
+  const header = ['scenario', 'target', 'median', 'min–max', '× ws', 'server CPU / unit', '× ws', 'server CPU', 'client CPU', 'other CPU'];
   const lines = [header, ...results.rows.map(cells)];
   const widths = header.map((_, i) => Math.max(...lines.map((line) => (line[i] ?? '').length)));
   const format = (line: string[]): string =>

@@ -1,0 +1,83 @@
+// Smoke test of `npm run bench`: the harness runs in its tiny mode (a fraction of a second per
+// scenario, one round), produces well-formed results, and prints no number for a server that
+// drops or corrupts a message. No timing is asserted: speed is measured in bench/, not here.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../bench/report/results.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RUN = path.join(ROOT, 'build', 'bench', 'run.js');
+const out = mkdtempSync(path.join(os.tmpdir(), 'wsmith-bench-'));
+
+function bench(args: string[], dir: string): Promise<{ code: number; stdout: string; results: BenchResults }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [RUN, '--tiny', '--out', dir, ...args], { timeout: 60_000 }, (error, stdout) => {
+      const results = JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8')) as BenchResults;
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, results });
+    });
+  });
+}
+
+beforeAll(() => {
+  // `npm test` builds first; a bare `vitest run test/bench` may not have.
+  if (!existsSync(RUN)) execFileSync('npx', ['tsc', '-p', 'tsconfig.tools.json'], { cwd: ROOT, stdio: 'ignore' });
+}, 120_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('bench harness (tiny mode)', () => {
+  it('runs the scenarios against ws, raw TCP and (if built) wsmith and writes well-formed results', async () => {
+    const wsmithBuilt = existsSync(path.join(ROOT, 'dist', 'index.js'));
+    const targets = wsmithBuilt ? ['wsmith', 'ws', 'raw'] : ['ws', 'raw'];
+    const scenarios = ['echo-small', 'broadcast', 'connect-rate', 'idle-memory', 'micro-parse-small'];
+    const dir = path.join(out, 'good');
+    const { code, stdout, results } = await bench(['--targets', targets.join(','), '--only', scenarios.join(',')], dir);
+
+    expect(stdout).toContain('Issue 7 targets');
+    const failed = results.rows.filter((row) => !row.ok).map((row) => `${row.scenario}/${row.target}: ${row.error}`);
+    expect(failed).toEqual([]);
+    expect(code).toBe(0);
+    for (const scenario of scenarios) {
+      const rows = results.rows.filter((row) => row.scenario === scenario);
+      const expected = targets.filter((t) => !(scenario.startsWith('micro') && t === 'raw'));
+      expect(rows.map((row) => row.target).sort()).toEqual([...expected].sort());
+      for (const row of rows) {
+        expect(row.median).toBeGreaterThan(0);
+        expect(Number.isFinite(row.median)).toBe(true);
+        expect(row.samples).toHaveLength(1);
+        if (row.cpuLabel) expect(row.cpuPerUnit).toBeGreaterThanOrEqual(0);
+      }
+      expect(rows.find((row) => row.target === 'ws')?.ratio).toBe(1);
+    }
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.goals.length).toBeGreaterThan(0);
+
+    const markdown = readFileSync(path.join(dir, 'latest.md'), 'utf8');
+    expect(markdown).toMatch(/^\| scenario \| unit \|/m);
+    expect(markdown).toContain('| echo-small | msg/s |');
+    const svg = readFileSync(path.join(dir, 'latest.svg'), 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('echo-small');
+  }, 60_000);
+
+  it('prints no number for a server that drops or corrupts a message', async () => {
+    const dir = path.join(out, 'broken');
+    const { code, stdout, results } = await bench(
+      ['--targets', 'broken-drop,broken-corrupt', '--only', 'echo-small'],
+      dir,
+    );
+    expect(code).toBe(1);
+    expect(results.rows).toHaveLength(2);
+    for (const row of results.rows) {
+      expect(row.ok).toBe(false);
+      expect(row.median).toBeUndefined();
+      expect(row.error).toMatch(/differs|missing|never answered/);
+    }
+    expect(stdout).toMatch(/FAILED echo-small \/ broken-drop/);
+  }, 60_000);
+});

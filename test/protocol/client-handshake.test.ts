@@ -251,11 +251,16 @@ describe('ResponseHeadReader', () => {
         const whole = new ResponseHeadReader(limit).push(bytes);
         const reader = new ResponseHeadReader(limit);
         let result: ResponseReadResult = { kind: 'incomplete' };
+        // Once complete, later bytes are the caller's (the first frames): they extend the head.
+        const after: Uint8Array[] = [];
         let start = 0;
         for (const cut of [...cuts.map((c) => Math.min(c, bytes.length)).sort((a, b) => a - b), bytes.length]) {
-          result = reader.push(bytes.subarray(start, Math.max(start, cut)));
+          const chunk = bytes.subarray(start, Math.max(start, cut));
+          if (result.kind === 'complete') after.push(chunk);
+          else result = reader.push(chunk);
           start = Math.max(start, cut);
         }
+        if (result.kind === 'complete') result = { ...result, head: Buffer.concat([result.head, ...after]) };
         expect(result).toEqual(whole);
         if (result.kind === 'error') expect(result.message).toMatch(/^Invalid HTTP response: /);
       }),

@@ -1,17 +1,20 @@
 // npm run bench [-- --quick | --tiny] [--only echo-small,broadcast] [--targets ws,raw]
-//               [--rounds N] [--out DIR]
+//               [--rounds N] [--out DIR] [--profile [DIR]]
 //
 // For every scenario, round after round, each target gets a fresh server process and a fresh
 // load-client process, in the same order every round (A B C A B C …). One load-client process:
 // the machine has 2 cores, one for the server under test and one for the client; a second client
 // process would compete with the server for its core. Results: the table on stdout, and
 // latest.json, latest.md (README snippet) and latest.svg (ratio chart) in bench/results/.
+// --profile runs every server under `node --cpu-prof` (profiles in bench/results/profiles/) and
+// prints each server's top self-time functions.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult } from './load/job.js';
 import { runClient, runMicro, ServerProcess, type ServerMemory } from './processes.js';
+import { renderSelfTimes } from './profile.js';
 import { checkGoals } from './report/goals.js';
 import { renderMarkdown } from './report/markdown.js';
 import { addRatios, summarise, type BenchResults, type Row, type Sample } from './report/results.js';
@@ -28,6 +31,7 @@ interface Options {
   targets: TargetName[];
   rounds: number;
   out: string;
+  profileDir: string | null;
   argv: string[];
 }
 
@@ -38,6 +42,7 @@ function parseArgs(argv: string[]): Options {
     targets: DEFAULT_TARGETS,
     rounds: 0,
     out: path.join(ROOT, 'bench', 'results'),
+    profileDir: null,
     argv,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +63,11 @@ function parseArgs(argv: string[]): Options {
       options.targets = names as TargetName[];
     } else if (flag === '--rounds') options.rounds = Math.max(1, Number(value()) | 0);
     else if (flag === '--out') options.out = path.resolve(value());
+    else if (flag === '--profile') {
+      const next = inline ?? argv[i + 1];
+      const dir = next !== undefined && !next.startsWith('--') ? (inline ?? argv[++i]) : 'bench/results/profiles';
+      options.profileDir = path.resolve(ROOT, dir);
+    }
     else if (flag === '--help' || flag === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 2).join('\n'));
       process.exit(0);
@@ -112,8 +122,12 @@ function sampleFromLoad(scenario: Scenario, round: number, result: LoadResult): 
 async function measureLoad(scenario: Scenario, target: TargetName, options: Options, round: number): Promise<Sample> {
   const timing = TIMING[options.mode];
   let server: ServerProcess | undefined;
+  const profileName = `${scenario.name}-${target}-r${round}`;
+  const nodeArgs = options.profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${profileName}.cpuprofile`]
+    : [];
   try {
-    server = await ServerProcess.start(target, scenario.role ?? 'echo');
+    server = await ServerProcess.start(target, scenario.role ?? 'echo', nodeArgs);
     const base = {
       port: server.port,
       serverPid: server.pid,
@@ -152,6 +166,8 @@ async function measureLoad(scenario: Scenario, target: TargetName, options: Opti
     return { round, ok: false, error: (error as Error).message };
   } finally {
     await server?.stop();
+    const profile = options.profileDir ? path.join(options.profileDir, `${profileName}.cpuprofile`) : null;
+    if (profile && existsSync(profile)) console.log(renderSelfTimes(profile, 12));
   }
 }
 

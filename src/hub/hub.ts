@@ -103,8 +103,6 @@ export interface HubStats {
 interface Member {
   id: string;
   data: unknown;
-  /** This process dialed it: its frames must be masked, so no shared encoding. */
-  clientRole: boolean;
   /** Set once the slow-consumer policy closed it: terminate if the handshake does not finish. */
   slowCloseTimer: NodeJS.Timeout | null;
 }
@@ -124,7 +122,7 @@ export class Hub {
   readonly nodeId = randomUUID();
   private readonly sockets = new Map<WebSocket, Member>();
   private readonly ids = new Map<string, WebSocket>();
-  private readonly rooms_ = new Rooms<WebSocket>();
+  private readonly roomIndex = new Rooms<WebSocket>();
   /** Client-role sockets (rare): checked only while there are any. */
   private readonly clientRole = new Set<WebSocket>();
   private readonly heartbeat: Heartbeat<WebSocket> | null;
@@ -155,7 +153,6 @@ export class Hub {
   };
 
   constructor(options: HubOptions = {}) {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const hub = this;
     this.onSocketClose = function (this: WebSocket): void {
       hub.remove(this);
@@ -197,10 +194,10 @@ export class Hub {
     }
     if (this.ids.has(id)) throw new Error(`A socket with id ${JSON.stringify(id)} is already in this hub`);
     if (ws.readyState !== ReadyState.Open) return id;
-    const clientRole = ws.url !== '';
-    this.sockets.set(ws, { id, data: options.data, clientRole, slowCloseTimer: null });
+    this.sockets.set(ws, { id, data: options.data, slowCloseTimer: null });
     this.ids.set(id, ws);
-    if (clientRole) this.clientRole.add(ws);
+    // A socket this process dialed (it has a URL) masks its frames: no shared encoding for it.
+    if (ws.url !== '') this.clientRole.add(ws);
     ws.on('close', this.onSocketClose);
     ws.on('message', this.onSocketMessage);
     this.heartbeat?.add(ws);
@@ -218,7 +215,7 @@ export class Hub {
     ws.removeListener('close', this.onSocketClose);
     ws.removeListener('message', this.onSocketMessage);
     this.heartbeat?.delete(ws);
-    for (const room of this.rooms_.leaveAll(ws)) this.roomEmptied(room);
+    for (const room of this.roomIndex.leaveAll(ws)) this.roomEmptied(room);
     if (this.whenEmpty !== null && this.sockets.size === 0) this.whenEmpty();
     return true;
   }
@@ -226,26 +223,26 @@ export class Hub {
   /** Join a room; false if the socket is not in the hub (e.g. it has closed meanwhile). */
   join(ws: WebSocket, room: string): boolean {
     if (!this.sockets.has(ws)) return false;
-    if (this.rooms_.join(ws, room) && this.adapter !== null) {
+    if (this.roomIndex.join(ws, room) && this.adapter !== null) {
       this.trackSubscription(this.adapter.subscribe(roomChannel(room)));
     }
     return true;
   }
 
   leave(ws: WebSocket, room: string): boolean {
-    if (!this.rooms_.has(ws, room)) return false;
-    if (this.rooms_.leave(ws, room)) this.roomEmptied(room);
+    if (!this.roomIndex.has(ws, room)) return false;
+    if (this.roomIndex.leave(ws, room)) this.roomEmptied(room);
     return true;
   }
 
   /** The rooms this socket is in. */
   rooms(ws: WebSocket): string[] {
-    return this.rooms_.roomsOf(ws);
+    return this.roomIndex.roomsOf(ws);
   }
 
   /** The local members of a room (this node's sockets only). */
   members(room: string): WebSocket[] {
-    const members = this.rooms_.membersOf(room);
+    const members = this.roomIndex.membersOf(room);
     return members === undefined ? [] : Array.from(members);
   }
 
@@ -306,7 +303,7 @@ export class Hub {
   }
 
   stats(): HubStats {
-    return { sockets: this.sockets.size, rooms: this.rooms_.size, ...this.counters };
+    return { sockets: this.sockets.size, rooms: this.roomIndex.size, ...this.counters };
   }
 
   /**
@@ -348,7 +345,7 @@ export class Hub {
     if (room === undefined) {
       receivers = this.sockets.keys();
     } else {
-      const members = this.rooms_.membersOf(room);
+      const members = this.roomIndex.membersOf(room);
       if (members === undefined) return 0;
       receivers = members;
     }

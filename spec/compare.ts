@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The numbers for the README: run the suite against ws and wsmith (servers and clients, in this
-// process, on loopback) and print one Markdown table of counts per section and verdict.
+// process, on loopback) and print a Markdown table of counts per section and verdict, then the
+// time of each section 9 group (one run on one machine: a rough guide, bench/ measures properly).
 //   node build/spec/compare.js [--quick] [--json-dir DIR]
 // A development tool: it needs the dev dependency `ws` and a built wsmith (npm run build).
 import { writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runClientSuite, type OpenClient } from './client-mode.js';
-import { formatMarkdownComparison, type Report } from './report.js';
+import { formatMarkdownComparison, formatTimingComparison, type Report } from './report.js';
 import { runServerSuite, type SuiteOptions } from './server-mode.js';
 
 /** The slice of the `ws` API both libraries share and the comparison needs. */
@@ -79,4 +80,4 @@ if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 if (values['json-dir']) {
   for (const r of reports) writeFileSync(join(values['json-dir'], `${r.agent}-${r.mode}.json`), JSON.stringify(r, null, 2));
 }
-process.stdout.write(formatMarkdownComparison(reports) + '\n');
+process.stdout.write(formatMarkdownComparison(reports) + '\n\n' + formatTimingComparison(reports) + '\n');

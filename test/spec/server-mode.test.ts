@@ -1,7 +1,7 @@
 // Server mode end to end: against ws (a known-good echo server) and against a broken one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServerSuite } from '../../spec/server-mode.js';
-import { formatMarkdownComparison, formatSummary, hasFailures, summarize, toHtml, toJson, type Report } from '../../spec/report.js';
+import { formatMarkdownComparison, formatSummary, formatTimingComparison, hasFailures, summarize, toHtml, toJson, type Report } from '../../spec/report.js';
 import { VERDICTS, section } from '../../spec/case.js';
 import { QUICK, TEST_TIMING, describeResults, notOk, startWsEcho } from './helpers.js';
 import { startBrokenEchoServer } from './broken-echo-server.js';
@@ -56,6 +56,7 @@ describe('server mode against ws', () => {
     expect(html).not.toMatch(/<script src|<link /); // self-contained
     expect(html.match(/<details/g)).toHaveLength(report.results.length);
     expect(formatMarkdownComparison([report, report])).toMatch(/\| \*\*Total\*\* \|/);
+    expect(formatTimingComparison([report])).toMatch(/\| 9\.7 \| \d+ \|/);
   });
 });
 

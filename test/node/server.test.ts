@@ -717,6 +717,26 @@ describe('WebSocketServer options', () => {
     expect((await peer.readFrame()).payload.toString()).toBe('before the verdict');
   });
 
+  it('verifyClient refusals carry their reason in the body and their extra headers', async () => {
+    let verdict: boolean | { status: number; reason?: string; headers?: Record<string, string> } = false;
+    const { port } = await startServer({ verifyClient: () => verdict });
+    const ask = async (): Promise<{ status: number; head: string; body: string }> => {
+      const peer = await RawPeer.connect(port);
+      peer.write(upgradeRequest());
+      return peer.readHttpResponse();
+    };
+    const unauthorized = await ask();
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.head).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    verdict = { status: 403, reason: 'Origin not allowed', headers: { 'X-Why': 'origin' } };
+    const forbidden = await ask();
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toBe('Origin not allowed\n');
+    expect(forbidden.head).toMatch(/\r\nX-Why: origin/);
+    verdict = { status: 429 };
+    expect((await ask()).status).toBe(429);
+  });
+
   it('a synchronous throw in verifyClient gives 500', async () => {
     const { url } = await startServer({
       verifyClient: () => {

@@ -204,6 +204,30 @@ describe('WebSocket (server side)', () => {
     expect(error).toBeInstanceOf(Error);
   });
 
+  it('a protocol failure: one error event, CLOSING at once, then CLOSED; no message after the bad frame', async () => {
+    const { server, peer } = await pair({ maxPayload: 10 });
+    const errors: Error[] = [];
+    const states: number[] = [];
+    const messages: string[] = [];
+    server.on('message', (data) => messages.push(data.toString()));
+    server.on('error', (error) => {
+      errors.push(error);
+      states.push(server.readyState);
+    });
+    // (events.once would reject on the 'error' event.)
+    const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+    const peerClosed = once(peer, 'close');
+    peer.send('ok');
+    peer.send('this is more than ten bytes');
+    peer.send('never');
+    expect((await peerClosed)[0]).toBe(1009);
+    await closed;
+    expect(messages).toEqual(['ok']);
+    expect(errors).toHaveLength(1);
+    expect(states).toEqual([WebSocket.CLOSING]);
+    expect(server.readyState).toBe(WebSocket.CLOSED);
+  });
+
   it('ping and pong report not-open through their callbacks after close', async () => {
     const { server } = await pair();
     server.terminate();

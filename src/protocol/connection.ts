@@ -92,6 +92,8 @@ export class Connection implements FrameSink {
 
   /** Is an outgoing fragmented message open (so the next data frame is a continuation)? */
   private sendingFragmented = false;
+  /** Pre-encoded messages that arrived while our fragmented message was open (§5.4: no interleaving). */
+  private heldEncoded: Buffer[] | null = null;
 
   constructor(handler: ConnectionHandler, options: ConnectionOptions) {
     this.handler = handler;
@@ -284,7 +286,10 @@ export class Connection implements FrameSink {
 
   /** Queue a pre-encoded frame (from `encodeFrame`), e.g. one broadcast to many connections. */
   sendEncoded(frame: Buffer): void {
-    this.outbox.appendEncoded(frame);
+    // §5.4: the fragments of one message must not be interleaved with another message's frames,
+    // so a broadcast that lands mid-message waits for our final fragment.
+    if (this.sendingFragmented) (this.heldEncoded ??= []).push(frame);
+    else this.outbox.appendEncoded(frame);
   }
 
   sendPing(data: Uint8Array | string = EMPTY): void {
@@ -336,6 +341,10 @@ export class Connection implements FrameSink {
     const frameOpcode = this.sendingFragmented ? Opcode.Continuation : opcode;
     this.sendingFragmented = !fin;
     this.appendFrame(fin, frameOpcode, data);
+    if (fin && this.heldEncoded !== null) {
+      for (const frame of this.heldEncoded) this.outbox.appendEncoded(frame);
+      this.heldEncoded = null;
+    }
   }
 
   private appendControl(opcode: Opcode, data: Uint8Array | string): void {

@@ -743,3 +743,39 @@ describe('Connection properties', () => {
     );
   });
 });
+
+describe('pre-encoded frames during a fragmented send (§5.4)', () => {
+  /** The opcodes and FIN bits of the frames in a server's output, in order. */
+  function frameKinds(output: Buffer[]): string[] {
+    const bytes = Buffer.concat(output);
+    const kinds: string[] = [];
+    const parser = new FrameParser(
+      {
+        onFrameHeader: (header: FrameHeader) => {
+          kinds.push(`${header.fin ? 'fin' : 'more'}:${header.opcode}`);
+          return true;
+        },
+        onFramePayload: () => true,
+        onFrameEnd: () => true,
+      },
+      { role: 'client' },
+    );
+    parser.push(bytes);
+    return kinds;
+  }
+
+  it('holds a broadcast frame until the final fragment, so fragments are never interleaved', () => {
+    const { connection } = server();
+    const broadcast = Buffer.from([0x81, 0x02, 0x68, 0x69]); // "hi", encoded once elsewhere
+    connection.sendText('frag-1', false);
+    connection.sendEncoded(broadcast);
+    connection.sendText('frag-2', true);
+    connection.sendEncoded(broadcast);
+    expect(frameKinds(connection.takeOutput())).toEqual([
+      `more:${Opcode.Text}`,
+      `fin:${Opcode.Continuation}`,
+      `fin:${Opcode.Text}`,
+      `fin:${Opcode.Text}`,
+    ]);
+  });
+});

@@ -86,8 +86,8 @@ class RawPeer {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static async connect(port: number): Promise<RawPeer> {
-    const socket = netConnect(port, '127.0.0.1');
+  static async connect(port: number, allowHalfOpen = false): Promise<RawPeer> {
+    const socket = netConnect({ port, host: '127.0.0.1', allowHalfOpen });
     cleanups.push(() => socket.destroy());
     await once(socket, 'connect');
     return new RawPeer(socket);
@@ -192,8 +192,8 @@ function maskedFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0),
 }
 
 /** Open a raw WebSocket connection (handshake done) and return the peer. */
-async function rawWebSocket(port: number, extra: Buffer = Buffer.alloc(0)): Promise<RawPeer> {
-  const peer = await RawPeer.connect(port);
+async function rawWebSocket(port: number, extra: Buffer = Buffer.alloc(0), allowHalfOpen = false): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port, allowHalfOpen);
   peer.write(Buffer.concat([Buffer.from(upgradeRequest()), extra]));
   const response = await peer.readHttpResponse();
   expect(response.status).toBe(101);
@@ -536,6 +536,21 @@ describe('WebSocketServer with raw sockets: what ws cannot send', () => {
     // The peer says nothing; the server gives up after closeTimeout and reports 1006.
     expect((await closed).code).toBe(1006);
     await peer.closed;
+  });
+
+  it('closeTimeout also ends a failed connection whose peer keeps its side of TCP open', async () => {
+    const { port, wss } = await startServer({ closeTimeout: 100 }, () => {});
+    const connection = nextConnection(wss);
+    const peer = await rawWebSocket(port, Buffer.alloc(0), true);
+    const [server] = await connection;
+    const closed = serverClose(server);
+    peer.write(Buffer.of(0x83, 0x80, 1, 2, 3, 4)); // reserved opcode
+    expect((await peer.readFrame()).payload.readUInt16BE(0)).toBe(1002);
+    await peer.until(() => peer.ended); // the server closed its side ...
+    expect(peer.socket.writable).toBe(true); // ... and we keep ours open, saying nothing
+    // ... and after closeTimeout it gives up on ours (the peer's half stays open until it writes).
+    expect((await closed).code).toBe(1006);
+    expect(server.readyState).toBe(3);
   });
 
   it('after a peer Close, the server echoes and closes TCP first (§7.1.1)', async () => {

@@ -23,10 +23,15 @@ async function run(job: LoadJob): Promise<LoadResult> {
   }
 }
 
+function report(result: LoadResult): void {
+  const message: ClientMessage = { type: 'result', result };
+  process.send?.(message, () => process.exit(0));
+}
+
+// A crash of the client is a failed measurement with a reason, never a silent exit.
+process.on('uncaughtException', (error) => report({ ok: false, error: `load client crashed: ${error.stack ?? error}` }));
+
 const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
 run(job)
   .catch((error: unknown): LoadResult => ({ ok: false, error: error instanceof Error ? error.message : String(error) }))
-  .then((result) => {
-    const message: ClientMessage = { type: 'result', result };
-    process.send?.(message, () => process.exit(0));
-  });
+  .then(report);

@@ -148,7 +148,7 @@ export interface Timing {
 }
 
 export const TIMING: Record<Mode, Timing> = {
-  full: { warmupMs: 1000, measureMs: 3000, rounds: 3, microMs: 600 },
+  full: { warmupMs: 750, measureMs: 2500, rounds: 3, microMs: 500 },
   quick: { warmupMs: 300, measureMs: 1000, rounds: 1, microMs: 200 },
   tiny: { warmupMs: 50, measureMs: 200, rounds: 1, microMs: 30 },
 };

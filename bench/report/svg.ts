@@ -17,7 +17,10 @@ const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</
 
 export function renderSvg(results: BenchResults): string {
   const groups = SCENARIOS.filter((s) => results.rows.some((r) => r.scenario === s.name && r.ratio !== undefined));
-  const targets = (Object.keys(COLORS) as TargetName[]).filter((t) => results.rows.some((r) => r.target === t));
+  // ws itself is the 1× line.
+  const targets = (Object.keys(COLORS) as TargetName[]).filter(
+    (t) => t !== 'ws' && results.rows.some((r) => r.target === t),
+  );
   const barHeight = 14;
   const groupGap = 14;
   const labelWidth = 190;
@@ -32,7 +35,7 @@ export function renderSvg(results: BenchResults): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">wsmith bench: median ratio to ws (pure JS), log scale, longer is better</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">wsmith bench: median ratio to ws (pure JS = 1×), log scale, longer is better</text>`,
     `<text x="10" y="38" fill="#555">${escape(`${results.date.slice(0, 10)} · ${results.machine.cores} × ${results.machine.cpus} · Node ${results.machine.node} · ${results.command}`)}</text>`,
   ];
   for (let power = minLog; power <= maxLog; power++) {
@@ -47,7 +50,9 @@ export function renderSvg(results: BenchResults): string {
     out.push(`<text x="${labelWidth - 8}" y="${y + (targets.length * barHeight) / 2 + 4}" text-anchor="end">${escape(name)}</text>`);
     for (const target of targets) {
       const row = results.rows.find((r) => r.scenario === scenario.name && r.target === target);
-      if (row?.ratio !== undefined) {
+      if (row && !row.ok) {
+        out.push(`<text x="${xOf(1) + 4}" y="${y + barHeight - 3}" fill="#c92a2a">${escape(`${TARGETS[target].label}: failed`)}</text>`);
+      } else if (row?.ratio !== undefined) {
         const value = scenario.higherIsBetter ? row.ratio : 1 / row.ratio;
         const x0 = xOf(1);
         const x1 = xOf(value);

@@ -22,7 +22,7 @@ describe('wsmith client conformance (client mode)', () => {
       open: openWsmith,
       agent: 'wsmith-client',
       exclude: ['12.*', '13.*'],
-      timing: { waitMs: 150, replyTimeoutMs: 2000, closeTimeoutMs: 1000, chopDelayMs: 0 },
+      timing: { waitMs: 500, replyTimeoutMs: 2000, closeTimeoutMs: 1000, chopDelayMs: 0 },
     });
     const { total } = summarize(report);
     console.log(formatSummary(report));

@@ -4,7 +4,6 @@
 import { runBroadcast } from './load/broadcast.js';
 import { runConnectRate } from './load/connect-rate.js';
 import { runEcho } from './load/echo.js';
-import { runHttpReject } from './load/http-reject.js';
 import { runIdle } from './load/idle.js';
 import type { ClientMessage, LoadJob, LoadResult } from './load/job.js';
 
@@ -19,7 +18,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
     case 'idle':
       return runIdle(job);
     case 'http-reject':
-      return runHttpReject(job);
+      // autocannon (and its dependencies) load only for the scenario that uses it.
+      return (await import('./load/http-reject.js')).runHttpReject(job);
   }
 }
 

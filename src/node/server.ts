@@ -61,6 +61,9 @@ export interface WebSocketServerEventMap {
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
+/** Each server's 'upgrade' listener → its server (to tell ours from the user's). */
+const upgradeListeners = new WeakMap<object, WebSocketServer>();
+
 export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** The open connections (when `clientTracking` is on). */
   readonly clients = new Set<WebSocket>();
@@ -101,6 +104,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       this.httpServer = null;
       this.ownsServer = false;
     }
+    upgradeListeners.set(this.onUpgrade, this);
     this.httpServer?.on('upgrade', this.onUpgrade);
   }
 
@@ -239,7 +243,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!this.shouldHandle(request)) {
       // Another server on the same HTTP server may own this path; refuse only if none does.
-      if (this.httpServer !== null && this.httpServer.listenerCount('upgrade') === 1) {
+      if (this.httpServer !== null && this.isUnclaimedUpgrade(request)) {
         (socket as Socket).on('error', onEarlySocketError);
         this.refuse(socket as Socket, request, 400, `No WebSocket endpoint at this path`);
       }
@@ -247,6 +251,20 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     }
     this.handleUpgrade(request, socket, head, (ws, req) => this.emit('connection', ws, req));
   };
+
+  /**
+   * Servers sharing one HTTP server (each on its own path) see every upgrade. The last of them
+   * refuses one that none takes, so that it is answered once and not left hanging; if the user
+   * has upgrade listeners of their own, the request is theirs.
+   */
+  private isUnclaimedUpgrade(request: IncomingMessage): boolean {
+    const listeners = this.httpServer!.listeners('upgrade');
+    if (listeners[listeners.length - 1] !== this.onUpgrade) return false;
+    return listeners.every((listener) => {
+      const owner = upgradeListeners.get(listener);
+      return owner !== undefined && !owner.shouldHandle(request);
+    });
+  }
 
   private applyVerdict(
     verdict: VerifyClientResult,

@@ -849,6 +849,30 @@ describe('WebSocketServer options', () => {
     cleanups.push(() => wsA.terminate(), () => wsB.terminate());
     expect((await nextMessage(wsA)).data.toString()).toBe('from a');
     expect((await nextMessage(wsB)).data.toString()).toBe('from b');
+    // A path neither server owns is refused (once), not left hanging.
+    const peer = await RawPeer.connect(port);
+    peer.write(upgradeRequest('/c'));
+    const response = await peer.readHttpResponse();
+    expect(response.status).toBe(400);
+    await peer.closed;
+    expect(peer.received.length).toBe(0); // one response only
+  });
+
+  it('a path the servers do not own is left to the user\'s own upgrade listener', async () => {
+    const http = createServer();
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
+    const wss = new WebSocketServer({ server: http, path: '/ws' });
+    http.on('upgrade', (request, socket) => {
+      if (request.url === '/mine') socket.end('HTTP/1.1 418 I am a teapot\r\nConnection: close\r\n\r\n');
+    });
+    cleanups.push(() => wss.close());
+    const { port } = http.address() as AddressInfo;
+    const peer = await RawPeer.connect(port);
+    peer.write(upgradeRequest('/mine'));
+    expect((await peer.readHttpResponse()).status).toBe(418);
+    await peer.closed;
+    expect(peer.received.length).toBe(0);
   });
 
   it('noServer: handleUpgrade completes handshakes routed by the user', async () => {

@@ -728,6 +728,50 @@ describe('Connection properties', () => {
     );
   });
 
+  it('client -> server round trip: whatever a client Connection sends, a server Connection receives intact under any chunking', () => {
+    const sizeArb = fc.oneof(fc.nat({ max: 200 }), fc.constantFrom(125, 126, 65535, 65536, 16 * 1024, 16 * 1024 + 1, 70_000));
+    const sendArb = fc.record({
+      binary: fc.boolean(),
+      size: sizeArb,
+      seed: fc.nat({ max: 255 }),
+      // Fragment sizes: the message is sent in pieces of these lengths (the rest in the last).
+      fragments: fc.array(fc.nat({ max: 30_000 }), { maxLength: 3 }),
+      ping: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(sendArb, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 8 }), (sends, cuts) => {
+        const sender = client();
+        const expected: Event[] = [];
+        for (const { binary, size, seed, fragments, ping } of sends) {
+          const payload = Buffer.alloc(size);
+          for (let i = 0; i < size; i++) payload[i] = binary ? (seed + i * 13) & 0xff : 0x61 + ((seed + i) % 26);
+          const original = Buffer.from(payload);
+          let offset = 0;
+          for (const length of fragments) {
+            const piece = payload.subarray(offset, Math.min(size, offset + length));
+            offset += piece.length;
+            if (binary) sender.connection.sendBinary(piece, false);
+            else sender.connection.sendText(piece, false);
+            if (ping !== undefined) sender.connection.sendPing(ping); // between fragments
+          }
+          const rest = payload.subarray(offset);
+          if (binary) sender.connection.sendBinary(rest, true);
+          else sender.connection.sendText(rest, true);
+          // The caller's bytes are never modified by masking (§5.3 masks a copy).
+          expect(payload.equals(original)).toBe(true);
+          if (ping !== undefined) for (let i = 0; i < fragments.length; i++) expected.push(['ping', hex(ping)]);
+          expected.push(['message', original.toString('hex'), binary]);
+        }
+        const wire = Buffer.concat(sender.connection.takeOutput());
+        const receiver = server({ maxPayload: 1 << 20 });
+        for (const chunk of splitAt(wire, cuts)) receiver.connection.receive(chunk);
+        expect(receiver.recorder.events.length).toBe(expected.length);
+        expect(receiver.recorder.events).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('the same stream in one chunk and in arbitrary chunks yields the same events and the same output', () => {
     fc.assert(
       fc.property(streamArb, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {

@@ -80,7 +80,7 @@ export function validateUpgradeRequest(request: UpgradeRequest): UpgradeValidati
   if (host === undefined || host.trim() === '') return reject('Missing Host header');
   // Item 3: Upgrade contains "websocket" (ASCII case-insensitive).
   const upgrade = headerValue(headers, 'upgrade');
-  if (upgrade === undefined || !listContainsToken(upgrade, 'websocket')) {
+  if (upgrade === undefined || !upgradeListContains(upgrade, 'websocket')) {
     return reject('Missing or invalid Upgrade header: expected "websocket"');
   }
   // Item 4: Connection includes the token "Upgrade" ("keep-alive, Upgrade" is fine).
@@ -182,6 +182,19 @@ export function listContainsToken(value: string, token: string): boolean {
   if (tokens === null) return false;
   for (const candidate of tokens) {
     if (candidate.length === token.length && candidate.toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+/**
+ * Does an Upgrade header offer this protocol (ASCII case-insensitive)? RFC 7230 §6.7: the value
+ * is a list of `protocol-name ["/" protocol-version]`, e.g. "HTTP/2.0, websocket", so the other
+ * elements need not be plain tokens. One split: linear time.
+ */
+function upgradeListContains(value: string, name: string): boolean {
+  for (const element of value.split(',')) {
+    const candidate = element.trim();
+    if (candidate.length === name.length && candidate.toLowerCase() === name) return true;
   }
   return false;
 }

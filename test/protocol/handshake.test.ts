@@ -106,7 +106,10 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
     expect(validateUpgradeRequest(request({}, { upgrade: 'WebSocket' })).ok).toBe(true);
     expect(validateUpgradeRequest(request({}, { upgrade: 'WEBSOCKET' })).ok).toBe(true);
     expect(validateUpgradeRequest(request({}, { upgrade: 'h2c, websocket' })).ok).toBe(true);
-    for (const upgrade of [undefined, '', 'h2c', 'websockets', 'web socket']) {
+    // RFC 7230 §6.7: Upgrade lists protocol-name ["/" protocol-version].
+    expect(validateUpgradeRequest(request({}, { upgrade: 'HTTP/2.0, websocket' })).ok).toBe(true);
+    expect(validateUpgradeRequest(request({}, { upgrade: 'websocket, h2c/1.0' })).ok).toBe(true);
+    for (const upgrade of [undefined, '', 'h2c', 'websockets', 'web socket', 'h2c/websocket', 'websocket2']) {
       const result = rejection(request({}, { upgrade }));
       expect(result.status).toBe(400);
       expect(result.reason).toMatch(/Upgrade/);

@@ -485,6 +485,19 @@ describe('WebSocketServer with raw sockets: what ws cannot send', () => {
     ]);
   });
 
+  it('a frame split between the head and later packets is reassembled', async () => {
+    const { port } = await startServer();
+    const frame = maskedFrame(0x1, 'x'.repeat(300));
+    const peer = await rawWebSocket(port, frame.subarray(0, 3)); // inside the 16-bit length
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    peer.write(frame.subarray(3, 100));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    peer.write(frame.subarray(100));
+    const echo = await peer.readFrame();
+    expect(echo.opcode).toBe(0x1);
+    expect(echo.payload.toString()).toBe('x'.repeat(300));
+  });
+
   it('several frames in one read are answered with one write', async () => {
     let writes = 0;
     let reads = 0;

@@ -643,6 +643,15 @@ describe('WebSocketServer: refused handshakes (raw HTTP)', () => {
     }
   });
 
+  it('HTTP/1.0 and a missing Host are refused with 400', async () => {
+    const { port } = await startServer();
+    const old = await refusal(upgradeRequest('/', {}, 'GET', '1.0'), port);
+    expect(old.status).toBe(400);
+    expect(old.body).toMatch(/HTTP version/);
+    // Node's HTTP parser refuses a request without Host itself (also a 400).
+    expect((await refusal(upgradeRequest('/', { Host: '' }), port)).status).toBe(400);
+  });
+
   it('a wrong version gets 426 with Sec-WebSocket-Version: 13', async () => {
     const { port } = await startServer();
     for (const version of ['8', '14', '']) {

@@ -36,7 +36,7 @@ export interface WebSocketServerOptions {
   /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
   /** Accept or refuse a client before the handshake completes (e.g. Origin or token checks). */
-  verifyClient?: (request: IncomingMessage) => VerifyClientResult | Promise<VerifyClientResult>;
+  verifyClient?: (request: IncomingMessage) => VerifyClientResult | PromiseLike<VerifyClientResult>;
   /** How long a connection may wait for the peer's Close (ms). Default 30 s. */
   closeTimeout?: number;
   /** How long `verifyClient` may take before the request is refused (ms). Default 10 s. */
@@ -185,14 +185,14 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       accept();
       return;
     }
-    let verdict: VerifyClientResult | Promise<VerifyClientResult>;
+    let verdict: VerifyClientResult | PromiseLike<VerifyClientResult>;
     try {
       verdict = verify(request);
     } catch (error) {
       this.refuse(socket, request, 500, `verifyClient failed: ${(error as Error).message}`);
       return;
     }
-    if (!(verdict instanceof Promise)) {
+    if (!isThenable(verdict)) {
       this.applyVerdict(verdict, socket, request, accept);
       return;
     }
@@ -289,6 +289,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     socket.destroySoon?.();
     this.emit('rejection', status, reason, request);
   }
+}
+
+/** A promise or any promise-like (a thenable from another library). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function onEarlySocketError(this: Socket): void {

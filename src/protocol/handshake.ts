@@ -20,10 +20,11 @@ export function computeAcceptKey(key: string): string {
 
 /**
  * §4.1: the key is a base64-encoded 16-byte value, so exactly 22 base64 characters and "==".
- * The last character before the padding carries only 2 significant bits: one of A, Q, g, w.
+ * Like `ws` and browsers' peers, we accept non-zero bits in the last character's unused low bits
+ * (RFC 4648 §3.5 lets decoders ignore them): the key still decodes to 16 bytes.
  */
 export function isValidKey(key: string): boolean {
-  return /^[A-Za-z0-9+/]{21}[AQgw]==$/.test(key);
+  return /^[A-Za-z0-9+/]{22}==$/.test(key);
 }
 
 /** The parts of an HTTP request the handshake looks at (what node:http's IncomingMessage has). */

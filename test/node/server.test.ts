@@ -774,6 +774,20 @@ describe('WebSocketServer options', () => {
     expect((await ask()).status).toBe(429);
   });
 
+  it('verifyClient may return any thenable, not only a native Promise', async () => {
+    let accept = true;
+    const { url } = await startServer({
+      verifyClient: () => ({
+        then(resolve: (value: boolean) => void) {
+          setTimeout(() => resolve(accept), 5);
+        },
+      }),
+    });
+    expect(await statusOf(url)).toBe(101);
+    accept = false;
+    expect(await statusOf(url)).toBe(401);
+  });
+
   it('a synchronous throw in verifyClient gives 500', async () => {
     const { url } = await startServer({
       verifyClient: () => {

@@ -1,11 +1,14 @@
 // npm run bench [-- --quick | --tiny] [--only echo-small,broadcast] [--targets ws,raw]
-//               [--rounds N] [--out DIR] [--profile [DIR]]
+//               [--rounds N] [--out DIR] [--profile [DIR]] [--max-other PCT]
 //
 // For every scenario, round after round, each target gets a fresh server process and a fresh
 // load-client process, in the same order every round (A B C A B C …). One load-client process:
 // the machine has 2 cores, one for the server under test and one for the client; a second client
 // process would compete with the server for its core. Results: the table on stdout, and
 // latest.json, latest.md (README snippet) and latest.svg (ratio chart) in bench/results/.
+// The machine may be shared: a measurement during which other processes used more than
+// --max-other % of a core (default 35) is repeated, up to twice, while the run is under 8 minutes;
+// the cleanest attempt is kept and the number of attempts recorded.
 // --profile runs every server under `node --cpu-prof` (profiles in bench/results/profiles/) and
 // prints each server's top self-time functions.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +35,7 @@ interface Options {
   rounds: number;
   out: string;
   profileDir: string | null;
+  maxOtherCpuPct: number;
   argv: string[];
 }
 
@@ -43,6 +47,7 @@ function parseArgs(argv: string[]): Options {
     rounds: 0,
     out: path.join(ROOT, 'bench', 'results'),
     profileDir: null,
+    maxOtherCpuPct: 35,
     argv,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -63,6 +68,7 @@ function parseArgs(argv: string[]): Options {
       options.targets = names as TargetName[];
     } else if (flag === '--rounds') options.rounds = Math.max(1, Number(value()) | 0);
     else if (flag === '--out') options.out = path.resolve(value());
+    else if (flag === '--max-other') options.maxOtherCpuPct = Number(value());
     else if (flag === '--profile') {
       const next = inline ?? argv[i + 1];
       const dir = next !== undefined && !next.startsWith('--') ? (inline ?? argv[++i]) : 'bench/results/profiles';
@@ -198,10 +204,26 @@ async function main(): Promise<void> {
     samples.set(key, [...(samples.get(key) ?? []), sample]);
   };
 
+  const retryBudgetMs = 8 * 60_000;
+  const measureClean = async (scenario: Scenario, target: TargetName, round: number): Promise<Sample> => {
+    const retries = options.mode === 'tiny' ? 0 : 2;
+    let best: Sample | null = null;
+    for (let attempt = 1; attempt <= retries + 1; attempt++) {
+      const sample = await measureLoad(scenario, target, options, round);
+      sample.attempts = attempt;
+      if (!sample.ok) return sample;
+      if (best === null || (sample.otherCpuPct ?? 0) < (best.otherCpuPct ?? 0)) best = sample;
+      const noisy = (sample.otherCpuPct ?? 0) > options.maxOtherCpuPct;
+      if (!noisy || Date.now() - started > retryBudgetMs) break;
+      console.log(`  (${scenario.name} ${target}: other processes used ${sample.otherCpuPct?.toFixed(0)}% CPU, measuring again)`);
+    }
+    return best as Sample;
+  };
+
   for (const scenario of scenarios.filter((s) => s.kind !== 'micro')) {
     for (let round = 1; round <= options.rounds; round++) {
       for (const target of targets.filter((t) => applies(scenario, t))) {
-        const sample = await measureLoad(scenario, target, options, round);
+        const sample = await measureClean(scenario, target, round);
         add(scenario.name, target, sample);
         console.log(`  ${scenario.name} round ${round} ${target}: ${describe(sample, scenario)}`);
       }

@@ -5,6 +5,8 @@ import type { TargetName } from '../targets.js';
 
 export interface Sample {
   round: number;
+  /** Measurements made for this sample (more than 1 when other processes made one noisy). */
+  attempts?: number;
   ok: boolean;
   error?: string;
   value?: number;

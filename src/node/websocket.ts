@@ -102,6 +102,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   private endAfterFlush = false;
   private sendCallbacks: SendCallback[] | null = null;
   private closeEmitted = false;
+  /** The close code we failed the connection with (§7.1.7), reported if the peer sends no Close. */
+  private failureCode: number | null = null;
 
   /**
    * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client).
@@ -320,6 +322,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     }
     if (connection !== null && connection.closeReceived) {
       this.emitClose(connection.receivedCloseCode, connection.receivedCloseReason);
+    } else if (this.failureCode !== null) {
+      // We failed the connection: report why, as `ws` does, rather than a bare 1006.
+      this.emitClose(this.failureCode, EMPTY);
     } else {
       this.emitClose(CloseCode.AbnormalClosure, EMPTY);
     }
@@ -349,6 +354,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
 
   onProtocolError(error: ProtocolError): void {
     this._readyState = ReadyState.Closing;
+    this.failureCode = error.closeCode;
     // §7.1.7: after the Close frame, close TCP.
     this.endAfterFlush = true;
     this.startCloseTimer();

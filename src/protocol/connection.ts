@@ -56,6 +56,8 @@ export interface ConnectionOptions {
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+/** The first allocation when a message arrives in pieces. */
+const MIN_ASSEMBLY_CAPACITY = 16 * 1024;
 
 export class Connection implements FrameSink {
   readonly role: Role;
@@ -79,8 +81,16 @@ export class Connection implements FrameSink {
   // The message being received (§5.4): its opcode (0 when none is open), its pieces, its size.
   private messageOpcode = 0;
   private messageLength = 0;
+  /** The message's only piece so far: a one-piece message is delivered without a copy. */
   private firstPiece: Buffer | null = null;
-  private morePieces: Buffer[] | null = null;
+  /**
+   * From the second piece on, pieces are copied here, so that a peer sending many tiny
+   * fragments costs bytes, not one Buffer object per fragment. It grows with what has been
+   * received (never to more than the announced length), so an announced length alone
+   * allocates nothing (§10.4).
+   */
+  private assembly: Buffer | null = null;
+  private assembled = 0;
   /** Created on the first text message that arrives in more than one piece. */
   private utf8: Utf8StreamValidator | null = null;
   private streamingUtf8 = false;
@@ -179,8 +189,14 @@ export class Connection implements FrameSink {
     if (this.streamingUtf8 && !this.utf8Validator().push(piece)) {
       return this.failWith('WS_ERR_INVALID_UTF8', 'Invalid UTF-8 in a text message', CloseCode.InvalidPayload);
     }
-    if (this.firstPiece === null) this.firstPiece = piece;
-    else (this.morePieces ??= []).push(piece);
+    if (this.assembly !== null) this.appendToAssembly(piece);
+    else if (this.firstPiece === null) this.firstPiece = piece;
+    else {
+      const first = this.firstPiece;
+      this.firstPiece = null;
+      this.appendToAssembly(first);
+      this.appendToAssembly(piece);
+    }
     return true;
   }
 
@@ -249,14 +265,29 @@ export class Connection implements FrameSink {
 
   private assembleMessage(): Buffer {
     const first = this.firstPiece;
-    const more = this.morePieces;
+    const assembly = this.assembly;
+    const assembled = this.assembled;
     this.firstPiece = null;
-    this.morePieces = null;
-    if (first === null) return EMPTY;
-    if (more === null) return first;
-    more.unshift(first);
-    return Buffer.concat(more, this.messageLength);
+    this.assembly = null;
+    this.assembled = 0;
+    if (assembly !== null) return assembly.subarray(0, assembled);
+    return first ?? EMPTY;
   }
+
+  private appendToAssembly(piece: Buffer): void {
+    const needed = this.assembled + piece.length;
+    let assembly = this.assembly;
+    if (assembly === null || needed > assembly.length) {
+      // Grow fourfold over what has arrived, capped by what the frame headers announced.
+      const capacity = Math.min(this.messageLength, Math.max(needed * 4, MIN_ASSEMBLY_CAPACITY));
+      const grown = Buffer.allocUnsafe(capacity);
+      if (assembly !== null) assembly.copy(grown, 0, 0, this.assembled);
+      assembly = this.assembly = grown;
+    }
+    piece.copy(assembly, this.assembled);
+    this.assembled = needed;
+  }
+
 
   private utf8Validator(): Utf8StreamValidator {
     return (this.utf8 ??= new Utf8StreamValidator());

@@ -168,7 +168,7 @@ describe('client against our server', () => {
     const outcome = failure(ws);
     ws.send(Buffer.alloc(2000)); // echoed back: too large for us
     const { error, code } = await outcome;
-    expect(code).toBe(1006); // we failed the connection: no Close frame came back
+    expect(code).toBe(1009); // we failed the connection: 'close' reports the code we sent
     expect((error as Error & { closeCode?: number }).closeCode).toBe(1009);
   });
 

@@ -98,7 +98,7 @@ describe('trace', () => {
       '#N <- FIN OP(0x3) key=01020304 len=0 !! Reserved opcode 0x3 (WS_ERR_INVALID_OPCODE, RFC 6455 §5.2)',
       '#N !! fail 1002 ProtocolError: Reserved opcode 0x3 (WS_ERR_INVALID_OPCODE, RFC 6455 §5.2)',
       '#N -> FIN CLOSE len=2 code=1002 ProtocolError',
-      '#N closed 1006 AbnormalClosure (TCP closed without a closing handshake)',
+      '#N closed 1002 ProtocolError',
     ]);
   });
 

@@ -823,3 +823,43 @@ describe('pre-encoded frames during a fragmented send (§5.4)', () => {
     ]);
   });
 });
+
+describe('message assembly memory (§10.4)', () => {
+  /** The connection's internal assembly buffer (white-box: what it holds is the point here). */
+  const assemblyOf = (connection: Connection): Buffer | null =>
+    (connection as unknown as { assembly: Buffer | null }).assembly;
+
+  it('copies many tiny fragments into one buffer instead of keeping one Buffer per fragment', () => {
+    const { connection, recorder } = server();
+    const count = 20_000;
+    const frames: Buffer[] = [frame({ fin: false, opcode: Opcode.Binary, payload: Buffer.of(0) })];
+    for (let i = 1; i < count - 1; i++) {
+      frames.push(frame({ fin: false, opcode: Opcode.Continuation, payload: Buffer.of(i & 0xff) }));
+    }
+    frames.push(frame({ fin: true, opcode: Opcode.Continuation, payload: Buffer.of((count - 1) & 0xff) }));
+    // Each fragment in a read of its own, as a hostile peer would send them.
+    for (let i = 0; i < count - 1; i++) connection.receive(frames[i]);
+    const assembly = assemblyOf(connection);
+    expect(assembly).not.toBeNull();
+    // One buffer, sized by what arrived: never more than the bytes announced so far.
+    expect(assembly!.length).toBeLessThanOrEqual(count - 1);
+    connection.receive(frames[count - 1]);
+    const [message] = recorder.events;
+    expect(message[0]).toBe('message');
+    const data = Buffer.from(message[1] as string, 'hex');
+    expect(data).toHaveLength(count);
+    for (let i = 0; i < count; i++) expect(data[i]).toBe(i & 0xff);
+    expect(assemblyOf(connection)).toBeNull();
+  });
+
+  it('an announced length alone allocates nothing: the buffer grows with the bytes received', () => {
+    const { connection } = server();
+    const announced = 32 * 1024 * 1024;
+    const head = frame({ opcode: Opcode.Binary, payload: Buffer.alloc(100, 1), length: announced });
+    connection.receive(head.subarray(0, head.length - 50));
+    connection.receive(head.subarray(head.length - 50));
+    const assembly = assemblyOf(connection);
+    expect(assembly).not.toBeNull();
+    expect(assembly!.length).toBeLessThanOrEqual(64 * 1024);
+  });
+});

@@ -5,9 +5,9 @@
  * hands the socket to a `WebSocket`.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   buildAcceptResponse,
@@ -15,6 +15,7 @@ import {
   validateUpgradeRequest,
 } from '../protocol/handshake.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/connection.js';
+import { readRequest } from './request-reader.js';
 import type { TraceOption } from './trace.js';
 import { WebSocket } from './websocket.js';
 
@@ -68,8 +69,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** The open connections (when `clientTracking` is on). */
   readonly clients = new Set<WebSocket>();
   readonly options: Readonly<WebSocketServerOptions>;
+  /** The user's HTTP(S) server whose 'upgrade' events we take (`server` option). */
   private readonly httpServer: HttpServer | HttpsServer | null;
-  private readonly ownsServer: boolean;
+  /** Our own listener (`port` option). */
+  private readonly tcpServer: TcpServer | null;
   private closed = false;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
@@ -80,29 +83,25 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
     }
     if (options.port !== undefined) {
-      const server = createServer((_request, response) => {
-        // A plain HTTP request to a WebSocket-only port: say what is expected (RFC 6455 §4.2.2).
-        const body = 'Upgrade Required: this endpoint speaks WebSocket\n';
-        response.writeHead(426, {
-          'Content-Type': 'text/plain; charset=utf-8',
-          'Content-Length': Buffer.byteLength(body),
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-        });
-        response.end(body);
-      });
+      // Our own port: HTTP read straight from TCP (request-reader.ts), no node:http server.
+      const server = createTcpServer({ noDelay: true }, (socket) =>
+        readRequest(socket, {
+          timeout: this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+          onUpgrade: this.onUpgrade,
+        }),
+      );
       server.on('listening', () => this.emit('listening'));
       server.on('error', (error) => this.emit('error', error));
       server.listen(options.port, options.host, onListening);
-      this.httpServer = server;
-      this.ownsServer = true;
+      this.tcpServer = server;
+      this.httpServer = null;
     } else if (options.server !== undefined) {
       this.httpServer = options.server;
-      this.ownsServer = false;
+      this.tcpServer = null;
       if (onListening !== undefined) this.httpServer.once('listening', onListening);
     } else {
       this.httpServer = null;
-      this.ownsServer = false;
+      this.tcpServer = null;
     }
     upgradeListeners.set(this.onUpgrade, this);
     this.httpServer?.on('upgrade', this.onUpgrade);
@@ -110,8 +109,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   /** The address of the listening server (as `net.Server#address()`). */
   address(): AddressInfo | string | null {
-    if (this.httpServer === null) throw new Error('The server is in noServer mode');
-    return this.httpServer.address();
+    const server = this.tcpServer ?? this.httpServer;
+    if (server === null) throw new Error('The server is in noServer mode');
+    return server.address();
   }
 
   /** Does this server take upgrades for this request's path? */
@@ -162,24 +162,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
         protocol = chosen;
       }
     }
-    const accept = (): void => {
-      if (socket.destroyed || !socket.writable) return;
-      socket.removeListener('error', onEarlySocketError);
-      socket.write(buildAcceptResponse({ key: validation.key, protocol }));
-      const ws = new WebSocket(null);
-      ws.setSocket(socket, head, {
-        role: 'server',
-        maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-        closeTimeout: this.options.closeTimeout,
-        protocol,
-        trace: this.options.trace,
-      });
-      if (this.options.clientTracking !== false) {
-        this.clients.add(ws);
-        ws.on('close', () => this.clients.delete(ws));
-      }
-      callback(ws, request);
-    };
+    const accept = (): void => this.completeHandshake(socket, head, validation.key, protocol, request, callback);
     const verify = this.options.verifyClient;
     if (verify === undefined) {
       accept();
@@ -232,18 +215,52 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       this.emit('close');
       callback?.();
     };
-    if (this.ownsServer && this.httpServer !== null) {
-      // Stop listening now; do not wait for upgraded sockets, which http no longer tracks.
-      this.httpServer.close();
-      this.httpServer.closeIdleConnections?.();
-    }
+    // Stop listening now; open connections are left to finish (their sockets close on their own).
+    this.tcpServer?.close();
     process.nextTick(finish);
   }
+
+  /**
+   * Write the 101 response and hand the socket to a new WebSocket. A method of its own, so that
+   * no closure kept for the connection's lifetime captures the request (its headers would stay
+   * in memory for as long as the connection lives).
+   */
+  private completeHandshake(
+    socket: Socket,
+    head: Buffer,
+    key: string,
+    protocol: string | undefined,
+    request: IncomingMessage,
+    callback: (socket: WebSocket, request: IncomingMessage) => void,
+  ): void {
+    if (socket.destroyed || !socket.writable) return;
+    socket.removeListener('error', onEarlySocketError);
+    socket.write(buildAcceptResponse({ key, protocol }));
+    const ws = new WebSocket(null);
+    ws.setSocket(socket, head, {
+      role: 'server',
+      maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      closeTimeout: this.options.closeTimeout,
+      protocol,
+      trace: this.options.trace,
+    });
+    if (this.options.clientTracking !== false) {
+      this.clients.add(ws);
+      ws.on('close', this.untrack);
+    }
+    callback(ws, request);
+  }
+
+  /** One listener shared by every tracked socket: EventEmitter calls it with `this` = the socket. */
+  private readonly untrack = ((clients: Set<WebSocket>) =>
+    function untrack(this: WebSocket): void {
+      clients.delete(this);
+    })(this.clients);
 
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!this.shouldHandle(request)) {
       // Another server on the same HTTP server may own this path; refuse only if none does.
-      if (this.httpServer !== null && this.isUnclaimedUpgrade(request)) {
+      if (this.tcpServer !== null || (this.httpServer !== null && this.isUnclaimedUpgrade(request))) {
         (socket as Socket).on('error', onEarlySocketError);
         this.refuse(socket as Socket, request, 400, `No WebSocket endpoint at this path`);
       }

@@ -69,6 +69,41 @@ function toBytes(data: Exclude<SendData, string>): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** The socket's WebSocket, so that one set of listener functions serves every connection. */
+const kWebSocket = Symbol('wsmith.WebSocket');
+type OwnedSocket = Socket & { [kWebSocket]: WebSocket };
+
+// Socket listeners shared by all connections (no closures per socket): `this` is the socket.
+function socketOnData(this: Socket, chunk: Buffer): void {
+  (this as OwnedSocket)[kWebSocket].handleSocketData(chunk);
+}
+function socketOnEnd(this: Socket): void {
+  (this as OwnedSocket)[kWebSocket].handleSocketEnd();
+}
+function socketOnError(this: Socket): void {
+  (this as OwnedSocket)[kWebSocket].handleSocketError();
+}
+function socketOnDrain(this: Socket): void {
+  (this as OwnedSocket)[kWebSocket].emit('drain');
+}
+function socketOnClose(this: Socket): void {
+  (this as OwnedSocket)[kWebSocket].handleSocketClose();
+}
+
+/**
+ * Sockets with frames queued outside a read callback, flushed together in one microtask: a
+ * broadcast to a thousand sockets schedules one microtask, not a thousand.
+ */
+const flushQueue: WebSocket[] = [];
+let flushQueued = false;
+
+function flushAll(): void {
+  flushQueued = false;
+  // A flush can queue another socket (e.g. from a write callback); the loop reaches it too.
+  for (let i = 0; i < flushQueue.length; i++) flushQueue[i].flush();
+  flushQueue.length = 0;
+}
+
 export class WebSocket extends EventEmitter<WebSocketEventMap> implements ConnectionHandler {
   static readonly CONNECTING = ReadyState.Connecting;
   static readonly OPEN = ReadyState.Open;
@@ -231,10 +266,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     });
     socket.setNoDelay(true);
     socket.setTimeout(0);
-    socket.on('end', this.onSocketEnd);
-    socket.on('close', this.onSocketClose);
-    socket.on('error', this.onSocketError);
-    socket.on('drain', this.onSocketDrain);
+    (socket as OwnedSocket)[kWebSocket] = this;
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
     const traceSink = resolveTraceSink(options.trace);
     if (traceSink !== null) this.trace = new ConnectionTrace(options.role, traceSink, socket, this.protocol);
     this._readyState = ReadyState.Open;
@@ -245,12 +281,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       const early = Buffer.from(head);
       socket.pause();
       process.nextTick(() => {
-        this.onSocketData(early);
-        socket.on('data', this.onSocketData);
+        this.handleSocketData(early);
+        socket.on('data', socketOnData);
         socket.resume();
       });
     } else {
-      socket.on('data', this.onSocketData);
+      socket.on('data', socketOnData);
+      // The server's own request reader pauses the socket after the head: read on.
+      socket.resume();
     }
   }
 
@@ -276,7 +314,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     this.emit('open');
   }
 
-  private readonly onSocketData = (chunk: Buffer): void => {
+  /** @internal A read from the socket: parse it, then write what it produced in one go. */
+  handleSocketData(chunk: Buffer): void {
     const connection = this.connection;
     if (connection === null) return;
     this.reading = true;
@@ -287,26 +326,23 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       this.reading = false;
       this.flush();
     }
-  };
+  }
 
-  private readonly onSocketEnd = (): void => {
-    // The peer closed its side of TCP (§7.1.4 if after Close frames, else abnormal).
+  /** @internal The peer closed its side of TCP (§7.1.4 if after Close frames, else abnormal). */
+  handleSocketEnd(): void {
     this.connection?.receiveEof();
     if (this._readyState !== ReadyState.Closed) this._readyState = ReadyState.Closing;
     this.socket?.end();
-  };
+  }
 
-  private readonly onSocketError = (): void => {
-    // A reset or a write to a dead peer: the 'close' that follows reports 1006.
+  /** @internal A reset or a write to a dead peer: the 'close' that follows reports 1006. */
+  handleSocketError(): void {
     this._readyState = ReadyState.Closing;
     this.socket?.destroy();
-  };
+  }
 
-  private readonly onSocketDrain = (): void => {
-    this.emit('drain');
-  };
-
-  private readonly onSocketClose = (): void => {
+  /** @internal TCP is closed: report 'close' with the code the closing handshake gave. */
+  handleSocketClose(): void {
     this._readyState = ReadyState.Closed;
     if (this.closeTimer !== null) {
       clearTimeout(this.closeTimer);
@@ -328,7 +364,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     } else {
       this.emitClose(CloseCode.AbnormalClosure, EMPTY);
     }
-  };
+  }
 
   // --- ConnectionHandler: called by the protocol core inside receive() ----------------------
 
@@ -387,11 +423,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   private scheduleFlush(): void {
     if (this.reading || this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(this.flush);
+    flushQueue.push(this);
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flushAll);
+    }
   }
 
-  /** Write everything queued with one socket write (several buffers go out as one writev). */
-  private readonly flush = (): void => {
+  /** @internal Write everything queued with one socket write (several buffers: one writev). */
+  flush(): void {
     this.flushScheduled = false;
     const connection = this.connection;
     const socket = this.socket;
@@ -421,7 +461,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       this.endAfterFlush = false;
       socket.end();
     }
-  };
+  }
 
   private startCloseTimer(): void {
     if (this.closeTimer !== null || this.socket === null) return;

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken, parseTokenList } from './handshake.js';
+import { HttpHeadReader, isToken, parseHead, printable, type HttpHead } from './http-head.js';
 
 /** §4.1: the nonce is 16 random bytes. */
 export const KEY_BYTES = 16;
@@ -107,11 +108,6 @@ export interface ClientRequestOptions {
   headers?: Readonly<Record<string, string | number | readonly string[]>>;
 }
 
-function isToken(value: string): boolean {
-  const tokens = parseTokenList(value);
-  return tokens !== null && tokens.length === 1 && tokens[0] === value;
-}
-
 /** Header values may not contain CR, LF or NUL: that would inject headers (RFC 7230 §3.2). */
 function checkHeaderValue(name: string, value: string): string {
   if (/[\r\n\0]/.test(value)) throw new TypeError(`Invalid value for header "${name}"`);
@@ -169,96 +165,57 @@ export type ResponseReadResult =
   | { kind: 'complete'; response: ResponseHead; head: Buffer }
   | { kind: 'error'; message: string };
 
-const INCOMPLETE: ResponseReadResult = { kind: 'incomplete' };
-const CRLF_CRLF = Buffer.from('\r\n\r\n');
-
 /**
  * Collects the server's response until the blank line that ends its headers, then parses it.
  * Any bytes in any chunking give the same result: the response, or an error that says what was
  * wrong. It never throws.
  */
 export class ResponseHeadReader {
-  private readonly maxHeaderSize: number;
-  private buffered: Buffer = Buffer.alloc(0);
-  private result: ResponseReadResult = INCOMPLETE;
+  private readonly reader: HttpHeadReader;
+  private result: ResponseReadResult = { kind: 'incomplete' };
 
   constructor(maxHeaderSize = DEFAULT_MAX_RESPONSE_HEADER_SIZE) {
-    this.maxHeaderSize = maxHeaderSize;
+    this.reader = new HttpHeadReader(maxHeaderSize);
   }
 
   /** Feed bytes; once the result is complete or an error, later bytes are ignored. */
   push(chunk: Uint8Array): ResponseReadResult {
     if (this.result.kind !== 'incomplete') return this.result;
-    const searchFrom = Math.max(0, this.buffered.length - 3);
-    this.buffered = this.buffered.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffered, chunk]);
-    const end = this.buffered.indexOf(CRLF_CRLF, searchFrom);
-    if (end === -1) {
-      if (this.buffered.length >= this.maxHeaderSize) {
-        this.result = tooLarge(this.maxHeaderSize);
-        this.buffered = Buffer.alloc(0);
-      }
-      return this.result;
-    }
-    const headerEnd = end + CRLF_CRLF.length;
-    if (headerEnd > this.maxHeaderSize) {
-      this.result = tooLarge(this.maxHeaderSize);
-    } else {
-      const parsed = parseResponseHead(this.buffered.subarray(0, end).toString('latin1'));
+    const read = this.reader.push(chunk);
+    if (read.kind === 'error') {
+      this.result = { kind: 'error', message: `Invalid HTTP response: ${read.message}` };
+    } else if (read.kind === 'complete') {
+      const response = toResponseHead(read.head);
       this.result =
-        typeof parsed === 'string'
-          ? { kind: 'error', message: parsed }
-          : { kind: 'complete', response: parsed, head: this.buffered.subarray(headerEnd) };
+        typeof response === 'string'
+          ? { kind: 'error', message: response }
+          : { kind: 'complete', response, head: read.rest };
     }
-    this.buffered = Buffer.alloc(0);
     return this.result;
   }
 }
 
-function tooLarge(limit: number): ResponseReadResult {
-  return { kind: 'error', message: `Invalid HTTP response: the headers exceed ${limit} bytes` };
-}
-
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([^\0-\x08\x0a-\x1f\x7f]*))?$/;
+
+function toResponseHead(head: HttpHead): ResponseHead | string {
+  const status = STATUS_LINE.exec(head.startLine);
+  if (status === null) return `Invalid HTTP response: malformed status line "${printable(head.startLine)}"`;
+  return {
+    httpVersion: `${status[1]}.${status[2]}`,
+    statusCode: Number(status[3]),
+    statusMessage: status[4] ?? '',
+    headers: head.headers,
+  };
+}
 
 /**
  * Parse a status line and header lines (RFC 7230 §3), without the final blank line. Returns the
  * response, or a message saying what is malformed.
  */
 export function parseResponseHead(text: string): ResponseHead | string {
-  const lines = text.split('\r\n');
-  const status = STATUS_LINE.exec(lines[0]);
-  if (status === null) return `Invalid HTTP response: malformed status line "${printable(lines[0])}"`;
-  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    // RFC 7230 §3.2.4: no whitespace before the colon; obsolete line folding is rejected.
-    if (colon <= 0) return `Invalid HTTP response: malformed header line "${printable(line)}"`;
-    const name = line.slice(0, colon);
-    if (!isToken(name)) return `Invalid HTTP response: invalid header name "${printable(name)}"`;
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    // field-content: visible characters, spaces and tabs (obs-text allowed); no CR, LF or NUL.
-    if (/[\0-\x08\x0a-\x1f\x7f]/.test(value)) {
-      return `Invalid HTTP response: invalid characters in the "${name}" header`;
-    }
-    const lower = name.toLowerCase();
-    const previous = headers[lower];
-    if (previous === undefined) headers[lower] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else headers[lower] = [previous, value];
-  }
-  return {
-    httpVersion: `${status[1]}.${status[2]}`,
-    statusCode: Number(status[3]),
-    statusMessage: status[4] ?? '',
-    headers,
-  };
-}
-
-/** Shorten and escape a line for an error message. */
-function printable(line: string): string {
-  const short = line.length > 64 ? line.slice(0, 64) + '…' : line;
-  return JSON.stringify(short).slice(1, -1);
+  const head = parseHead(text);
+  if (typeof head === 'string') return `Invalid HTTP response: ${head}`;
+  return toResponseHead(head);
 }
 
 // --- validating the response (§4.1, "the client MUST validate the server's response") -------

@@ -97,7 +97,7 @@ export class Connection implements FrameSink {
 
   // The control frame being received (at most 125 bytes, §5.5).
   private controlOpcode = 0;
-  private controlPieces: Buffer[] = [];
+  private controlPieces: Buffer[] | null = null;
   private frameIsControl = false;
 
   /** Is an outgoing fragmented message open (so the next data frame is a continuation)? */
@@ -142,7 +142,7 @@ export class Connection implements FrameSink {
       // §5.4: control frames may be injected in the middle of a fragmented message.
       this.frameIsControl = true;
       this.controlOpcode = opcode;
-      this.controlPieces.length = 0;
+      if (this.controlPieces !== null) this.controlPieces.length = 0;
       return true;
     }
     this.frameIsControl = false;
@@ -183,7 +183,7 @@ export class Connection implements FrameSink {
 
   onFramePayload(piece: Buffer): boolean {
     if (this.frameIsControl) {
-      this.controlPieces.push(piece);
+      (this.controlPieces ??= []).push(piece);
       return true;
     }
     if (this.streamingUtf8 && !this.utf8Validator().push(piece)) {
@@ -221,9 +221,14 @@ export class Connection implements FrameSink {
 
   private handleControlFrame(): boolean {
     const pieces = this.controlPieces;
+    // Copied (at most 125 bytes, §5.5) so the payload does not keep the read buffer alive.
     const payload =
-      pieces.length === 0 ? EMPTY : pieces.length === 1 ? Buffer.from(pieces[0]) : Buffer.concat(pieces);
-    pieces.length = 0;
+      pieces === null || pieces.length === 0
+        ? EMPTY
+        : pieces.length === 1
+          ? Buffer.from(pieces[0])
+          : Buffer.concat(pieces);
+    if (pieces !== null) pieces.length = 0;
     switch (this.controlOpcode) {
       case Opcode.Ping:
         // §5.5.2: answer with a Pong carrying the same data, unless we already sent Close.

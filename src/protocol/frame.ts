@@ -74,7 +74,7 @@ export interface FrameHeader {
   /** Which length form the sender used: 7, 16 or 64 bits (useful for tracing). */
   lengthForm: 7 | 16 | 64;
   /** The masking key, valid when `masked`. */
-  maskKey: Uint8Array;
+  maskKey: number[];
 }
 
 /** Bytes needed for the header of a frame of this payload length (§5.2). */
@@ -93,7 +93,7 @@ export function writeFrameHeader(
   fin: boolean,
   opcode: number,
   payloadLength: number,
-  maskKey: Uint8Array | null,
+  maskKey: ArrayLike<number> | null,
   rsv1 = false,
 ): number {
   let position = offset;

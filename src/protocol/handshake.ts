@@ -138,6 +138,38 @@ function isHttpVersionAtLeast11(version: string | undefined): boolean {
   return major > 1 || (major === 1 && minor >= 1);
 }
 
+export interface RequestLine {
+  method: string;
+  /** The request-target, e.g. "/chat?room=1". */
+  target: string;
+  /** "1.1" */
+  httpVersion: string;
+}
+
+/**
+ * Parse an HTTP request line (RFC 7230 §3.1.1): `method SP request-target SP HTTP-version`.
+ * Returns null if it is malformed.
+ */
+export function parseRequestLine(line: string): RequestLine | null {
+  const firstSpace = line.indexOf(' ');
+  const lastSpace = line.lastIndexOf(' ');
+  if (firstSpace <= 0 || lastSpace === firstSpace) return null;
+  const method = line.slice(0, firstSpace);
+  const target = line.slice(firstSpace + 1, lastSpace);
+  const version = line.slice(lastSpace + 1);
+  if (parseTokenList(method)?.[0] !== method) return null;
+  if (target.length === 0) return null;
+  for (let i = 0; i < target.length; i++) {
+    const code = target.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return null; // no whitespace or control characters
+  }
+  if (version.length !== 8 || !version.startsWith('HTTP/') || version[6] !== '.') return null;
+  const major = version.charCodeAt(5) - 0x30;
+  const minor = version.charCodeAt(7) - 0x30;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return null;
+  return { method, target, httpVersion: `${major}.${minor}` };
+}
+
 // --- header grammar (RFC 7230) -------------------------------------------------------------
 // Hand-written scanners: each looks at every character once, so hostile headers (64 KiB of
 // commas, say) cost linear time — no regular expression that could backtrack.

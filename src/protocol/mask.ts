@@ -16,7 +16,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * XOR `data` in place with the 4-byte `key`. `keyOffset` is how many payload bytes came before
  * `data` (so a payload delivered in pieces can be unmasked piece by piece).
  */
-export function applyMask(data: Uint8Array, key: Uint8Array, keyOffset = 0): void {
+export function applyMask(data: Uint8Array, key: ArrayLike<number>, keyOffset = 0): void {
   const length = data.length;
   let i = 0;
   if (length >= WORD_MASK_THRESHOLD) {

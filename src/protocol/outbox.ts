@@ -38,7 +38,7 @@ export type MaskKeySource = () => Uint8Array;
 export class Outbox {
   /** Bytes waiting to be taken. */
   bytes = 0;
-  private segments: Buffer[] = [];
+  private segments: Buffer[] | null = null;
   /** The open run in the shared slab: [runStart, runEnd) of `runSlab`. */
   private runSlab: Buffer | null = null;
   private runStart = 0;
@@ -90,15 +90,15 @@ export class Outbox {
   /** Queue bytes that are already a complete encoded frame (e.g. one broadcast to many). */
   appendEncoded(frame: Buffer): void {
     this.closeRun();
-    this.segments.push(frame);
+    (this.segments ??= []).push(frame);
     this.bytes += frame.length;
   }
 
   /** Everything queued, in order, as Buffers to write (one, if the frames were contiguous). */
   take(): Buffer[] {
     this.closeRun();
-    const taken = this.segments;
-    this.segments = [];
+    const taken = this.segments ?? [];
+    this.segments = null;
     this.bytes = 0;
     return taken;
   }
@@ -133,7 +133,7 @@ export class Outbox {
 
   private closeRun(): void {
     if (this.runSlab !== null) {
-      this.segments.push(this.runSlab.subarray(this.runStart, this.runEnd));
+      (this.segments ??= []).push(this.runSlab.subarray(this.runStart, this.runEnd));
       this.runSlab = null;
     }
   }

@@ -17,6 +17,7 @@ import {
   FIN_BIT,
   MASK_BIT,
   MASK_KEY_LENGTH,
+  MAX_HEADER_LENGTH,
   MAX_CONTROL_PAYLOAD,
   OPCODE_MASK,
   PAYLOAD_LENGTH_16,
@@ -75,7 +76,7 @@ export class FrameParser {
     masked: false,
     payloadLength: 0,
     lengthForm: 7,
-    maskKey: new Uint8Array(MASK_KEY_LENGTH),
+    maskKey: [0, 0, 0, 0],
   };
   /** Set when the parser stopped on a protocol error. */
   error: ProtocolError | null = null;
@@ -93,8 +94,8 @@ export class FrameParser {
   /** Payload bytes of the current frame still to come, and how many were already unmasked. */
   private payloadRemaining = 0;
   private payloadConsumed = 0;
-  /** Scratch space for a header split across chunks. */
-  private readonly scratch = Buffer.alloc(14);
+  /** Scratch space for a header split across chunks (allocated the first time one is). */
+  private scratch: Buffer | null = null;
 
   constructor(sink: FrameSink, options: FrameParserOptions) {
     this.sink = sink;
@@ -301,15 +302,16 @@ export class FrameParser {
       this.consume(count);
       return chunk;
     }
+    const scratch = (this.scratch ??= Buffer.allocUnsafe(MAX_HEADER_LENGTH));
     let copied = 0;
     while (copied < count) {
       const first = this.chunks[0];
       const size = Math.min(count - copied, first.length - this.offset);
-      first.copy(this.scratch, copied, this.offset, this.offset + size);
+      first.copy(scratch, copied, this.offset, this.offset + size);
       copied += size;
       this.consume(size);
     }
-    return this.scratch;
+    return scratch;
   }
 
   private consume(count: number): void {

@@ -1,0 +1,97 @@
+/**
+ * The front door of a WebSocketServer that listens on its own port: HTTP/1.1 read straight from
+ * TCP, with no `node:http` server in between. The only request it serves is the opening handshake
+ * (RFC 6455 §4.2.1); anything else is answered 426 Upgrade Required (§4.2.2), as ws answers it.
+ *
+ * Reading the head ourselves keeps an idle connection to the socket plus the WebSocket: node:http
+ * would leave its per-connection state behind on every upgraded socket, and parse each request
+ * into objects we do not need.
+ */
+import { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { buildRejectResponse, parseRequestLine } from '../protocol/handshake.js';
+import { HttpHeadReader } from '../protocol/http-head.js';
+
+/** Like node:http's default (--max-http-header-size): 16 KiB for the request line and headers. */
+export const MAX_REQUEST_HEAD_SIZE = 16 * 1024;
+
+export interface RequestReaderOptions {
+  /** How long a client may take to send its request head (ms); then 408. */
+  timeout: number;
+  /** Called with each complete upgrade request, its socket (paused) and the bytes after the head. */
+  onUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
+}
+
+/** Read one request from a fresh TCP connection and hand it on, or answer it with an error. */
+export function readRequest(socket: Socket, options: RequestReaderOptions): void {
+  const reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE);
+  const onError = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(() => {
+    socket.removeListener('data', onData);
+    answer(socket, 408, 'The request head did not arrive in time');
+  }, options.timeout);
+  const onData = (chunk: Buffer): void => {
+    const result = reader.push(chunk);
+    if (result.kind === 'incomplete') return;
+    clearTimeout(timer);
+    socket.removeListener('data', onData);
+    socket.removeListener('error', onError);
+    // Keep what follows the head in the socket's buffer until the WebSocket takes over.
+    socket.pause();
+    if (result.kind === 'error') {
+      answer(socket, result.tooLarge ? 431 : 400, `Invalid HTTP request: ${result.message}`);
+      return;
+    }
+    const line = parseRequestLine(result.head.startLine);
+    if (line === null) {
+      answer(socket, 400, 'Invalid HTTP request: malformed request line');
+      return;
+    }
+    const headers = result.head.headers;
+    if (headers.upgrade === undefined) {
+      // A plain HTTP request to a WebSocket-only port: say what is expected (§4.2.2, §4.4).
+      answer(socket, 426, 'Upgrade Required: this endpoint speaks WebSocket', {
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+      });
+      return;
+    }
+    options.onUpgrade(toIncomingMessage(socket, line, result.head.rawHeaders, headers), socket, result.rest);
+  };
+  socket.on('error', onError);
+  socket.on('data', onData);
+}
+
+/** The request as node:http would have given it, so handlers written for `ws` keep working. */
+function toIncomingMessage(
+  socket: Socket,
+  line: { method: string; target: string; httpVersion: string },
+  rawHeaders: string[],
+  headers: Record<string, string | string[]>,
+): IncomingMessage {
+  const request = new IncomingMessage(socket);
+  request.method = line.method;
+  request.url = line.target;
+  request.httpVersion = line.httpVersion;
+  request.httpVersionMajor = Number(line.httpVersion[0]);
+  request.httpVersionMinor = Number(line.httpVersion[2]);
+  request.rawHeaders = rawHeaders;
+  // node:http joins repeated headers with ", " (set-cookie stays a list).
+  const joined: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    joined[name] = Array.isArray(value) && name !== 'set-cookie' ? value.join(', ') : value;
+  }
+  request.headers = joined;
+  request.complete = true;
+  return request;
+}
+
+function answer(socket: Socket, status: number, reason: string, headers?: Record<string, string>): void {
+  socket.on('error', () => socket.destroy());
+  if (socket.writable) socket.end(buildRejectResponse(status, reason, headers));
+  socket.destroySoon();
+}

@@ -1,0 +1,151 @@
+/**
+ * The head of an HTTP/1.1 message (RFC 7230 §3): a start line, header fields, a blank line.
+ * The opening handshake (RFC 6455 §4.1, §4.2.1) is such a message in each direction; the server
+ * reads requests with it when it listens on its own port, the client reads the server's response.
+ *
+ * Bytes go in with `push` in any chunking until the blank line; the head is then parsed in one
+ * pass. Each scanner looks at every character once (no backtracking regular expression), and the
+ * head is capped in size, so a hostile peer costs at most linear time and bounded memory.
+ */
+
+/** RFC 7230 §3.2.6 tchar. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+}
+
+/** Is `value` a non-empty RFC 7230 token? */
+export function isToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 128 || TOKEN_CHAR[code] !== 1) return false;
+  }
+  return true;
+}
+
+/** RFC 7230 §3.2: field-content is visible characters, spaces, tabs and obs-text; no CTLs. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Strip leading and trailing spaces and tabs (OWS, §3.2.3) in linear time. */
+function trimWhitespace(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--;
+  return value.slice(start, end);
+}
+
+export interface HttpHead {
+  /** The request line or status line, as received. */
+  startLine: string;
+  /** Lower-cased names; a repeated header becomes an array, in order. */
+  headers: Record<string, string | string[]>;
+  /** Names and values as received, alternating (node:http's `rawHeaders`). */
+  rawHeaders: string[];
+}
+
+/**
+ * Parse the header lines of a head (everything after the start line, without the blank line).
+ * Returns a message saying what is malformed, or the headers.
+ */
+export function parseHeaderLines(
+  lines: readonly string[],
+  from: number,
+): Pick<HttpHead, 'headers' | 'rawHeaders'> | string {
+  const headers = Object.create(null) as Record<string, string | string[]>;
+  const rawHeaders: string[] = [];
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    // §3.2.4: no whitespace before the colon; obsolete line folding is rejected.
+    if (colon <= 0) return `malformed header line "${printable(line)}"`;
+    const name = line.slice(0, colon);
+    if (!isToken(name)) return `invalid header name "${printable(name)}"`;
+    const value = trimWhitespace(line.slice(colon + 1));
+    if (hasControlCharacter(value)) return `invalid characters in the "${name}" header`;
+    rawHeaders.push(name, value);
+    const lower = name.toLowerCase();
+    const previous = headers[lower];
+    if (previous === undefined) headers[lower] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else headers[lower] = [previous, value];
+  }
+  return { headers, rawHeaders };
+}
+
+/** Split a head's text into its start line and headers. */
+export function parseHead(text: string): HttpHead | string {
+  const lines = text.split('\r\n');
+  const parsed = parseHeaderLines(lines, 1);
+  if (typeof parsed === 'string') return parsed;
+  return { startLine: lines[0], ...parsed };
+}
+
+export type HeadReadResult =
+  | { kind: 'incomplete' }
+  /** `rest` holds the bytes after the blank line (for a WebSocket: its first frames). */
+  | { kind: 'complete'; head: HttpHead; rest: Buffer }
+  | { kind: 'error'; message: string; tooLarge: boolean };
+
+const INCOMPLETE: HeadReadResult = { kind: 'incomplete' };
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Collects bytes until the blank line that ends a head, then parses it. Any bytes in any chunking
+ * give the same result; it never throws. Later bytes are ignored once it has a result.
+ */
+export class HttpHeadReader {
+  private readonly maxSize: number;
+  private buffered: Buffer = EMPTY;
+  private result: HeadReadResult = INCOMPLETE;
+
+  constructor(maxSize: number) {
+    this.maxSize = maxSize;
+  }
+
+  push(chunk: Uint8Array): HeadReadResult {
+    if (this.result.kind !== 'incomplete') return this.result;
+    const searchFrom = Math.max(0, this.buffered.length - 3);
+    this.buffered = this.buffered.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffered, chunk]);
+    const end = this.buffered.indexOf(CRLF_CRLF, searchFrom);
+    if (end === -1) {
+      if (this.buffered.length >= this.maxSize) this.finish(this.tooLarge());
+      return this.result;
+    }
+    const headEnd = end + CRLF_CRLF.length;
+    if (headEnd > this.maxSize) {
+      this.finish(this.tooLarge());
+    } else {
+      const parsed = parseHead(this.buffered.toString('latin1', 0, end));
+      this.finish(
+        typeof parsed === 'string'
+          ? { kind: 'error', message: parsed, tooLarge: false }
+          : { kind: 'complete', head: parsed, rest: this.buffered.subarray(headEnd) },
+      );
+    }
+    return this.result;
+  }
+
+  private tooLarge(): HeadReadResult {
+    return { kind: 'error', message: `the headers exceed ${this.maxSize} bytes`, tooLarge: true };
+  }
+
+  private finish(result: HeadReadResult): void {
+    this.result = result;
+    this.buffered = EMPTY;
+  }
+}
+
+/** Shorten and escape a line for an error message. */
+export function printable(line: string): string {
+  const short = line.length > 64 ? line.slice(0, 64) + '…' : line;
+  return JSON.stringify(short).slice(1, -1);
+}

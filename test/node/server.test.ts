@@ -973,3 +973,66 @@ describe('WebSocketServer options', () => {
     expect(reason).toMatch(/version/i);
   });
 });
+
+describe('own port: the request head read from raw TCP', () => {
+  it('a request head split across many packets, with frames right behind it, upgrades', async () => {
+    const { port } = await startServer();
+    const peer = await RawPeer.connect(port);
+    const bytes = Buffer.concat([Buffer.from(upgradeRequest('/chat?x=1')), maskedFrame(0x1, 'right behind')]);
+    for (let i = 0; i < bytes.length; i += 7) {
+      peer.write(bytes.subarray(i, i + 7));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await peer.readHttpResponse()).status).toBe(101);
+    expect((await peer.readFrame()).payload.toString()).toBe('right behind');
+  });
+
+  it('the connection handler gets an IncomingMessage with method, url, headers and rawHeaders', async () => {
+    let seen: IncomingMessage | undefined;
+    const { port } = await startServer({}, (_ws, request) => (seen = request));
+    const peer = await RawPeer.connect(port);
+    peer.write(upgradeRequest('/room/1?token=abc', { Origin: 'http://example.test', 'X-Twice': 'a' }).replace('\r\n\r\n', '\r\nX-Twice: b\r\n\r\n'));
+    expect((await peer.readHttpResponse()).status).toBe(101);
+    expect(seen?.method).toBe('GET');
+    expect(seen?.url).toBe('/room/1?token=abc');
+    expect(seen?.httpVersion).toBe('1.1');
+    expect(seen?.headers.origin).toBe('http://example.test');
+    expect(seen?.headers['x-twice']).toBe('a, b'); // joined as node:http joins them
+    expect(seen?.rawHeaders).toContain('Origin');
+    expect(seen?.socket.remoteAddress).toBe('127.0.0.1');
+  });
+
+  it('a malformed request line gets 400, a header line without a colon gets 400', async () => {
+    const { port } = await startServer();
+    const first = await RawPeer.connect(port);
+    first.write('GET  HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await first.readHttpResponse()).status).toBe(400);
+    const second = await RawPeer.connect(port);
+    second.write('GET / HTTP/1.1\r\nHost x\r\nUpgrade: websocket\r\n\r\n');
+    const response = await second.readHttpResponse();
+    expect(response.status).toBe(400);
+    expect(response.body).toMatch(/malformed header line/);
+  });
+
+  it('a request head over 16 KiB gets 431 without waiting for its end', async () => {
+    const { port } = await startServer();
+    const peer = await RawPeer.connect(port);
+    peer.write(`GET / HTTP/1.1\r\nX-Long: ${'a'.repeat(20 * 1024)}`);
+    expect((await peer.readHttpResponse()).status).toBe(431);
+  });
+
+  it('a client that never finishes its request head gets 408 after handshakeTimeout', async () => {
+    const { port } = await startServer({ handshakeTimeout: 50 });
+    const peer = await RawPeer.connect(port);
+    peer.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    expect((await peer.readHttpResponse()).status).toBe(408);
+    await peer.closed;
+  });
+
+  it('a path that is not ours gets 400 on our own port', async () => {
+    const { port } = await startServer({ path: '/ws' });
+    const peer = await RawPeer.connect(port);
+    peer.write(upgradeRequest('/other'));
+    expect((await peer.readHttpResponse()).status).toBe(400);
+  });
+});

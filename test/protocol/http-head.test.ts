@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseRequestLine } from '../../src/protocol/handshake.js';
+import { HttpHeadReader, isToken, parseHead } from '../../src/protocol/http-head.js';
+
+const REQUEST =
+  'GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Twice: a\r\nx-twice:   b  \r\n\r\n';
+
+describe('HttpHeadReader', () => {
+  it('reads the RFC 6455 §1.2 request and keeps the bytes after the blank line', () => {
+    const result = new HttpHeadReader(16384).push(Buffer.concat([Buffer.from(REQUEST), Buffer.of(0x81, 0x80)]));
+    expect(result.kind).toBe('complete');
+    if (result.kind !== 'complete') return;
+    expect(result.head.startLine).toBe('GET /chat HTTP/1.1');
+    expect(result.head.headers.host).toBe('server.example.com');
+    expect(result.head.headers['x-twice']).toEqual(['a', 'b']); // trimmed, in order
+    expect(result.head.rawHeaders.slice(0, 2)).toEqual(['Host', 'server.example.com']);
+    expect([...result.rest]).toEqual([0x81, 0x80]);
+  });
+
+  it('reports a head larger than its limit, even before the blank line arrives', () => {
+    const result = new HttpHeadReader(64).push(Buffer.from('GET / HTTP/1.1\r\nX: ' + 'a'.repeat(100)));
+    expect(result).toMatchObject({ kind: 'error', tooLarge: true });
+  });
+
+  it('refuses obsolete line folding, names with spaces and control characters', () => {
+    expect(parseHead('GET / HTTP/1.1\r\nX: a\r\n  folded')).toMatch(/malformed header line/);
+    expect(parseHead('GET / HTTP/1.1\r\nBad Name: a')).toMatch(/invalid header name/);
+    expect(parseHead('GET / HTTP/1.1\r\nX: a\u0001b')).toMatch(/invalid characters/);
+  });
+
+  it('trims long runs of whitespace in linear time (no backtracking)', () => {
+    const value = ' '.repeat(16000) + 'x' + ' '.repeat(16000);
+    const head = parseHead(`GET / HTTP/1.1\r\nX:${value}`);
+    expect(typeof head === 'string' ? head : head.headers.x).toBe('x');
+  });
+
+  it('gives the same result for any chunking of any bytes, and never throws (fast-check)', () => {
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 400 }),
+      fc.constantFrom(REQUEST, 'GET / HTTP/1.1\r\nX:\r\n\r\n', 'nonsense\r\n\r\n').map((s) => new Uint8Array(Buffer.from(s))),
+    );
+    fc.assert(
+      fc.property(bytes, fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 16, max: 512 }), (input, cuts, limit) => {
+        const whole = new HttpHeadReader(limit).push(input);
+        const reader = new HttpHeadReader(limit);
+        const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
+        let last = reader.push(new Uint8Array(0));
+        let from = 0;
+        for (const point of [...points, input.length]) {
+          last = reader.push(input.subarray(from, point));
+          from = point;
+        }
+        expect(last).toEqual(whole);
+      }),
+    );
+  });
+});
+
+describe('parseRequestLine (RFC 7230 §3.1.1)', () => {
+  it('splits method, target and version', () => {
+    expect(parseRequestLine('GET /chat?x=1 HTTP/1.1')).toEqual({ method: 'GET', target: '/chat?x=1', httpVersion: '1.1' });
+    expect(parseRequestLine('POST * HTTP/1.0')).toEqual({ method: 'POST', target: '*', httpVersion: '1.0' });
+  });
+
+  it('refuses what is not a request line', () => {
+    for (const line of ['', 'GET', 'GET /', 'GET  HTTP/1.1', 'G(T / HTTP/1.1', 'GET /a b HTTP/1.1', 'GET / HTTP/11', 'GET / HTTPS/1.1', 'GET /\u0001 HTTP/1.1']) {
+      expect(parseRequestLine(line), line).toBeNull();
+    }
+  });
+
+  it('isToken follows RFC 7230 §3.2.6', () => {
+    expect(isToken('Sec-WebSocket-Key')).toBe(true);
+    expect(isToken('')).toBe(false);
+    expect(isToken('a b')).toBe(false);
+    expect(isToken('a:b')).toBe(false);
+  });
+});

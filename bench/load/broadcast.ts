@@ -3,7 +3,7 @@
 // server is never asked to buffer more than the window. Each subscriber scans its stream and
 // checks every payload; the publisher's new frames leave in one write per event-loop turn.
 import { distinctPayloads, FrameRing, maskedFrame, Opcode, wirePayload } from './frames.js';
-import { openMany, openWebSocket } from './handshake.js';
+import { openMany, openWebSocket, type OpenSocket } from './handshake.js';
 import type { BroadcastParams, LoadJob, LoadResult } from './job.js';
 import { FrameScanner } from './scanner.js';
 import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
@@ -23,7 +23,7 @@ export async function runBroadcast(job: LoadJob & { kind: 'broadcast' }): Promis
   };
 
   const subs = await openMany(subscribers, 100, () => openWebSocket(job.port, '/sub', job.rawEcho));
-  let publisher;
+  let publisher: OpenSocket;
   try {
     publisher = await openWebSocket(job.port, '/pub', job.rawEcho);
   } catch (error) {

@@ -28,6 +28,9 @@ export function checkGoals(rows: Row[]): Goal[] {
   compare('broadcast', 'broadcast server CPU per delivery ≤ 1/3 of ws', 'ws', (r) => r <= 1 / 3, true);
   compare('broadcast', 'broadcast deliveries/s ≥ 1.3× ws', 'ws', (r) => r >= 1.3);
   compare('connect-rate', 'connect-rate ≥ 1.25× ws handshakes/s', 'ws', (r) => r >= 1.25);
+  // Near 11k handshakes/s both cores are busy (server + kernel connect/close in the client), so
+  // the rate stops telling servers apart; server CPU per handshake still does. 1/1.25 = 0.8.
+  compare('connect-rate', 'connect-rate capacity: server CPU per handshake ≤ 0.8× ws', 'ws', (r) => r <= 0.8, true);
   compare('idle-memory', 'idle-memory ≤ 0.88× ws per connection', 'ws', (r) => r <= 0.88);
   return goals;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient } from 'ws';
 import { Redis } from 'ioredis';
 import { Hub, RedisAdapter, type NodeRedisSubscriber } from '../../src/index.js';
-import { REDIS_SERVER, startRedisServer, type RedisServer } from './redis-server.js';
+import { REDIS_SERVER, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { until } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/redis-node.mjs', import.meta.url));

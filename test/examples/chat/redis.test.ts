@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ChatClient } from './support/client.js';
-import { REDIS_SERVER, startRedis, type RunningRedis } from './support/redis-server.js';
+import { REDIS_SERVER, startRedisServer as startRedis, type RedisServer as RunningRedis } from '../../support/redis-server.js';
 import { RedisPresence } from '../../../examples/chat/redis-presence.js';
 import { RedisHistory } from '../../../examples/chat/redis-history.js';
 

@@ -1,13 +1,18 @@
-// A throwaway redis-server for the adapter tests: a free port, no persistence, stopped after.
+// A throwaway redis-server for the hub and chat tests: a free loopback port, no persistence,
+// stopped after.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 
-export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
+export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/sbin/redis-server', '/usr/local/bin/redis-server'].find((path) =>
+  existsSync(path),
+);
 
 export interface RedisServer {
   port: number;
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
   stop(): Promise<void>;
 }
 
@@ -45,6 +50,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   });
   return {
     port,
+    url: `redis://127.0.0.1:${port}`,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

@@ -142,7 +142,12 @@ async function measureLoad(scenario: Scenario, target: TargetName, options: Opti
       measureMs: timing.measureMs,
     };
     const job = { ...base, kind: scenario.kind, params: scenario.params?.(options.mode) } as LoadJob;
-    if (scenario.kind !== 'idle') return sampleFromLoad(scenario, round, await runClient(job));
+    if (scenario.kind !== 'idle') {
+      const sample = sampleFromLoad(scenario, round, await runClient(job));
+      // What the server said about itself, e.g. 'broadcast via Hub', 'bufferutil loaded'.
+      if (sample.ok && server.notes.length > 0) sample.detail = { ...sample.detail, server: server.notes.join('; ') };
+      return sample;
+    }
 
     const readings: ServerMemory[] = [];
     const running = server;
@@ -183,7 +188,8 @@ function describe(sample: Sample, scenario: Scenario): string {
     sample.cpuPerUnit !== undefined
       ? `, server ${sample.cpuPerUnit.toPrecision(3)} ${scenario.cpu?.label} (${sample.serverCpuPct?.toFixed(0)}% CPU), client ${sample.clientCpuPct?.toFixed(0)}%, other ${sample.otherCpuPct?.toFixed(0)}%`
       : '';
-  return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}`;
+  const notes = sample.detail?.server ? ` [${sample.detail.server}]` : '';
+  return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}${notes}`;
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,6 @@
 // npm run bench [-- --quick | --tiny] [--only echo-small,broadcast] [--targets ws,raw]
 //               [--rounds N] [--out DIR] [--profile [DIR]] [--max-other PCT]
+//        node build/bench/run.js --render bench/results/latest.json   (re-render table, .md, .svg)
 //
 // For every scenario, round after round, each target gets a fresh server process and a fresh
 // load-client process, in the same order every round (A B C A B C …). One load-client process:
@@ -36,6 +37,7 @@ interface Options {
   out: string;
   profileDir: string | null;
   maxOtherCpuPct: number;
+  render: string | null;
   argv: string[];
 }
 
@@ -48,6 +50,7 @@ function parseArgs(argv: string[]): Options {
     out: path.join(ROOT, 'bench', 'results'),
     profileDir: null,
     maxOtherCpuPct: 35,
+    render: null,
     argv,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +72,7 @@ function parseArgs(argv: string[]): Options {
     } else if (flag === '--rounds') options.rounds = Math.max(1, Number(value()) | 0);
     else if (flag === '--out') options.out = path.resolve(value());
     else if (flag === '--max-other') options.maxOtherCpuPct = Number(value());
+    else if (flag === '--render') options.render = path.resolve(value());
     else if (flag === '--profile') {
       const next = inline ?? argv[i + 1];
       const dir = next !== undefined && !next.startsWith('--') ? (inline ?? argv[++i]) : 'bench/results/profiles';
@@ -192,8 +196,24 @@ function describe(sample: Sample, scenario: Scenario): string {
   return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}${notes}`;
 }
 
+function writeResults(results: BenchResults, out: string): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(out, 'latest.md'), renderMarkdown(results));
+  writeFileSync(path.join(out, 'latest.svg'), renderSvg(results));
+  console.log(`wrote ${path.relative(process.cwd(), out) || '.'}/latest.{json,md,svg}`);
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.render !== null) {
+    // Re-render a saved run (after a change to the report code), without measuring anything.
+    const saved = JSON.parse(readFileSync(options.render, 'utf8')) as BenchResults;
+    saved.goals = checkGoals(saved.rows);
+    console.log(renderTable(saved));
+    writeResults(saved, options.argv.includes('--out') ? options.out : path.dirname(options.render));
+    return;
+  }
   const scenarios = selectScenarios(options.only);
   const notes: string[] = [];
   let targets = options.targets;
@@ -296,11 +316,7 @@ async function main(): Promise<void> {
   console.log(`\n${renderTable(results)}`);
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
-  mkdirSync(options.out, { recursive: true });
-  writeFileSync(path.join(options.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(path.join(options.out, 'latest.md'), renderMarkdown(results));
-  writeFileSync(path.join(options.out, 'latest.svg'), renderSvg(results));
-  console.log(`wrote ${path.relative(process.cwd(), options.out) || '.'}/latest.{json,md,svg}`);
+  writeResults(results, options.out);
   if (rows.some((r) => !r.ok)) process.exitCode = 1;
 }
 

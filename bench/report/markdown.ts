@@ -3,7 +3,7 @@
 import { SCENARIOS } from '../scenarios.js';
 import type { TargetName } from '../targets.js';
 import { compact, ratio } from './format.js';
-import type { BenchResults, Row } from './results.js';
+import { detailMedian, type BenchResults, type Row } from './results.js';
 
 const COLUMNS: { target: TargetName; title: string }[] = [
   { target: 'wsmith', title: 'wsmith' },
@@ -38,6 +38,11 @@ export function renderMarkdown(results: BenchResults): string {
         ratio(mine?.ratio) || '–'
       } | ${ratio(mine?.cpuRatio) || '–'} |`,
     );
+  }
+  const idle = results.rows.filter((r) => r.scenario === 'idle-memory' && r.ok);
+  if (idle.length > 0) {
+    const heaps = idle.map((r) => `${r.target} ${detailMedian(r, 'heapKiBPerConn')?.toFixed(2) ?? '?'}`);
+    out.push('', `idle-memory, JS heap only (KiB per connection, after GC): ${heaps.join(', ')}.`);
   }
   if (results.goals.length > 0) {
     out.push('', 'Issue 7 targets:', '');

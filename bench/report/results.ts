@@ -103,6 +103,12 @@ export function summarise(scenario: Scenario, target: TargetName, samples: Sampl
   return row;
 }
 
+/** Median of a numeric detail field over a row's samples (e.g. idle-memory's heapKiBPerConn). */
+export function detailMedian(row: Row, key: string): number | undefined {
+  const values = row.samples.map((s) => s.detail?.[key]).filter((v): v is number => typeof v === 'number');
+  return values.length > 0 ? median(values) : undefined;
+}
+
 /** Fill in ratios against the ws row of each scenario. */
 export function addRatios(rows: Row[]): void {
   for (const row of rows) {

@@ -1,7 +1,13 @@
 // The table printed at the end of a run.
 import { TARGETS } from '../targets.js';
 import { compact, percent, ratio } from './format.js';
-import type { BenchResults, Row } from './results.js';
+import { detailMedian, type BenchResults, type Row } from './results.js';
+
+/** idle-memory has no CPU figure; show the JS heap part of the per-connection cost there. */
+function heapCell(row: Row): string {
+  const heap = detailMedian(row, 'heapKiBPerConn');
+  return heap === undefined ? '' : `heap ${heap.toFixed(2)} KiB/conn`;
+}
 
 function cells(row: Row): string[] {
   const label = TARGETS[row.target].label;
@@ -12,7 +18,7 @@ function cells(row: Row): string[] {
     `${compact(row.median as number)} ${row.metric}`,
     row.samples.length > 1 ? `${compact(row.min as number)}–${compact(row.max as number)}` : '',
     ratio(row.ratio),
-    row.cpuPerUnit !== undefined ? `${row.cpuPerUnit.toPrecision(3)} ${row.cpuLabel}` : '',
+    row.cpuPerUnit !== undefined ? `${row.cpuPerUnit.toPrecision(3)} ${row.cpuLabel}` : heapCell(row),
     ratio(row.cpuRatio),
     row.serverCpuPct !== undefined ? `${percent(row.serverCpuPct)} (sys ${percent(row.serverSystemPct)})` : '',
     percent(row.clientCpuPct),

@@ -16,6 +16,7 @@ import {
 } from './close.js';
 import { ProtocolError } from './errors.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, isControlOpcode, type FrameHeader } from './frame.js';
+import { MessageAssembler } from './assembler.js';
 import { Outbox, type MaskKeySource } from './outbox.js';
 import { FrameParser, type FrameSink } from './parser.js';
 import { Utf8StreamValidator } from './utf8.js';
@@ -56,8 +57,6 @@ export interface ConnectionOptions {
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
-/** The first allocation when a message arrives in pieces. */
-const MIN_ASSEMBLY_CAPACITY = 16 * 1024;
 
 export class Connection implements FrameSink {
   readonly role: Role;
@@ -81,16 +80,8 @@ export class Connection implements FrameSink {
   // The message being received (§5.4): its opcode (0 when none is open), its pieces, its size.
   private messageOpcode = 0;
   private messageLength = 0;
-  /** The message's only piece so far: a one-piece message is delivered without a copy. */
-  private firstPiece: Buffer | null = null;
-  /**
-   * From the second piece on, pieces are copied here, so that a peer sending many tiny
-   * fragments costs bytes, not one Buffer object per fragment. It grows with what has been
-   * received (never to more than the announced length), so an announced length alone
-   * allocates nothing (§10.4).
-   */
-  private assembly: Buffer | null = null;
-  private assembled = 0;
+  /** The message's payload so far, in bounded memory. */
+  private readonly message = new MessageAssembler();
   /** Created on the first text message that arrives in more than one piece. */
   private utf8: Utf8StreamValidator | null = null;
   private streamingUtf8 = false;
@@ -189,14 +180,7 @@ export class Connection implements FrameSink {
     if (this.streamingUtf8 && !this.utf8Validator().push(piece)) {
       return this.failWith('WS_ERR_INVALID_UTF8', 'Invalid UTF-8 in a text message', CloseCode.InvalidPayload);
     }
-    if (this.assembly !== null) this.appendToAssembly(piece);
-    else if (this.firstPiece === null) this.firstPiece = piece;
-    else {
-      const first = this.firstPiece;
-      this.firstPiece = null;
-      this.appendToAssembly(first);
-      this.appendToAssembly(piece);
-    }
+    this.message.add(piece);
     return true;
   }
 
@@ -205,7 +189,7 @@ export class Connection implements FrameSink {
     if (!this.parser.header.fin) return true;
     // The message is complete.
     const isBinary = this.messageOpcode === Opcode.Binary;
-    const data = this.assembleMessage();
+    const data = this.message.take();
     if (!isBinary) {
       const valid = this.streamingUtf8 ? this.utf8Validator().end() : isUtf8(data);
       if (!valid) {
@@ -267,32 +251,6 @@ export class Connection implements FrameSink {
     this.handler.onCloseFrame(code, reason);
     return false;
   }
-
-  private assembleMessage(): Buffer {
-    const first = this.firstPiece;
-    const assembly = this.assembly;
-    const assembled = this.assembled;
-    this.firstPiece = null;
-    this.assembly = null;
-    this.assembled = 0;
-    if (assembly !== null) return assembly.subarray(0, assembled);
-    return first ?? EMPTY;
-  }
-
-  private appendToAssembly(piece: Buffer): void {
-    const needed = this.assembled + piece.length;
-    let assembly = this.assembly;
-    if (assembly === null || needed > assembly.length) {
-      // Grow fourfold over what has arrived, capped by what the frame headers announced.
-      const capacity = Math.min(this.messageLength, Math.max(needed * 4, MIN_ASSEMBLY_CAPACITY));
-      const grown = Buffer.allocUnsafe(capacity);
-      if (assembly !== null) assembly.copy(grown, 0, 0, this.assembled);
-      assembly = this.assembly = grown;
-    }
-    piece.copy(assembly, this.assembled);
-    this.assembled = needed;
-  }
-
 
   private utf8Validator(): Utf8StreamValidator {
     return (this.utf8 ??= new Utf8StreamValidator());

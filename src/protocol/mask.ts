@@ -4,11 +4,17 @@
  *
  * We XOR 32 bits at a time through an Int32Array view over the aligned middle of the buffer
  * (as gorilla/websocket's mask.go does with machine words); only the unaligned head and the
- * tail (at most 3 bytes each) go byte by byte.
+ * tail (at most 3 bytes each) go byte by byte. Large buffers go through a WebAssembly SIMD
+ * kernel (mask-simd.ts), 16 bytes at a time, when the runtime has it.
  */
+import { createSimdMask } from './mask-simd.js';
 
 /** Below this size a plain byte loop beats creating a typed-array view. */
 const WORD_MASK_THRESHOLD = 64;
+
+/** From this size the SIMD kernel, copies included, beats the word loop. */
+const SIMD_MASK_THRESHOLD = 1024;
+const simdMask = createSimdMask();
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -18,6 +24,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 export function applyMask(data: Uint8Array, key: ArrayLike<number>, keyOffset = 0): void {
   const length = data.length;
+  if (length >= SIMD_MASK_THRESHOLD && simdMask !== null) {
+    simdMask(data, key, keyOffset);
+    return;
+  }
   let i = 0;
   if (length >= WORD_MASK_THRESHOLD) {
     // Bytes until the address is 4-aligned, so the Int32Array view is legal.

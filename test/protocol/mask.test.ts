@@ -77,3 +77,36 @@ describe('applyMask (RFC 6455 §5.3)', () => {
     expect(whole.equals(Buffer.from(original))).toBe(true);
   });
 });
+
+describe('applyMask on large buffers (the WebAssembly SIMD path)', () => {
+  it('matches the reference across the SIMD threshold, block boundaries, alignments and key offsets', () => {
+    const key = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+    // Around the 1 KiB threshold, a 16-byte tail, and across the 64 KiB block size.
+    const lengths = [1023, 1024, 1025, 1039, 4096 + 7, 65535, 65536, 65537, 65536 * 2 + 13, 300_001];
+    for (const length of lengths) {
+      const data = pattern(length, length);
+      for (const byteOffset of [0, 1, 3]) {
+        for (const keyOffset of [0, 1, 2, 3, 6]) {
+          const backing = new Uint8Array(byteOffset + length + 4).fill(0xa5);
+          const view = backing.subarray(byteOffset, byteOffset + length);
+          view.set(data);
+          applyMask(view, key, keyOffset);
+          if (!Buffer.from(view).equals(Buffer.from(referenceMask(data, key, keyOffset)))) {
+            throw new Error(`mismatch: length ${length}, byteOffset ${byteOffset}, keyOffset ${keyOffset}`);
+          }
+          expect(backing[byteOffset + length]).toBe(0xa5); // nothing written past the view
+          if (byteOffset > 0) expect(backing[byteOffset - 1]).toBe(0xa5);
+        }
+      }
+    }
+  });
+
+  it('masking twice restores the bytes (§5.3: the same operation both ways)', () => {
+    const data = pattern(200_000, 7);
+    const copy = Uint8Array.from(data);
+    applyMask(copy, [9, 8, 7, 6], 1);
+    expect(Buffer.from(copy).equals(Buffer.from(data))).toBe(false);
+    applyMask(copy, [9, 8, 7, 6], 1);
+    expect(Buffer.from(copy).equals(Buffer.from(data))).toBe(true);
+  });
+});

@@ -22,18 +22,23 @@ export interface RequestReaderOptions {
   onUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
 }
 
-/** Read one request from a fresh TCP connection and hand it on, or answer it with an error. */
+/**
+ * Read requests from a fresh TCP connection: hand an upgrade on, answer anything else. A plain
+ * request without a body on a persistent HTTP/1.1 connection is answered and the next one read
+ * (RFC 7230 §6.3), as node:http would, so a client that probes the endpoint keeps its connection.
+ */
 export function readRequest(socket: Socket, options: RequestReaderOptions): void {
-  const reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE);
-  const onError = (): void => {
-    clearTimeout(timer);
-    socket.destroy();
-  };
-  const timer = setTimeout(() => {
+  let reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE);
+  let timer = setTimeout(onTimeout, options.timeout);
+  function onTimeout(): void {
     socket.removeListener('data', onData);
     answer(socket, 408, 'The request head did not arrive in time');
-  }, options.timeout);
-  const onData = (chunk: Buffer): void => {
+  }
+  function onError(): void {
+    clearTimeout(timer);
+    socket.destroy();
+  }
+  function onData(chunk: Buffer): void {
     const result = reader.push(chunk);
     if (result.kind === 'incomplete') return;
     clearTimeout(timer);
@@ -51,18 +56,36 @@ export function readRequest(socket: Socket, options: RequestReaderOptions): void
       return;
     }
     const headers = result.head.headers;
-    if (headers.upgrade === undefined) {
-      // A plain HTTP request to a WebSocket-only port: say what is expected (§4.2.2, §4.4).
-      answer(socket, 426, 'Upgrade Required: this endpoint speaks WebSocket', {
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-      });
+    if (headers.upgrade !== undefined) {
+      options.onUpgrade(toIncomingMessage(socket, line, result.head.rawHeaders, headers), socket, result.rest);
       return;
     }
-    options.onUpgrade(toIncomingMessage(socket, line, result.head.rawHeaders, headers), socket, result.rest);
-  };
+    // A plain HTTP request to a WebSocket-only port: say what is expected (§4.2.2, §4.4).
+    const keepAlive = isPersistent(line.httpVersion, headers);
+    answer(socket, 426, 'Upgrade Required: this endpoint speaks WebSocket', UPGRADE_REQUIRED, keepAlive);
+    if (!keepAlive) return;
+    reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE);
+    timer = setTimeout(onTimeout, options.timeout);
+    socket.on('error', onError);
+    socket.on('data', onData);
+    socket.resume();
+    if (result.rest.length > 0) onData(result.rest); // a pipelined next request
+  }
   socket.on('error', onError);
   socket.on('data', onData);
+}
+
+const UPGRADE_REQUIRED = { Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' };
+
+/** May the connection carry another request? HTTP/1.1 without "close", and no body to skip. */
+function isPersistent(httpVersion: string, headers: Record<string, string | string[]>): boolean {
+  if (httpVersion !== '1.1') return false;
+  if (headers['transfer-encoding'] !== undefined) return false;
+  const length = headers['content-length'];
+  if (length !== undefined && length !== '0') return false;
+  const connection = headers.connection;
+  const tokens = Array.isArray(connection) ? connection.join(',') : (connection ?? '');
+  return !/(^|[\s,])close([\s,]|$)/i.test(tokens);
 }
 
 /** The request as node:http would have given it, so handlers written for `ws` keep working. */
@@ -90,7 +113,17 @@ function toIncomingMessage(
   return request;
 }
 
-function answer(socket: Socket, status: number, reason: string, headers?: Record<string, string>): void {
+function answer(
+  socket: Socket,
+  status: number,
+  reason: string,
+  headers?: Record<string, string>,
+  keepAlive = false,
+): void {
+  if (keepAlive) {
+    socket.write(buildRejectResponse(status, reason, headers, true));
+    return;
+  }
   socket.on('error', () => socket.destroy());
   if (socket.writable) socket.end(buildRejectResponse(status, reason, headers));
   socket.destroySoon();

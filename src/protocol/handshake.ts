@@ -337,16 +337,20 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** A complete HTTP error response with a one-line plain-text reason, closing the connection. */
+/**
+ * A complete HTTP error response with a one-line plain-text reason. It closes the connection
+ * unless `keepAlive` is set (RFC 7230 §6.3: the client may then send its next request).
+ */
 export function buildRejectResponse(
   status: number,
   reason: string,
   headers: Record<string, string> = {},
+  keepAlive = false,
 ): string {
   const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
   let response =
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
-    'Connection: close\r\n' +
+    (keepAlive ? '' : 'Connection: close\r\n') +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n`;
   for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;

@@ -1029,6 +1029,32 @@ describe('own port: the request head read from raw TCP', () => {
     await peer.closed;
   });
 
+  it('plain HTTP/1.1 requests get 426 on a kept-alive connection (pipelined too); "Connection: close" ends it', async () => {
+    const { port } = await startServer();
+    const peer = await RawPeer.connect(port);
+    peer.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const first = await peer.readHttpResponse();
+    expect(first.status).toBe(426);
+    expect(first.head).toMatch(/\r\nSec-WebSocket-Version: 13/);
+    expect(first.head).not.toMatch(/Connection: close/);
+    peer.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect((await peer.readHttpResponse()).status).toBe(426);
+    const last = await peer.readHttpResponse();
+    expect(last.status).toBe(426);
+    expect(last.head).toMatch(/Connection: close/);
+    await peer.closed;
+  });
+
+  it('an upgrade may follow a plain request on the same connection', async () => {
+    const { port } = await startServer();
+    const peer = await RawPeer.connect(port);
+    peer.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await peer.readHttpResponse()).status).toBe(426);
+    peer.write(Buffer.concat([Buffer.from(upgradeRequest()), maskedFrame(0x1, 'after a 426')]));
+    expect((await peer.readHttpResponse()).status).toBe(101);
+    expect((await peer.readFrame()).payload.toString()).toBe('after a 426');
+  });
+
   it('a path that is not ours gets 400 on our own port', async () => {
     const { port } = await startServer({ path: '/ws' });
     const peer = await RawPeer.connect(port);

@@ -26,7 +26,7 @@ function measure(label: string, run: () => void): void {
 async function main(): Promise<void> {
   // The kernel wsmith itself uses (src/protocol/mask-simd.ts), instantiated here on its own.
   const { UNMASK_MODULE } = (await import(new URL('../../../dist/protocol/mask-simd.js', import.meta.url).href)) as {
-    UNMASK_MODULE: Uint8Array;
+    UNMASK_MODULE: Uint8Array<ArrayBuffer>;
   };
   const instance = new WebAssembly.Instance(new WebAssembly.Module(UNMASK_MODULE));
   const memory = Buffer.from((instance.exports.memory as WebAssembly.Memory).buffer);

@@ -176,6 +176,21 @@ export function formatFrameLine(frame: FrameSummary, limit = PREVIEW_BYTES): str
 }
 
 /** Copy what a summary needs out of the parser's reused header. */
+/** Follows which message a continuation frame belongs to (§5.4), across frames. */
+class MessageTracker {
+  private openOpcode = 0;
+
+  /** For a continuation, the opcode of the message it continues; 0 for any other frame. */
+  frameEnded(header: FrameHeader): number {
+    const opcode = header.opcode;
+    if (isControlOpcode(opcode)) return 0;
+    const continued = opcode === Opcode.Continuation ? this.openOpcode : 0;
+    if (opcode !== Opcode.Continuation) this.openOpcode = opcode;
+    if (header.fin) this.openOpcode = 0;
+    return continued;
+  }
+}
+
 function summaryFromHeader(header: FrameHeader, payload: Uint8Array, messageOpcode: number): FrameSummary {
   return {
     fin: header.fin,
@@ -353,7 +368,7 @@ class FrameRecorder implements FrameSink {
   /** Where the next frame starts. */
   position = 0;
   private pieces: Buffer[] = [];
-  private messageOpcode = 0;
+  private readonly messages = new MessageTracker();
   private headerLength = 0;
   private header: FrameHeader | null = null;
 
@@ -372,11 +387,7 @@ class FrameRecorder implements FrameSink {
 
   onFrameEnd(): boolean {
     const header = this.header!;
-    const opcode = header.opcode;
-    let messageOpcode = 0;
-    if (opcode === Opcode.Continuation) messageOpcode = this.messageOpcode;
-    else if (!isControlOpcode(opcode)) this.messageOpcode = opcode;
-    if (!isControlOpcode(opcode) && header.fin) this.messageOpcode = 0;
+    const messageOpcode = this.messages.frameEnded(header);
     const payload = Buffer.concat(this.pieces);
     this.cuts.push({
       summary: summaryFromHeader(header, payload, messageOpcode),
@@ -667,7 +678,7 @@ export class FrameTracer implements FrameSink {
   private readonly copyInput: boolean;
   private preview: Buffer[] = [];
   private previewLength = 0;
-  private messageOpcode = 0;
+  private readonly messages = new MessageTracker();
   private header: FrameHeader | null = null;
   /** Recent chunks, kept from the one where the next frame starts (to show a refused header). */
   private pending: Buffer[] = [];
@@ -725,11 +736,7 @@ export class FrameTracer implements FrameSink {
 
   onFrameEnd(): boolean {
     const header = this.header!;
-    const opcode = header.opcode;
-    let messageOpcode = 0;
-    if (opcode === Opcode.Continuation) messageOpcode = this.messageOpcode;
-    else if (!isControlOpcode(opcode)) this.messageOpcode = opcode;
-    if (!isControlOpcode(opcode) && header.fin) this.messageOpcode = 0;
+    const messageOpcode = this.messages.frameEnded(header);
     const payload = this.preview.length === 1 ? this.preview[0] : Buffer.concat(this.preview);
     this.write(formatFrameLine(summaryFromHeader(header, payload, messageOpcode)));
     return true;

@@ -51,6 +51,12 @@ export interface AttachOptions {
   trace?: TraceOption;
 }
 
+/**
+ * Stop reading a peer while this many bytes wait to be written to it (§10.4 resource limits):
+ * what its own frames produce (pongs, echoes) then stays bounded per connection.
+ */
+export const READ_PAUSE_THRESHOLD = 256 * 1024;
+
 /** RFC 6455 §7.1.1 leaves the wait for the peer's close open; `ws` waits 30 s too. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 
@@ -84,7 +90,7 @@ function socketOnError(this: Socket): void {
   (this as OwnedSocket)[kWebSocket].handleSocketError();
 }
 function socketOnDrain(this: Socket): void {
-  (this as OwnedSocket)[kWebSocket].emit('drain');
+  (this as OwnedSocket)[kWebSocket].handleSocketDrain();
 }
 function socketOnClose(this: Socket): void {
   (this as OwnedSocket)[kWebSocket].handleSocketClose();
@@ -139,6 +145,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   private closeEmitted = false;
   /** The close code we failed the connection with (§7.1.7), reported if the peer sends no Close. */
   private failureCode: number | null = null;
+  /** Reading is paused because the peer is not taking what its own frames made us send. */
+  private readPaused = false;
 
   /**
    * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client).
@@ -343,6 +351,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     this.socket?.destroy();
   }
 
+  /** @internal The socket wrote out what was queued: read the peer again, tell the user. */
+  handleSocketDrain(): void {
+    if (this.readPaused) {
+      this.readPaused = false;
+      this.socket?.resume();
+    }
+    this.emit('drain');
+  }
+
   /** @internal TCP is closed: report 'close' with the code the closing handshake gave. */
   handleSocketClose(): void {
     this._readyState = ReadyState.Closed;
@@ -457,6 +474,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
         for (let i = 0; i < last; i++) socket.write(buffers[i]);
         socket.write(buffers[last], done);
         socket.uncork();
+      }
+      // Backpressure on the peer: a peer that sends pings (or messages an echo answers) without
+      // reading our replies would make us buffer without limit. Stop reading it until it drains.
+      if (!this.readPaused && socket.writableLength > READ_PAUSE_THRESHOLD) {
+        this.readPaused = true;
+        socket.pause();
       }
     }
     if (this.endAfterFlush) {

@@ -1062,3 +1062,46 @@ describe('own port: the request head read from raw TCP', () => {
     expect((await peer.readHttpResponse()).status).toBe(400);
   });
 });
+
+describe('a peer that does not read what its frames make us send (§10.4)', () => {
+  it('a ping flood from a non-reading peer leaves bounded memory on our side, and every pong comes once it reads', async () => {
+    const { port, wss } = await startServer();
+    const connection = nextConnection(wss);
+    const peer = await rawWebSocket(port);
+    const [server] = await connection;
+    let maxBuffered = 0;
+    let pings = 0;
+    server.on('ping', () => {
+      pings++;
+      maxBuffered = Math.max(maxBuffered, server.bufferedAmount);
+    });
+    peer.socket.pause(); // the peer stops reading: our pongs pile up in the kernel, then with us
+    const ping = maskedFrame(0x9, Buffer.alloc(125, 0x70));
+    const count = 100_000; // about 12.5 MiB of pongs: far more than loopback's socket buffers hold
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+    // Written without waiting for 'drain': once we stop reading, the peer's own writes back up.
+    for (let i = 0; i < count / 1000; i++) peer.socket.write(batch);
+    // Our side stops reading the peer once a few hundred KiB of pongs are waiting.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pings).toBeLessThan(count);
+    expect(maxBuffered).toBeLessThan(1024 * 1024);
+    // Now the peer reads: every ping gets its pong, in order.
+    let pongs = 0;
+    let pending = Buffer.alloc(0);
+    const done = new Promise<void>((resolve) => {
+      peer.socket.removeAllListeners('data');
+      peer.socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 127) {
+          expect(pending[0]).toBe(0x8a);
+          expect(pending[1]).toBe(125);
+          pending = pending.subarray(127);
+          if (++pongs === count) resolve();
+        }
+      });
+      peer.socket.resume();
+    });
+    await done;
+    expect(pings).toBe(count);
+  }, 60_000);
+});

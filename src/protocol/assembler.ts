@@ -15,6 +15,11 @@ const GATHER_SIZE = 16 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Does `b` start in memory right where `a` ends? */
+function areAdjacent(a: Buffer, b: Buffer): boolean {
+  return a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;
+}
+
 export class MessageAssembler {
   /** Total bytes added since the last `take()`. */
   length = 0;
@@ -31,6 +36,11 @@ export class MessageAssembler {
     if (this.pieces === null) {
       if (this.first === null) {
         this.first = piece;
+        return;
+      }
+      if (areAdjacent(this.first, piece)) {
+        // The parser gathered this frame into one buffer: extend the view, copy nothing.
+        this.first = Buffer.from(this.first.buffer, this.first.byteOffset, this.first.length + piece.length);
         return;
       }
       // A second piece: from now on, keep a list.

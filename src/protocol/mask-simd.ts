@@ -54,9 +54,15 @@ interface WebAssemblyApi {
 /** Bytes XORed per call: one page, so a length rounded up to 16 still fits in the memory. */
 const BLOCK = 64 * 1024;
 
-export type MaskFunction = (data: Uint8Array, key: ArrayLike<number>, keyOffset: number) => void;
+/** Mask `source` into `target` (the same length; the same buffer to mask in place). */
+export type MaskFunction = (
+  source: Uint8Array,
+  target: Uint8Array,
+  key: ArrayLike<number>,
+  keyOffset: number,
+) => void;
 
-/** An in-place masker using the kernel, or null where WebAssembly SIMD is not available. */
+/** A masker using the kernel, or null where WebAssembly SIMD is not available. */
 export function createSimdMask(): MaskFunction | null {
   let memory: Uint8Array;
   let unmask: (length: number, key: number) => void;
@@ -68,7 +74,7 @@ export function createSimdMask(): MaskFunction | null {
   } catch {
     return null;
   }
-  return (data, key, keyOffset) => {
+  return (source, target, key, keyOffset) => {
     // The key rotated to this piece's position, as the little-endian word WebAssembly loads.
     const keyWord =
       key[keyOffset & 3] |
@@ -76,12 +82,12 @@ export function createSimdMask(): MaskFunction | null {
       (key[(keyOffset + 2) & 3] << 16) |
       (key[(keyOffset + 3) & 3] << 24);
     // BLOCK is a multiple of 4, so every block starts at the same key position.
-    for (let start = 0; start < data.length; start += BLOCK) {
-      const end = Math.min(start + BLOCK, data.length);
+    for (let start = 0; start < source.length; start += BLOCK) {
+      const end = Math.min(start + BLOCK, source.length);
       const length = end - start;
-      memory.set(data.subarray(start, end), 0);
+      memory.set(source.subarray(start, end), 0);
       unmask((length + 15) & ~15, keyWord); // the bytes past `length` are scratch
-      data.set(memory.subarray(0, length), start);
+      target.set(memory.subarray(0, length), start);
     }
   };
 }

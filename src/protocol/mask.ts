@@ -25,7 +25,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function applyMask(data: Uint8Array, key: ArrayLike<number>, keyOffset = 0): void {
   const length = data.length;
   if (length >= SIMD_MASK_THRESHOLD && simdMask !== null) {
-    simdMask(data, key, keyOffset);
+    simdMask(data, data, key, keyOffset);
     return;
   }
   let i = 0;
@@ -56,4 +56,22 @@ export function applyMask(data: Uint8Array, key: ArrayLike<number>, keyOffset = 
     i += words << 2;
   }
   for (; i < length; i++) data[i] ^= key[(keyOffset + i) & 3];
+}
+
+/**
+ * Mask `source` into `target` (of the same length) in one pass where the SIMD kernel is used:
+ * unmasking while copying saves the separate copy a message assembled from pieces would need.
+ */
+export function applyMaskInto(
+  source: Uint8Array,
+  target: Uint8Array,
+  key: ArrayLike<number>,
+  keyOffset = 0,
+): void {
+  if (source.length >= SIMD_MASK_THRESHOLD && simdMask !== null) {
+    simdMask(source, target, key, keyOffset);
+    return;
+  }
+  target.set(source);
+  applyMask(target, key, keyOffset);
 }

@@ -30,7 +30,7 @@ import {
   isKnownOpcode,
   type FrameHeader,
 } from './frame.js';
-import { applyMask } from './mask.js';
+import { applyMask, applyMaskInto } from './mask.js';
 
 /** Receives what the parser finds. Return false from a callback to stop the parser. */
 export interface FrameSink {
@@ -53,6 +53,11 @@ export interface FrameParserOptions {
   /** RSV bits that a negotiated extension gives meaning to (§5.2); none by default. */
   allowedRsvBits?: number;
 }
+
+/** Frames below this size that span reads are left as pieces. */
+const MIN_GATHERED_FRAME = 4 * 1024;
+/** Gather a frame only if at least 1/4 of its payload has arrived with its header. */
+const MAX_GATHER_RATIO = 4;
 
 const enum State {
   /** Waiting until the whole header (2 to 14 bytes) is buffered. */
@@ -94,6 +99,8 @@ export class FrameParser {
   /** Payload bytes of the current frame still to come, and how many were already unmasked. */
   private payloadRemaining = 0;
   private payloadConsumed = 0;
+  /** The current frame's payload, when it spans reads and is gathered (see shouldGatherFrame). */
+  private frameBuffer: Buffer | null = null;
   /** Scratch space for a header split across chunks (allocated the first time one is). */
   private scratch: Buffer | null = null;
 
@@ -117,6 +124,7 @@ export class FrameParser {
   /** Stop parsing: every later byte is ignored (after a Close frame, §5.5.1, or a failure). */
   stop(): void {
     this.state = State.Stopped;
+    this.frameBuffer = null;
     this.chunks = [];
     this.buffered = 0;
     this.offset = 0;
@@ -247,19 +255,46 @@ export class FrameParser {
       const chunk = this.chunks[0];
       const available = chunk.length - this.offset;
       const size = available < this.payloadRemaining ? available : this.payloadRemaining;
-      const piece =
+      let piece =
         this.offset === 0 && size === chunk.length
           ? chunk
           : chunk.subarray(this.offset, this.offset + size);
       this.consume(size);
-      if (this.header.masked) applyMask(piece, this.header.maskKey, this.payloadConsumed);
+      if (this.payloadConsumed === 0 && size < this.payloadRemaining && this.shouldGatherFrame(size)) {
+        this.frameBuffer = Buffer.allocUnsafe(this.header.payloadLength);
+      }
+      const frameBuffer = this.frameBuffer;
+      if (frameBuffer !== null) {
+        // Unmask while copying into the frame's own buffer: its pieces come out contiguous.
+        const place = frameBuffer.subarray(this.payloadConsumed, this.payloadConsumed + size);
+        if (this.header.masked) applyMaskInto(piece, place, this.header.maskKey, this.payloadConsumed);
+        else place.set(piece);
+        piece = place;
+      } else if (this.header.masked) {
+        applyMask(piece, this.header.maskKey, this.payloadConsumed);
+      }
       this.payloadConsumed += size;
       this.payloadRemaining -= size;
       if (!this.sink.onFramePayload(piece)) return this.halt();
     }
     this.state = State.Header;
+    this.frameBuffer = null;
     if (!this.sink.onFrameEnd()) return this.halt();
     return true;
+  }
+
+  /**
+   * Should a data frame whose payload spans reads be gathered into a buffer of its own? Only when
+   * what already arrived is a good part of it: an announced length alone never makes us allocate
+   * (§10.4), and small frames are not worth it.
+   */
+  private shouldGatherFrame(available: number): boolean {
+    const length = this.header.payloadLength;
+    return (
+      !isControlOpcode(this.header.opcode) &&
+      length >= MIN_GATHERED_FRAME &&
+      length <= available * MAX_GATHER_RATIO
+    );
   }
 
   private fail(

@@ -48,3 +48,16 @@ describe('MessageAssembler (§5.4 fragments, §10.4 bounded memory)', () => {
     );
   });
 });
+
+describe('MessageAssembler with adjacent pieces', () => {
+  it('extends the view instead of copying when pieces sit next to each other in one buffer', () => {
+    const frame = Buffer.from('0123456789abcdef');
+    const assembler = new MessageAssembler();
+    assembler.add(frame.subarray(0, 10));
+    assembler.add(frame.subarray(10, 16));
+    const message = assembler.take();
+    expect(message.toString()).toBe('0123456789abcdef');
+    expect(message.buffer).toBe(frame.buffer); // the same memory: no copy
+    expect(message.byteOffset).toBe(frame.byteOffset);
+  });
+});

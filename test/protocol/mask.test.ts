@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMask } from '../../src/protocol/mask.js';
+import { applyMask, applyMaskInto } from '../../src/protocol/mask.js';
 
 /** RFC 6455 §5.3, byte by byte: octet i XOR key[(i + keyOffset) mod 4]. */
 function referenceMask(data: Uint8Array, key: Uint8Array, keyOffset: number): Uint8Array {
@@ -108,5 +108,23 @@ describe('applyMask on large buffers (the WebAssembly SIMD path)', () => {
     expect(Buffer.from(copy).equals(Buffer.from(data))).toBe(false);
     applyMask(copy, [9, 8, 7, 6], 1);
     expect(Buffer.from(copy).equals(Buffer.from(data))).toBe(true);
+  });
+});
+
+describe('applyMaskInto: masking while copying', () => {
+  it('writes the masked source into the target and leaves the source alone, small and large', () => {
+    const key = Uint8Array.of(0xde, 0xad, 0xbe, 0xef);
+    for (const length of [0, 5, 1000, 1024, 70_001]) {
+      for (const keyOffset of [0, 3]) {
+        const source = pattern(length, length + keyOffset);
+        const original = Uint8Array.from(source);
+        const backing = new Uint8Array(length + 2).fill(0xa5);
+        const target = backing.subarray(1, 1 + length);
+        applyMaskInto(source, target, key, keyOffset);
+        expect(Buffer.from(target).equals(Buffer.from(referenceMask(original, key, keyOffset)))).toBe(true);
+        expect(Buffer.from(source).equals(Buffer.from(original))).toBe(true);
+        expect([backing[0], backing[length + 1]]).toEqual([0xa5, 0xa5]);
+      }
+    }
   });
 });

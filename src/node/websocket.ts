@@ -55,7 +55,7 @@ export interface AttachOptions {
  * Stop reading a peer while this many bytes wait to be written to it (§10.4 resource limits):
  * what its own frames produce (pongs, echoes) then stays bounded per connection.
  */
-export const READ_PAUSE_THRESHOLD = 256 * 1024;
+export const READ_PAUSE_THRESHOLD = 1024 * 1024;
 
 /** RFC 6455 §7.1.1 leaves the wait for the peer's close open; `ws` waits 30 s too. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;

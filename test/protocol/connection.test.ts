@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Connection, ReadyState, type ConnectionHandler, type ConnectionOptions } from '../../src/protocol/connection.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
-import { Opcode, frameHeaderLength, writeFrameHeader, type FrameHeader } from '../../src/protocol/frame.js';
+import { Opcode, frameHeaderLength, writeFrameHeader } from '../../src/protocol/frame.js';
 import { applyMask } from '../../src/protocol/mask.js';
-import { FrameParser } from '../../src/protocol/parser.js';
+import { parseFrames, type ParsedFrame } from './support/frames.js';
 
 type Event =
   | ['message', string, boolean]
@@ -83,41 +83,11 @@ function closeBody(code: number, reason: Buffer | string = ''): Buffer {
   return out;
 }
 
-interface OutFrame {
-  fin: boolean;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
+type OutFrame = ParsedFrame;
 
 /** Parse everything the connection wants to send. */
 function output(connection: Connection): OutFrame[] {
-  const frames: OutFrame[] = [];
-  let current: OutFrame | null = null;
-  let pieces: Buffer[] = [];
-  const parser = new FrameParser(
-    {
-      onFrameHeader(header: FrameHeader) {
-        current = { fin: header.fin, opcode: header.opcode, masked: header.masked, payload: Buffer.alloc(0) };
-        pieces = [];
-        return true;
-      },
-      onFramePayload(piece) {
-        pieces.push(Buffer.from(piece));
-        return true;
-      },
-      onFrameEnd() {
-        current!.payload = Buffer.concat(pieces);
-        frames.push(current!);
-        return true;
-      },
-    },
-    { role: connection.role === 'server' ? 'client' : 'server' },
-  );
-  for (const buffer of connection.takeOutput()) parser.push(Buffer.from(buffer));
-  expect(parser.error).toBeNull();
-  expect(parser.bufferedBytes).toBe(0);
-  return frames;
+  return parseFrames(connection.takeOutput(), connection.role === 'server' ? 'client' : 'server');
 }
 
 function expectClose(frames: OutFrame[], code: number | null): void {
@@ -790,23 +760,8 @@ describe('Connection properties', () => {
 
 describe('pre-encoded frames during a fragmented send (§5.4)', () => {
   /** The opcodes and FIN bits of the frames in a server's output, in order. */
-  function frameKinds(output: Buffer[]): string[] {
-    const bytes = Buffer.concat(output);
-    const kinds: string[] = [];
-    const parser = new FrameParser(
-      {
-        onFrameHeader: (header: FrameHeader) => {
-          kinds.push(`${header.fin ? 'fin' : 'more'}:${header.opcode}`);
-          return true;
-        },
-        onFramePayload: () => true,
-        onFrameEnd: () => true,
-      },
-      { role: 'client' },
-    );
-    parser.push(bytes);
-    return kinds;
-  }
+  const frameKinds = (output: Buffer[]): string[] =>
+    parseFrames(output, 'client').map((frame) => `${frame.fin ? 'fin' : 'more'}:${frame.opcode}`);
 
   it('holds a broadcast frame until the final fragment, so fragments are never interleaved', () => {
     const { connection } = server();

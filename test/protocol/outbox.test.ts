@@ -1,45 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Opcode, type FrameHeader } from '../../src/protocol/frame.js';
+import { Opcode } from '../../src/protocol/frame.js';
 import { COPY_THRESHOLD, Outbox } from '../../src/protocol/outbox.js';
-import { FrameParser } from '../../src/protocol/parser.js';
+import { parseFrames, type ParsedFrame } from './support/frames.js';
 
-interface Frame {
-  fin: boolean;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
+type Frame = ParsedFrame;
 
 /** Parse what an outbox produced (as the peer would). */
-function parseAll(buffers: Buffer[], role: 'server' | 'client'): Frame[] {
-  const frames: Frame[] = [];
-  let current: Frame | null = null;
-  let pieces: Buffer[] = [];
-  const parser = new FrameParser(
-    {
-      onFrameHeader(header: FrameHeader) {
-        current = { fin: header.fin, opcode: header.opcode, masked: header.masked, payload: Buffer.alloc(0) };
-        pieces = [];
-        return true;
-      },
-      onFramePayload(piece) {
-        pieces.push(Buffer.from(piece));
-        return true;
-      },
-      onFrameEnd() {
-        current!.payload = Buffer.concat(pieces);
-        frames.push(current!);
-        return true;
-      },
-    },
-    { role },
-  );
-  // Copy: the parser unmasks in place and must not touch the outbox's memory.
-  for (const buffer of buffers) parser.push(Buffer.from(buffer));
-  expect(parser.error).toBeNull();
-  expect(parser.bufferedBytes).toBe(0);
-  return frames;
-}
+const parseAll = (buffers: Buffer[], role: 'server' | 'client'): Frame[] => parseFrames(buffers, role);
 
 const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 

@@ -180,8 +180,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       callback = options;
       options = undefined;
     }
-    const connection = this.connection;
-    if (connection === null || this._readyState !== ReadyState.Open || !connection.canSend) {
+    const connection = this.sendableConnection();
+    if (connection === null) {
       this.reportNotOpen(callback);
       return;
     }
@@ -244,8 +244,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
 
   /** @internal Queue an already encoded frame (the hub's encode-once broadcast). */
   sendEncodedFrame(frame: Buffer): boolean {
-    const connection = this.connection;
-    if (connection === null || this._readyState !== ReadyState.Open || !connection.canSend) return false;
+    const connection = this.sendableConnection();
+    if (connection === null) return false;
     connection.sendEncoded(frame);
     this.scheduleFlush();
     return true;
@@ -400,29 +400,23 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   }
 
   onCloseFrame(): void {
-    this._readyState = ReadyState.Closing;
     // Our Close is now sent or queued: the handshake is complete once it is written (§7.1.2).
-    this.endAfterFlush = true;
-    this.startCloseTimer();
-    if (!this.reading) this.scheduleFlush();
+    this.endOnceCloseIsWritten();
   }
 
   onProtocolError(error: ProtocolError): void {
-    this._readyState = ReadyState.Closing;
     this.failureCode = error.closeCode;
     // §7.1.7: after the Close frame, close TCP.
-    this.endAfterFlush = true;
-    this.startCloseTimer();
+    this.endOnceCloseIsWritten();
     this.trace?.failed(error);
     this.emitError(error);
-    if (!this.reading) this.scheduleFlush();
   }
 
   // --- internals -----------------------------------------------------------------------------
 
   private sendControl(isPing: boolean, data: SendData | undefined, callback: SendCallback | undefined): void {
-    const connection = this.connection;
-    if (connection === null || this._readyState !== ReadyState.Open || !connection.canSend) {
+    const connection = this.sendableConnection();
+    if (connection === null) {
       this.reportNotOpen(callback);
       return;
     }
@@ -433,10 +427,16 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     this.scheduleFlush();
   }
 
+  /** The connection, if a message may be sent on it now (open, and no Close sent: §5.5.1). */
+  private sendableConnection(): Connection | null {
+    const connection = this.connection;
+    return connection !== null && this._readyState === ReadyState.Open && connection.canSend ? connection : null;
+  }
+
   private reportNotOpen(callback: SendCallback | undefined): void {
     const error = notOpenError(this._readyState);
     if (callback !== undefined) process.nextTick(callback, error);
-    else if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', error));
+    else process.nextTick(() => this.emitError(error));
   }
 
   private scheduleFlush(): void {
@@ -486,6 +486,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       this.endAfterFlush = false;
       socket.end();
     }
+  }
+
+  /** Close TCP once the queued Close frame is written; cut a peer that lingers after closeTimeout. */
+  private endOnceCloseIsWritten(): void {
+    this._readyState = ReadyState.Closing;
+    this.endAfterFlush = true;
+    this.startCloseTimer();
+    this.scheduleFlush(); // inside a read, the read's own flush does it
   }
 
   private startCloseTimer(): void {

@@ -148,8 +148,11 @@ export class Connection implements FrameSink {
       }
       this.messageOpcode = opcode;
       this.messageLength = 0;
-      // A single-frame text message is checked whole when it ends; anything else streams (§8.1).
-      this.streamingUtf8 = opcode === Opcode.Text && !header.fin;
+      // §8.1: a text message that comes in one piece is checked whole when it ends. One that is
+      // fragmented, or whose single frame spans reads, is checked as it streams in, so invalid
+      // bytes fail fast (Autobahn 6.4.x).
+      this.streamingUtf8 =
+        opcode === Opcode.Text && (!header.fin || this.parser.bufferedBytes < header.payloadLength);
       if (this.streamingUtf8) this.utf8Validator().reset();
     }
     // §10.4 and §7.4.1 (1009): a size limit on whole messages, checked before buffering.
@@ -160,14 +163,6 @@ export class Connection implements FrameSink {
         `Message of more than ${this.maxPayload} bytes`,
         CloseCode.MessageTooBig,
       );
-    }
-    if (this.messageOpcode === Opcode.Text && !this.streamingUtf8 && header.payloadLength > 0) {
-      // A single-frame text message whose payload may still arrive in several reads: check it
-      // as it streams in, so invalid bytes fail fast (Autobahn 6.4.3, 6.4.4).
-      if (this.parserHasLessThan(header.payloadLength)) {
-        this.streamingUtf8 = true;
-        this.utf8Validator().reset();
-      }
     }
     return true;
   }
@@ -206,12 +201,7 @@ export class Connection implements FrameSink {
   private handleControlFrame(): boolean {
     const pieces = this.controlPieces;
     // Copied (at most 125 bytes, §5.5) so the payload does not keep the read buffer alive.
-    const payload =
-      pieces === null || pieces.length === 0
-        ? EMPTY
-        : pieces.length === 1
-          ? Buffer.from(pieces[0])
-          : Buffer.concat(pieces);
+    const payload = pieces === null || pieces.length === 0 ? EMPTY : Buffer.concat(pieces);
     if (pieces !== null) pieces.length = 0;
     switch (this.controlOpcode) {
       case Opcode.Ping:
@@ -254,11 +244,6 @@ export class Connection implements FrameSink {
 
   private utf8Validator(): Utf8StreamValidator {
     return (this.utf8 ??= new Utf8StreamValidator());
-  }
-
-  /** Will the current frame's payload span more than what is buffered right now? */
-  private parserHasLessThan(length: number): boolean {
-    return this.parser.bufferedBytes < length;
   }
 
   // --- bytes out -----------------------------------------------------------------------------

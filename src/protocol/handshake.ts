@@ -7,6 +7,7 @@
  * layer hands them over and writes the response this module builds.
  */
 import { createHash } from 'node:crypto';
+import { isToken, isTokenChar, isWhitespace } from './http-head.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -157,7 +158,7 @@ export function parseRequestLine(line: string): RequestLine | null {
   const method = line.slice(0, firstSpace);
   const target = line.slice(firstSpace + 1, lastSpace);
   const version = line.slice(lastSpace + 1);
-  if (parseTokenList(method)?.[0] !== method) return null;
+  if (!isToken(method)) return null;
   if (target.length === 0) return null;
   for (let i = 0; i < target.length; i++) {
     const code = target.charCodeAt(i);
@@ -173,20 +174,6 @@ export function parseRequestLine(line: string): RequestLine | null {
 // --- header grammar (RFC 7230) -------------------------------------------------------------
 // Hand-written scanners: each looks at every character once, so hostile headers (64 KiB of
 // commas, say) cost linear time — no regular expression that could backtrack.
-
-/** RFC 7230 §3.2.6 tchar: "!#$%&'*+-.^_`|~", digits and letters. */
-const TOKEN_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  TOKEN_CHAR[c.charCodeAt(0)] = 1;
-}
-
-function isTokenChar(code: number): boolean {
-  return code < 128 && TOKEN_CHAR[code] === 1;
-}
-
-function isWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x09;
-}
 
 /**
  * Parse `1#token` (RFC 7230 §7): tokens separated by commas and optional whitespace; empty

@@ -8,18 +8,27 @@
  * head is capped in size, so a hostile peer costs at most linear time and bounded memory.
  */
 
-/** RFC 7230 §3.2.6 tchar. */
+/** RFC 7230 §3.2.6 tchar: "!#$%&'*+-.^_`|~", digits and letters. */
 const TOKEN_CHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
   TOKEN_CHAR[c.charCodeAt(0)] = 1;
+}
+
+/** Is this character code a tchar? */
+export function isTokenChar(code: number): boolean {
+  return code < 128 && TOKEN_CHAR[code] === 1;
+}
+
+/** RFC 7230 §3.2.3 OWS: a space or a horizontal tab. */
+export function isWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 /** Is `value` a non-empty RFC 7230 token? */
 export function isToken(value: string): boolean {
   if (value.length === 0) return false;
   for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 128 || TOKEN_CHAR[code] !== 1) return false;
+    if (!isTokenChar(value.charCodeAt(i))) return false;
   }
   return true;
 }
@@ -37,8 +46,8 @@ function hasControlCharacter(value: string): boolean {
 function trimWhitespace(value: string): string {
   let start = 0;
   let end = value.length;
-  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--;
+  while (start < end && isWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isWhitespace(value.charCodeAt(end - 1))) end--;
   return value.slice(start, end);
 }
 

@@ -11,32 +11,22 @@ import {
   PAYLOAD_LENGTH_64,
   PAYLOAD_LENGTH_MASK,
   OPCODE_MASK,
+  extendedLengthBytes,
   frameHeaderLength,
-  writeFrameHeader,
+  writeFrame,
 } from '../protocol/frame.js';
 
 /** Encode one unfragmented, unmasked data frame (§5.2) carrying `data`. */
 export function encodeMessageFrame(data: string | Uint8Array, binary: boolean): Buffer {
-  const opcode = binary ? Opcode.Binary : Opcode.Text;
-  if (typeof data === 'string') {
-    const payloadLength = Buffer.byteLength(data);
-    const headerLength = frameHeaderLength(payloadLength, false);
-    const frame = Buffer.allocUnsafe(headerLength + payloadLength);
-    writeFrameHeader(frame, 0, true, opcode, payloadLength, null);
-    frame.write(data, headerLength, 'utf8');
-    return frame;
-  }
-  const headerLength = frameHeaderLength(data.length, false);
-  const frame = Buffer.allocUnsafe(headerLength + data.length);
-  writeFrameHeader(frame, 0, true, opcode, data.length, null);
-  frame.set(data, headerLength);
+  const payloadLength = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  const frame = Buffer.allocUnsafe(frameHeaderLength(payloadLength, false) + payloadLength);
+  writeFrame(frame, 0, true, binary ? Opcode.Binary : Opcode.Text, data, payloadLength, null);
   return frame;
 }
 
 /** The header length of a frame made by `encodeMessageFrame` (unmasked: no key). */
 function encodedHeaderLength(frame: Buffer): number {
-  const length7 = frame[1] & PAYLOAD_LENGTH_MASK;
-  return length7 === PAYLOAD_LENGTH_16 ? 4 : length7 === PAYLOAD_LENGTH_64 ? 10 : 2;
+  return 2 + extendedLengthBytes(frame[1] & PAYLOAD_LENGTH_MASK);
 }
 
 /** The payload of an encoded frame (a view, not a copy). */

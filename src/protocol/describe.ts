@@ -17,12 +17,12 @@ import {
   MASK_KEY_LENGTH,
   OPCODE_MASK,
   Opcode,
-  PAYLOAD_LENGTH_16,
-  PAYLOAD_LENGTH_64,
   PAYLOAD_LENGTH_MASK,
   RSV1_BIT,
   RSV2_BIT,
   RSV3_BIT,
+  extendedLengthBytes,
+  receivedHeaderLength,
   isControlOpcode,
   type FrameHeader,
 } from './frame.js';
@@ -229,7 +229,7 @@ export function readRawFrame(bytes: Uint8Array, offset: number): RawFrame | null
   const second = bytes[offset + 1];
   const masked = (second & MASK_BIT) !== 0;
   const length7 = second & PAYLOAD_LENGTH_MASK;
-  const lengthBytes = length7 === PAYLOAD_LENGTH_16 ? 2 : length7 === PAYLOAD_LENGTH_64 ? 8 : 0;
+  const lengthBytes = extendedLengthBytes(length7);
   const headerLength = 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
   const headerComplete = available >= headerLength;
   let payloadLength = length7;
@@ -375,8 +375,7 @@ class FrameRecorder implements FrameSink {
   onFrameHeader(header: FrameHeader): boolean {
     this.header = header;
     this.pieces = [];
-    const lengthBytes = header.lengthForm === 16 ? 2 : header.lengthForm === 64 ? 8 : 0;
-    this.headerLength = 2 + lengthBytes + (header.masked ? MASK_KEY_LENGTH : 0);
+    this.headerLength = receivedHeaderLength(header);
     return true;
   }
 
@@ -720,8 +719,7 @@ export class FrameTracer implements FrameSink {
     this.header = header;
     this.preview = [];
     this.previewLength = 0;
-    const lengthBytes = header.lengthForm === 16 ? 2 : header.lengthForm === 64 ? 8 : 0;
-    this.nextFrameStart += 2 + lengthBytes + (header.masked ? MASK_KEY_LENGTH : 0) + header.payloadLength;
+    this.nextFrameStart += receivedHeaderLength(header) + header.payloadLength;
     return true;
   }
 

@@ -17,6 +17,8 @@
  *     +-------------------------------- - - - - - - - - - - - - - - - +
  */
 
+import { applyMask } from './mask.js';
+
 /** RFC 6455 §5.2 opcodes (§11.8). 0x3–0x7 and 0xB–0xF are reserved. */
 export enum Opcode {
   Continuation = 0x0,
@@ -77,6 +79,17 @@ export interface FrameHeader {
   maskKey: number[];
 }
 
+/** §5.2: how many extended length bytes follow a 7-bit length of 126 (2) or 127 (8). */
+export function extendedLengthBytes(length7: number): 0 | 2 | 8 {
+  return length7 === PAYLOAD_LENGTH_16 ? 2 : length7 === PAYLOAD_LENGTH_64 ? 8 : 0;
+}
+
+/** Bytes a received frame's header took, from the length form its sender used (§5.2). */
+export function receivedHeaderLength(header: Pick<FrameHeader, 'lengthForm' | 'masked'>): number {
+  const lengthBytes = header.lengthForm === 16 ? 2 : header.lengthForm === 64 ? 8 : 0;
+  return 2 + lengthBytes + (header.masked ? MASK_KEY_LENGTH : 0);
+}
+
 /** Bytes needed for the header of a frame of this payload length (§5.2). */
 export function frameHeaderLength(payloadLength: number, masked: boolean): number {
   const lengthBytes = payloadLength < PAYLOAD_LENGTH_16 ? 0 : payloadLength <= 0xffff ? 2 : 8;
@@ -120,4 +133,24 @@ export function writeFrameHeader(
     target[position++] = maskKey[3];
   }
   return position - offset;
+}
+
+/**
+ * Write a whole frame at `offset`: the header, then the payload (UTF-8 for a string), masked
+ * when `maskKey` is given (§5.3). `target` must have room for
+ * `frameHeaderLength(payloadLength, masked) + payloadLength` bytes.
+ */
+export function writeFrame(
+  target: Buffer,
+  offset: number,
+  fin: boolean,
+  opcode: number,
+  payload: string | Uint8Array,
+  payloadLength: number,
+  maskKey: ArrayLike<number> | null,
+): void {
+  const payloadStart = offset + writeFrameHeader(target, offset, fin, opcode, payloadLength, maskKey);
+  if (typeof payload === 'string') target.write(payload, payloadStart, 'utf8');
+  else target.set(payload, payloadStart);
+  if (maskKey !== null) applyMask(target.subarray(payloadStart, payloadStart + payloadLength), maskKey, 0);
 }

@@ -11,8 +11,7 @@
  * A region of the slab, once handed out by `take()`, is never written again, so the socket may
  * hold on to it for as long as it needs.
  */
-import { MAX_HEADER_LENGTH, frameHeaderLength, writeFrameHeader } from './frame.js';
-import { applyMask } from './mask.js';
+import { MAX_HEADER_LENGTH, frameHeaderLength, writeFrame, writeFrameHeader } from './frame.js';
 
 /** Payloads up to this size are copied into the slab; larger ones are written by reference. */
 export const COPY_THRESHOLD = 16 * 1024;
@@ -65,12 +64,12 @@ export class Outbox {
       if (total > COPY_THRESHOLD + MAX_HEADER_LENGTH) {
         // A large masked frame gets a buffer of its own rather than a slab.
         const frame = Buffer.allocUnsafe(total);
-        this.writeInto(frame, 0, fin, opcode, payload, payloadLength, maskKey);
+        writeFrame(frame, 0, fin, opcode, payload, payloadLength, maskKey);
         this.appendEncoded(frame);
         return;
       }
       const offset = reserve(total);
-      this.writeInto(slab, offset, fin, opcode, payload, payloadLength, maskKey);
+      writeFrame(slab, offset, fin, opcode, payload, payloadLength, maskKey);
       this.extendRun(offset, total);
       return;
     }
@@ -101,23 +100,6 @@ export class Outbox {
     this.segments = null;
     this.bytes = 0;
     return taken;
-  }
-
-  private writeInto(
-    target: Buffer,
-    offset: number,
-    fin: boolean,
-    opcode: number,
-    payload: string | Uint8Array,
-    payloadLength: number,
-    maskKey: Uint8Array | null,
-  ): void {
-    const payloadStart = offset + writeFrameHeader(target, offset, fin, opcode, payloadLength, maskKey);
-    if (typeof payload === 'string') target.write(payload, payloadStart, 'utf8');
-    else target.set(payload, payloadStart);
-    if (maskKey !== null) {
-      applyMask(target.subarray(payloadStart, payloadStart + payloadLength), maskKey, 0);
-    }
   }
 
   /** Append [offset, offset + size) of the current slab to the open run, or start a new run. */

@@ -20,12 +20,11 @@ import {
   MAX_HEADER_LENGTH,
   MAX_CONTROL_PAYLOAD,
   OPCODE_MASK,
-  PAYLOAD_LENGTH_16,
-  PAYLOAD_LENGTH_64,
   PAYLOAD_LENGTH_MASK,
   RSV1_BIT,
   RSV2_BIT,
   RSV3_BIT,
+  extendedLengthBytes,
   isControlOpcode,
   isKnownOpcode,
   type FrameHeader,
@@ -185,7 +184,7 @@ export class FrameParser {
         : this.fail('WS_ERR_EXPECTED_MASK', 'Unmasked frame from a client');
     }
 
-    const lengthBytes = length7 === PAYLOAD_LENGTH_16 ? 2 : length7 === PAYLOAD_LENGTH_64 ? 8 : 0;
+    const lengthBytes = extendedLengthBytes(length7);
     const headerLength = 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
     if (this.buffered < headerLength) return false;
 

@@ -124,7 +124,17 @@ function answer(
     socket.write(buildRejectResponse(status, reason, headers, true));
     return;
   }
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroyOnError);
+  refuseAndClose(socket, status, reason, headers);
+}
+
+/** While no WebSocket owns a socket, an error (a reset) destroys it rather than going uncaught. */
+export function destroyOnError(this: Socket): void {
+  this.destroy();
+}
+
+/** Answer an HTTP error response and close; a client that ignores it is not waited for. */
+export function refuseAndClose(socket: Socket, status: number, reason: string, headers?: Record<string, string>): void {
   if (socket.writable) socket.end(buildRejectResponse(status, reason, headers));
-  socket.destroySoon();
+  socket.destroySoon?.();
 }

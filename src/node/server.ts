@@ -11,11 +11,10 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import type { Duplex } from 'node:stream';
 import {
   buildAcceptResponse,
-  buildRejectResponse,
   validateUpgradeRequest,
 } from '../protocol/handshake.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/connection.js';
-import { readRequest } from './request-reader.js';
+import { destroyOnError, readRequest, refuseAndClose } from './request-reader.js';
 import type { TraceOption } from './trace.js';
 import { WebSocket } from './websocket.js';
 
@@ -134,7 +133,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   ): void {
     const socket = stream as Socket;
     // Until the WebSocket owns it, a socket error must not become an uncaught exception.
-    socket.on('error', onEarlySocketError);
+    socket.on('error', destroyOnError);
     if (this.closed) {
       this.refuse(socket, request, 503, 'The server is shutting down');
       return;
@@ -234,7 +233,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     callback: (socket: WebSocket, request: IncomingMessage) => void,
   ): void {
     if (socket.destroyed || !socket.writable) return;
-    socket.removeListener('error', onEarlySocketError);
+    socket.removeListener('error', destroyOnError);
     socket.write(buildAcceptResponse({ key, protocol }));
     const ws = new WebSocket(null);
     ws.setSocket(socket, head, {
@@ -261,7 +260,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     if (!this.shouldHandle(request)) {
       // Another server on the same HTTP server may own this path; refuse only if none does.
       if (this.tcpServer !== null || (this.httpServer !== null && this.isUnclaimedUpgrade(request))) {
-        (socket as Socket).on('error', onEarlySocketError);
+        (socket as Socket).on('error', destroyOnError);
         this.refuse(socket as Socket, request, 400, `No WebSocket endpoint at this path`);
       }
       return;
@@ -301,9 +300,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     reason: string,
     headers?: Record<string, string>,
   ): void {
-    if (socket.writable) socket.end(buildRejectResponse(status, reason, headers));
-    // Do not wait for a client that ignores the response.
-    socket.destroySoon?.();
+    refuseAndClose(socket, status, reason, headers);
     this.emit('rejection', status, reason, request);
   }
 }
@@ -311,8 +308,4 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 /** A promise or any promise-like (a thenable from another library). */
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function onEarlySocketError(this: Socket): void {
-  this.destroy();
 }

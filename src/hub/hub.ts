@@ -350,21 +350,9 @@ export class Hub {
       receivers = members;
     }
     const limit = this.maxBufferedBytes - frame.length;
-    const anyClientRole = this.clientRole.size > 0;
     let delivered = 0;
     for (const ws of receivers) {
-      if (ws === except) continue;
-      const buffered = ws.bufferedAmount;
-      // An idle socket always takes the message, even one larger than the limit on its own.
-      if (buffered !== 0 && buffered > limit) {
-        this.slowConsumer(ws);
-        continue;
-      }
-      if (anyClientRole && this.clientRole.has(ws)) {
-        if (this.sendOwnEncoding(ws, frame)) delivered++;
-      } else if (ws.sendEncodedFrame(frame)) {
-        delivered++;
-      }
+      if (ws !== except && this.queue(ws, frame, limit)) delivered++;
     }
     this.counters.messagesOut += delivered;
     this.counters.bytesOut += delivered * frame.length;
@@ -372,17 +360,25 @@ export class Hub {
   }
 
   private deliver(ws: WebSocket, frame: Buffer): boolean {
-    const buffered = ws.bufferedAmount;
-    if (buffered !== 0 && buffered > this.maxBufferedBytes - frame.length) {
-      this.slowConsumer(ws);
-      return false;
-    }
-    const queued = this.clientRole.has(ws) ? this.sendOwnEncoding(ws, frame) : ws.sendEncodedFrame(frame);
+    const queued = this.queue(ws, frame, this.maxBufferedBytes - frame.length);
     if (queued) {
       this.counters.messagesOut++;
       this.counters.bytesOut += frame.length;
     }
     return queued;
+  }
+
+  /** Queue `frame` on `ws`, unless more than `limit` bytes already wait for it (a slow consumer). */
+  private queue(ws: WebSocket, frame: Buffer, limit: number): boolean {
+    const buffered = ws.bufferedAmount;
+    // An idle socket always takes the message, even one larger than the limit on its own.
+    if (buffered !== 0 && buffered > limit) {
+      this.slowConsumer(ws);
+      return false;
+    }
+    return this.clientRole.size > 0 && this.clientRole.has(ws)
+      ? this.sendOwnEncoding(ws, frame)
+      : ws.sendEncodedFrame(frame);
   }
 
   /** A client-role socket masks its frames (§5.3): it encodes the payload itself. */

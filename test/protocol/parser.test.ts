@@ -4,17 +4,8 @@ import { Opcode, frameHeaderLength, writeFrameHeader, type FrameHeader } from '.
 import { applyMask } from '../../src/protocol/mask.js';
 import { FrameParser, type FrameParserOptions, type FrameSink } from '../../src/protocol/parser.js';
 
-interface ParsedFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  masked: boolean;
-  payloadLength: number;
-  lengthForm: 7 | 16 | 64;
-  payload: Buffer;
-}
+/** A header as the parser reports it (the key is not compared), with the payload it carried. */
+type ParsedFrame = Omit<FrameHeader, 'maskKey'> & { payload: Buffer };
 
 /** A sink that records every frame (copying what the parser reuses). */
 class Recorder implements FrameSink {

@@ -32,18 +32,9 @@ import { FrameParser, type FrameSink } from './parser.js';
 // --- the one-line format ---------------------------------------------------------------------
 
 /** What the one-line format shows of a frame. `payload` may be a prefix of the real payload. */
-export interface FrameSummary {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  masked: boolean;
+export interface FrameSummary extends Omit<FrameHeader, 'maskKey'> {
   /** The masking key (§5.3), or null for an unmasked frame. */
   maskKey: Uint8Array | null;
-  payloadLength: number;
-  /** Which length form the sender used (§5.2): 7 bits, or 126 + 16 bits, or 127 + 64 bits. */
-  lengthForm: 7 | 16 | 64;
   /** The unmasked payload, or its first bytes (then shorter than `payloadLength`). */
   payload: Uint8Array;
   /** For a continuation frame, the opcode of the message it continues (Text/Binary), else 0. */

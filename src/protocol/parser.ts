@@ -5,7 +5,9 @@
  * exactly as the same frame in one chunk. The parser is an explicit state machine with two
  * states: waiting for a complete header, then passing payload bytes on as they arrive. Payload
  * bytes are handed to the sink unmasked and without copying (views into the received chunks),
- * so a large frame is never buffered twice and a text frame can be validated as it streams in.
+ * so a text frame can be validated as it streams in. A large frame that spans reads is the
+ * exception: it is unmasked straight into a buffer of its own, once a quarter of it has arrived
+ * (see startPayload), so that its pieces never need a second copy to be joined.
  *
  * The parser enforces the rules that one header can break (reserved bits, reserved opcodes,
  * control frame limits, the mask bit, the 64-bit length); rules about sequences of frames
@@ -55,7 +57,7 @@ export interface FrameParserOptions {
 
 /** Frames below this size that span reads are left as pieces. */
 const MIN_GATHERED_FRAME = 4 * 1024;
-/** Gather a frame only if at least 1/4 of its payload has arrived with its header. */
+/** A frame is gathered once at least 1/4 of its payload has arrived: we never allocate more than 4× what the peer sent. */
 const MAX_GATHER_RATIO = 4;
 
 const enum State {
@@ -98,7 +100,7 @@ export class FrameParser {
   /** Payload bytes of the current frame still to come, and how many were already unmasked. */
   private payloadRemaining = 0;
   private payloadConsumed = 0;
-  /** The current frame's payload, when it spans reads and is gathered (see shouldGatherFrame). */
+  /** The current frame's payload, when it spans reads and is gathered (see startPayload). */
   private frameBuffer: Buffer | null = null;
   /** Scratch space for a header split across chunks (allocated the first time one is). */
   private scratch: Buffer | null = null;
@@ -249,6 +251,7 @@ export class FrameParser {
 
   /** Hand the sink as much of the payload as is buffered; returns false when we must wait. */
   private passPayload(): boolean {
+    if (this.payloadConsumed === 0 && this.payloadRemaining > 0 && !this.startPayload()) return false;
     while (this.payloadRemaining > 0) {
       if (this.buffered === 0) return false;
       const chunk = this.chunks[0];
@@ -259,9 +262,6 @@ export class FrameParser {
           ? chunk
           : chunk.subarray(this.offset, this.offset + size);
       this.consume(size);
-      if (this.payloadConsumed === 0 && size < this.payloadRemaining && this.shouldGatherFrame(size)) {
-        this.frameBuffer = Buffer.allocUnsafe(this.header.payloadLength);
-      }
       const frameBuffer = this.frameBuffer;
       if (frameBuffer !== null) {
         // Unmask while copying into the frame's own buffer: its pieces come out contiguous.
@@ -283,17 +283,20 @@ export class FrameParser {
   }
 
   /**
-   * Should a data frame whose payload spans reads be gathered into a buffer of its own? Only when
-   * what already arrived is a good part of it: an announced length alone never makes us allocate
-   * (§10.4), and small frames are not worth it.
+   * At the start of a payload: is it passed on as views into the received chunks, or gathered
+   * into a buffer of its own? A data frame of at least MIN_GATHERED_FRAME that does not fit in
+   * the current chunk is gathered, so that it never needs a second copy to be joined; but only
+   * once a quarter of it has arrived (until then its bytes wait here, in the chunks they came
+   * in), so that an announced length alone never makes us allocate (§10.4). Returns false while
+   * waiting for that quarter.
    */
-  private shouldGatherFrame(available: number): boolean {
-    const length = this.header.payloadLength;
-    return (
-      !isControlOpcode(this.header.opcode) &&
-      length >= MIN_GATHERED_FRAME &&
-      length <= available * MAX_GATHER_RATIO
-    );
+  private startPayload(): boolean {
+    const length = this.payloadRemaining;
+    if (length < MIN_GATHERED_FRAME || isControlOpcode(this.header.opcode)) return true;
+    if (this.buffered > 0 && this.chunks[0].length - this.offset >= length) return true; // one view
+    if (this.buffered * MAX_GATHER_RATIO < length) return false;
+    this.frameBuffer = Buffer.allocUnsafe(length);
+    return true;
   }
 
   private fail(

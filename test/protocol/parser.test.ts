@@ -254,6 +254,56 @@ describe('FrameParser: buffering and flow', () => {
     expect(parser.bufferedBytes).toBe(3);
   });
 
+  it('a large frame spanning reads waits for a quarter of itself, then fills one buffer of its own', () => {
+    const payload = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 13) & 0xff;
+    const frame = encode({ fin: true, opcode: Opcode.Binary, payload, maskKey: Uint8Array.of(9, 8, 7, 6) });
+    const pieces: Buffer[] = [];
+    const sink: FrameSink = {
+      onFrameHeader: () => true,
+      onFramePayload: (piece) => (pieces.push(piece), true),
+      onFrameEnd: () => true,
+    };
+    const parser = new FrameParser(sink, { role: 'server' });
+    const headerLength = frame.length - payload.length;
+    const read = 4096;
+    let sent = 0;
+    // Three reads are less than a quarter: nothing is passed on, the bytes wait in the parser.
+    for (let i = 0; i < 3; i++, sent += read) parser.push(Buffer.from(frame.subarray(sent, sent + read)));
+    expect(pieces).toEqual([]);
+    expect(parser.bufferedBytes).toBe(3 * read - headerLength);
+    // Past a quarter, everything so far comes out, and then each read as it arrives.
+    for (; sent < headerLength + payload.length / 4 + read; sent += read) {
+      parser.push(Buffer.from(frame.subarray(sent, sent + read)));
+    }
+    expect(pieces.length).toBeGreaterThan(0);
+    expect(parser.bufferedBytes).toBe(0);
+    const passed = pieces.length;
+    parser.push(Buffer.from(frame.subarray(sent, sent + read)));
+    expect(pieces.length).toBe(passed + 1);
+    parser.push(Buffer.from(frame.subarray(sent + read)));
+    // The pieces are consecutive views of one buffer: joining them copies nothing.
+    for (let i = 1; i < pieces.length; i++) {
+      expect(pieces[i].buffer).toBe(pieces[0].buffer);
+      expect(pieces[i].byteOffset).toBe(pieces[i - 1].byteOffset + pieces[i - 1].length);
+    }
+    expect(Buffer.concat(pieces).equals(payload)).toBe(true);
+  });
+
+  it('an announced length alone passes nothing on and holds only the bytes received (§10.4)', () => {
+    let payloadBytes = 0;
+    const sink: FrameSink = {
+      onFrameHeader: () => true,
+      onFramePayload: (piece) => ((payloadBytes += piece.length), true),
+      onFrameEnd: () => true,
+    };
+    const parser = new FrameParser(sink, { role: 'client' });
+    parser.push(h('82 7f 00 00 00 00 04 00 00 00')); // a 64 MiB binary frame
+    parser.push(Buffer.alloc(1000));
+    expect(payloadBytes).toBe(0);
+    expect(parser.bufferedBytes).toBe(1000);
+  });
+
   it('unmasks with the right key offset when a masked payload arrives in pieces', () => {
     const payload = Buffer.from('The quick brown fox jumps over the lazy dog, several times over. '.repeat(3));
     const frame = encode({ fin: true, opcode: Opcode.Text, payload, maskKey: Uint8Array.of(1, 2, 3, 4) });

@@ -6,8 +6,9 @@
 // Most of a cycle's cost is the kernel's (connect, accept, FIN exchange on both sides), and the
 // client shares the machine with the server, so the client's own part is kept small: no promise,
 // closure or timer per cycle (the listeners are shared and find their state on the socket, one
-// watchdog covers every loop), and a response byte-identical to one already checked in full is
-// accepted by one comparison (the check is a function of those bytes alone).
+// watchdog covers every loop), a response byte-identical to one already checked in full is
+// accepted by one comparison (the check is a function of those bytes alone), and the socket is
+// closed with one close() when the server's FIN arrives.
 import net from 'node:net';
 import { clientCloseFrame, upgradeRequest } from './frames.js';
 import { checkUpgradeResponse } from './handshake.js';
@@ -73,12 +74,14 @@ class ConnectLoad {
       if (--this.active === 0) this.finished?.();
       return;
     }
-    const socket = net.connect(this.port, '127.0.0.1') as CycleSocket;
+    // allowHalfOpen: on the server's FIN we close at once (onEnd) instead of shutdown() then close().
+    const socket = net.connect({ port: this.port, host: '127.0.0.1', allowHalfOpen: true }) as CycleSocket;
     socket[kCycle] = { load: this, loop, buffered: EMPTY, upgraded: false, closeAnswered: false, failed: false };
     this.sockets[loop] = socket;
     this.startedAt[loop] = Date.now();
     socket.on('connect', onConnect);
     socket.on('data', onData);
+    socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
   }
@@ -104,6 +107,11 @@ class ConnectLoad {
 
 function onConnect(this: CycleSocket): void {
   this.write(this[kCycle].load.request);
+}
+
+/** The server closed its side: close ours (one close() sends our FIN; nothing is left unread). */
+function onEnd(this: CycleSocket): void {
+  this.destroy();
 }
 
 function onError(this: CycleSocket, error: Error): void {

@@ -115,10 +115,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   static readonly OPEN = ReadyState.Open;
   static readonly CLOSING = ReadyState.Closing;
   static readonly CLOSED = ReadyState.Closed;
-  readonly CONNECTING = ReadyState.Connecting;
-  readonly OPEN = ReadyState.Open;
-  readonly CLOSING = ReadyState.Closing;
-  readonly CLOSED = ReadyState.Closed;
+  // On the prototype (defined below the class), not copied into every connection.
+  declare readonly CONNECTING: ReadyState.Connecting;
+  declare readonly OPEN: ReadyState.Open;
+  declare readonly CLOSING: ReadyState.Closing;
+  declare readonly CLOSED: ReadyState.Closed;
 
   /** The subprotocol agreed in the handshake ('' if none). */
   protocol = '';
@@ -273,7 +274,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       maskKeySource: options.maskKeySource,
     });
     socket.setNoDelay(true);
-    socket.setTimeout(0);
+    // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:
+    // setTimeout(0) would add a property to every socket.
+    if (socket.timeout) socket.setTimeout(0);
     (socket as OwnedSocket)[kWebSocket] = this;
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
@@ -514,4 +517,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
     this.trace?.closed(code, reason);
     this.emit('close', code, reason);
   }
+}
+
+for (const [name, value] of [
+  ['CONNECTING', ReadyState.Connecting],
+  ['OPEN', ReadyState.Open],
+  ['CLOSING', ReadyState.Closing],
+  ['CLOSED', ReadyState.Closed],
+] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }

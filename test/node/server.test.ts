@@ -866,6 +866,27 @@ describe('WebSocketServer options', () => {
     expect(wss.clients.size).toBe(1);
   });
 
+  it("the HTTP server's idle timeout is cleared on an upgraded socket: a quiet WebSocket stays open", async () => {
+    const http = createServer();
+    http.setTimeout(60); // node:http sets this on every connection it accepts
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
+    const wss = new WebSocketServer({ server: http });
+    cleanups.push(() => {
+      for (const ws of wss.clients) ws.terminate();
+      return new Promise<void>((resolve) => wss.close(() => resolve()));
+    });
+    const connected = nextConnection(wss);
+    const ws = await client(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+    const [serverSide, request] = await connected;
+    serverSide.on('message', (data) => serverSide.send(data));
+    expect(request.socket.timeout).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // over three idle timeouts
+    const reply = nextMessage(ws);
+    ws.send('still here');
+    expect((await reply).data.toString()).toBe('still here');
+  });
+
   it('two servers on one HTTP server, each with its own path', async () => {
     const http = createServer();
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

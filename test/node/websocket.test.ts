@@ -46,7 +46,9 @@ describe('WebSocket (server side)', () => {
     expect([WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED]).toEqual([0, 1, 2, 3]);
     const { server } = await pair();
     expect(server.readyState).toBe(WebSocket.OPEN);
-    expect(server.OPEN).toBe(1);
+    expect([server.CONNECTING, server.OPEN, server.CLOSING, server.CLOSED]).toEqual([0, 1, 2, 3]);
+    // Shared through the prototype, as in ws: not four more fields in every connection.
+    expect(Object.keys(server)).not.toContain('OPEN');
     expect(server.protocol).toBe('');
     expect(server.extensions).toBe('');
   });

@@ -59,6 +59,13 @@ export interface FrameParserOptions {
 const MIN_GATHERED_FRAME = 4 * 1024;
 /** A frame is gathered once at least 1/4 of its payload has arrived: we never allocate more than 4× what the peer sent. */
 const MAX_GATHER_RATIO = 4;
+/**
+ * Until then its reads wait in `chunks`, but at most this many, averaging at least
+ * MIN_HELD_AVERAGE bytes: a peer trickling tiny reads must not make us hold one Buffer object
+ * per byte. Such a frame (or a very large one) is passed on in pieces instead.
+ */
+const MAX_HELD_READS = 32;
+const MIN_HELD_AVERAGE = 1024;
 
 const enum State {
   /** Waiting until the whole header (2 to 14 bytes) is buffered. */
@@ -294,9 +301,13 @@ export class FrameParser {
     const length = this.payloadRemaining;
     if (length < MIN_GATHERED_FRAME || isControlOpcode(this.header.opcode)) return true;
     if (this.buffered > 0 && this.chunks[0].length - this.offset >= length) return true; // one view
-    if (this.buffered * MAX_GATHER_RATIO < length) return false;
-    this.frameBuffer = Buffer.allocUnsafe(length);
-    return true;
+    if (this.buffered * MAX_GATHER_RATIO >= length) {
+      this.frameBuffer = Buffer.allocUnsafe(length);
+      return true;
+    }
+    const held = this.chunks.length;
+    // Wait for more, unless the reads are too many or too small to hold: then pass them on.
+    return held > MAX_HELD_READS || this.buffered < held * MIN_HELD_AVERAGE;
   }
 
   private fail(

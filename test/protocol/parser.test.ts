@@ -299,9 +299,39 @@ describe('FrameParser: buffering and flow', () => {
     };
     const parser = new FrameParser(sink, { role: 'client' });
     parser.push(h('82 7f 00 00 00 00 04 00 00 00')); // a 64 MiB binary frame
-    parser.push(Buffer.alloc(1000));
+    parser.push(Buffer.alloc(3000));
     expect(payloadBytes).toBe(0);
-    expect(parser.bufferedBytes).toBe(1000);
+    expect(parser.bufferedBytes).toBe(3000);
+  });
+
+  it('a large frame trickled in tiny reads is passed on as it comes, not held read by read', () => {
+    let payloadBytes = 0;
+    const sink: FrameSink = {
+      onFrameHeader: () => true,
+      onFramePayload: (piece) => ((payloadBytes += piece.length), true),
+      onFrameEnd: () => true,
+    };
+    const parser = new FrameParser(sink, { role: 'client' });
+    parser.push(h('82 7f 00 00 00 00 00 10 00 00')); // 1 MiB
+    for (let i = 0; i < 5000; i++) parser.push(Buffer.of(i & 0xff));
+    // Holding 5,000 one-byte Buffers would cost far more memory than the bytes themselves.
+    expect(payloadBytes).toBe(5000);
+    expect(parser.bufferedBytes).toBe(0);
+  });
+
+  it('a very large frame is not held for more than a bounded number of reads', () => {
+    let payloadBytes = 0;
+    const sink: FrameSink = {
+      onFrameHeader: () => true,
+      onFramePayload: (piece) => ((payloadBytes += piece.length), true),
+      onFrameEnd: () => true,
+    };
+    const parser = new FrameParser(sink, { role: 'client' });
+    parser.push(h('82 7f 00 00 00 00 04 00 00 00')); // 64 MiB: its quarter is 256 reads of 64 KiB
+    const read = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < 40; i++) parser.push(read);
+    expect(parser.bufferedBytes).toBe(0);
+    expect(payloadBytes).toBe(40 * read.length);
   });
 
   it('unmasks with the right key offset when a masked payload arrives in pieces', () => {

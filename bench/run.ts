@@ -34,6 +34,8 @@ interface Options {
   only: string[] | null;
   targets: TargetName[];
   rounds: number;
+  /** --rounds was given: every scenario gets exactly that many. */
+  roundsGiven: boolean;
   out: string;
   profileDir: string | null;
   maxOtherCpuPct: number;
@@ -47,6 +49,7 @@ function parseArgs(argv: string[]): Options {
     only: null,
     targets: DEFAULT_TARGETS,
     rounds: 0,
+    roundsGiven: false,
     out: path.join(ROOT, 'bench', 'results'),
     profileDir: null,
     maxOtherCpuPct: 35,
@@ -83,6 +86,7 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
+  options.roundsGiven = options.rounds !== 0;
   if (options.rounds === 0) options.rounds = TIMING[options.mode].rounds;
   return options;
 }
@@ -221,7 +225,9 @@ async function main(): Promise<void> {
   const timing = TIMING[options.mode];
   const started = Date.now();
   const command = `npm run bench${options.argv.length > 0 ? ` -- ${options.argv.join(' ')}` : ''}`;
-  console.log(`${command}: ${options.mode} mode, ${options.rounds} round(s), targets ${targets.join(', ')}`);
+  const closeCalls = options.mode === 'full' && !options.roundsGiven ? scenarios.filter((s) => (s.fullRounds ?? 0) > options.rounds) : [];
+  const extra = closeCalls.length > 0 ? ` (${closeCalls.map((s) => `${s.name} ${s.fullRounds}`).join(', ')})` : '';
+  console.log(`${command}: ${options.mode} mode, ${options.rounds} round(s)${extra}, targets ${targets.join(', ')}`);
   for (const note of notes) console.log(`note: ${note}`);
 
   const samples = new Map<string, Sample[]>(); // `${scenario}\0${target}`
@@ -247,7 +253,8 @@ async function main(): Promise<void> {
   };
 
   for (const scenario of scenarios.filter((s) => s.kind !== 'micro')) {
-    for (let round = 1; round <= options.rounds; round++) {
+    const rounds = options.mode === 'full' && !options.roundsGiven ? Math.max(options.rounds, scenario.fullRounds ?? 0) : options.rounds;
+    for (let round = 1; round <= rounds; round++) {
       for (const target of targets.filter((t) => applies(scenario, t))) {
         const sample = await measureClean(scenario, target, round);
         add(scenario.name, target, sample);

@@ -25,7 +25,15 @@ export interface Scenario {
   figure?: (result: LoadResult & { ok: true }) => number;
   /** CPU-seconds are divided by this many units (e.g. MB rather than messages). */
   cpuUnits?: (result: LoadResult & { ok: true }) => number;
+  /**
+   * Rounds in full mode when `--rounds` is not given. The close calls (targets within the
+   * machine's noise) get more, so that their medians rest on more samples.
+   */
+  fullRounds?: number;
 }
+
+/** Full-mode rounds of the scenarios whose targets are close calls on a shared 2-core machine. */
+const CLOSE_CALL_ROUNDS = 5;
 
 const ALL: TargetName[] = ['wsmith', 'ws', 'ws-native', 'raw'];
 const WEBSOCKET_ONLY: TargetName[] = ['wsmith', 'ws', 'ws-native'];
@@ -50,6 +58,7 @@ function echoLarge(size: number, label: string, full: [number, number]): Scenari
     },
     figure: (r) => bytes(r) / MB / r.seconds,
     cpuUnits: (r) => bytes(r) / MB,
+    fullRounds: CLOSE_CALL_ROUNDS,
   };
 }
 
@@ -94,6 +103,7 @@ export const SCENARIOS: Scenario[] = [
     targets: ALL,
     params: (mode) => ({ parallel: mode === 'tiny' ? 4 : 32 }),
     figure: perSecond,
+    fullRounds: CLOSE_CALL_ROUNDS,
   },
   {
     name: 'http-reject',

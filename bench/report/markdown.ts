@@ -19,7 +19,7 @@ function cell(row: Row | undefined): string {
   return `${compact(row.median as number)}${range}`;
 }
 
-/** "3 rounds", or "3 rounds (5 for echo-large-1m, connect-rate)" when some scenarios had more. */
+/** "3 rounds", or "3 rounds, 5 for echo-large-1m and connect-rate" when some scenarios had more. */
 function roundsText(results: BenchResults): string {
   const plural = (n: number): string => `${n} round${n === 1 ? '' : 's'}`;
   const more = new Map<number, string[]>();
@@ -27,15 +27,17 @@ function roundsText(results: BenchResults): string {
     const rounds = Math.max(0, ...results.rows.filter((r) => r.scenario === scenario.name).map((r) => r.samples.length));
     if (rounds > results.rounds) more.set(rounds, [...(more.get(rounds) ?? []), scenario.name]);
   }
-  const extra = [...more].map(([rounds, names]) => `${rounds} for ${names.join(', ')}`).join('; ');
-  return extra === '' ? plural(results.rounds) : `${plural(results.rounds)} (${extra})`;
+  const list = (names: string[]): string =>
+    names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  const extra = [...more].map(([rounds, names]) => `, ${rounds} for ${list(names)}`).join('');
+  return `${plural(results.rounds)}${extra}`;
 }
 
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
   const out: string[] = [
     `Measured ${results.date.slice(0, 10)} on ${m.cores} × ${m.cpus}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ws ${m.ws};`,
-    `\`${results.command}\` (${roundsText(results)}, medians with min–max; ${results.loadClient}).`,
+    `\`${results.command}\` (${roundsText(results)}; medians with min–max; ${results.loadClient}).`,
     '',
     `| scenario | unit | ${COLUMNS.map((c) => c.title).join(' | ')} | wsmith ÷ ws | server CPU/unit, wsmith ÷ ws |`,
     `|---|---|${COLUMNS.map(() => '---:').join('|')}|---:|---:|`,

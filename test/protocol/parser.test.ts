@@ -235,22 +235,29 @@ describe('FrameParser: protocol errors from the header', () => {
 });
 
 describe('FrameParser: buffering and flow', () => {
-  it('hands payload pieces over as they arrive, without waiting for the whole frame', () => {
-    const pieces: number[] = [];
+  /** A parser whose sink keeps every payload piece as it is handed over (not copied). */
+  function pieceParser(role: 'server' | 'client'): { parser: FrameParser; pieces: Buffer[]; received: () => number } {
+    const pieces: Buffer[] = [];
     const sink: FrameSink = {
       onFrameHeader: () => true,
-      onFramePayload: (piece) => (pieces.push(piece.length), true),
+      onFramePayload: (piece) => (pieces.push(piece), true),
       onFrameEnd: () => true,
     };
-    const parser = new FrameParser(sink, { role: 'client' });
+    const received = (): number => pieces.reduce((sum, piece) => sum + piece.length, 0);
+    return { parser: new FrameParser(sink, { role }), pieces, received };
+  }
+
+  it('hands payload pieces over as they arrive, without waiting for the whole frame', () => {
+    const { parser, pieces } = pieceParser('client');
+    const lengths = (): number[] => pieces.map((piece) => piece.length);
     parser.push(h('82 7e 01 00'));
-    expect(pieces).toEqual([]);
+    expect(lengths()).toEqual([]);
     parser.push(Buffer.alloc(100));
     parser.push(Buffer.alloc(100));
-    expect(pieces).toEqual([100, 100]);
+    expect(lengths()).toEqual([100, 100]);
     expect(parser.bufferedBytes).toBe(0);
     parser.push(Buffer.concat([Buffer.alloc(56), h('82 7e 01')])); // the end, then an incomplete header
-    expect(pieces).toEqual([100, 100, 56]);
+    expect(lengths()).toEqual([100, 100, 56]);
     expect(parser.bufferedBytes).toBe(3);
   });
 
@@ -258,13 +265,7 @@ describe('FrameParser: buffering and flow', () => {
     const payload = Buffer.alloc(64 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 13) & 0xff;
     const frame = encode({ fin: true, opcode: Opcode.Binary, payload, maskKey: Uint8Array.of(9, 8, 7, 6) });
-    const pieces: Buffer[] = [];
-    const sink: FrameSink = {
-      onFrameHeader: () => true,
-      onFramePayload: (piece) => (pieces.push(piece), true),
-      onFrameEnd: () => true,
-    };
-    const parser = new FrameParser(sink, { role: 'server' });
+    const { parser, pieces } = pieceParser('server');
     const headerLength = frame.length - payload.length;
     const read = 4096;
     let sent = 0;
@@ -291,47 +292,29 @@ describe('FrameParser: buffering and flow', () => {
   });
 
   it('an announced length alone passes nothing on and holds only the bytes received (§10.4)', () => {
-    let payloadBytes = 0;
-    const sink: FrameSink = {
-      onFrameHeader: () => true,
-      onFramePayload: (piece) => ((payloadBytes += piece.length), true),
-      onFrameEnd: () => true,
-    };
-    const parser = new FrameParser(sink, { role: 'client' });
+    const { parser, received } = pieceParser('client');
     parser.push(h('82 7f 00 00 00 00 04 00 00 00')); // a 64 MiB binary frame
     parser.push(Buffer.alloc(3000));
-    expect(payloadBytes).toBe(0);
+    expect(received()).toBe(0);
     expect(parser.bufferedBytes).toBe(3000);
   });
 
   it('a large frame trickled in tiny reads is passed on as it comes, not held read by read', () => {
-    let payloadBytes = 0;
-    const sink: FrameSink = {
-      onFrameHeader: () => true,
-      onFramePayload: (piece) => ((payloadBytes += piece.length), true),
-      onFrameEnd: () => true,
-    };
-    const parser = new FrameParser(sink, { role: 'client' });
+    const { parser, received } = pieceParser('client');
     parser.push(h('82 7f 00 00 00 00 00 10 00 00')); // 1 MiB
     for (let i = 0; i < 5000; i++) parser.push(Buffer.of(i & 0xff));
     // Holding 5,000 one-byte Buffers would cost far more memory than the bytes themselves.
-    expect(payloadBytes).toBe(5000);
+    expect(received()).toBe(5000);
     expect(parser.bufferedBytes).toBe(0);
   });
 
   it('a very large frame is not held for more than a bounded number of reads', () => {
-    let payloadBytes = 0;
-    const sink: FrameSink = {
-      onFrameHeader: () => true,
-      onFramePayload: (piece) => ((payloadBytes += piece.length), true),
-      onFrameEnd: () => true,
-    };
-    const parser = new FrameParser(sink, { role: 'client' });
+    const { parser, received } = pieceParser('client');
     parser.push(h('82 7f 00 00 00 00 04 00 00 00')); // 64 MiB: its quarter is 256 reads of 64 KiB
     const read = Buffer.alloc(64 * 1024);
     for (let i = 0; i < 40; i++) parser.push(read);
     expect(parser.bufferedBytes).toBe(0);
-    expect(payloadBytes).toBe(40 * read.length);
+    expect(received()).toBe(40 * read.length);
   });
 
   it('unmasks with the right key offset when a masked payload arrives in pieces', () => {

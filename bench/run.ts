@@ -91,6 +91,12 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
+/** A full run without --rounds gives the close calls their own, larger count. */
+function roundsFor(scenario: Scenario, options: Options): number {
+  if (options.mode !== 'full' || options.roundsGiven) return options.rounds;
+  return Math.max(options.rounds, scenario.fullRounds ?? 0);
+}
+
 async function wsmithAvailable(notes: string[]): Promise<boolean> {
   if (!existsSync(path.join(ROOT, 'dist', 'index.js'))) {
     notes.push('wsmith skipped: dist/index.js not built');
@@ -225,8 +231,8 @@ async function main(): Promise<void> {
   const timing = TIMING[options.mode];
   const started = Date.now();
   const command = `npm run bench${options.argv.length > 0 ? ` -- ${options.argv.join(' ')}` : ''}`;
-  const closeCalls = options.mode === 'full' && !options.roundsGiven ? scenarios.filter((s) => (s.fullRounds ?? 0) > options.rounds) : [];
-  const extra = closeCalls.length > 0 ? ` (${closeCalls.map((s) => `${s.name} ${s.fullRounds}`).join(', ')})` : '';
+  const closeCalls = scenarios.filter((s) => roundsFor(s, options) > options.rounds);
+  const extra = closeCalls.length > 0 ? ` (${closeCalls.map((s) => `${s.name} ${roundsFor(s, options)}`).join(', ')})` : '';
   console.log(`${command}: ${options.mode} mode, ${options.rounds} round(s)${extra}, targets ${targets.join(', ')}`);
   for (const note of notes) console.log(`note: ${note}`);
 
@@ -253,8 +259,7 @@ async function main(): Promise<void> {
   };
 
   for (const scenario of scenarios.filter((s) => s.kind !== 'micro')) {
-    const rounds = options.mode === 'full' && !options.roundsGiven ? Math.max(options.rounds, scenario.fullRounds ?? 0) : options.rounds;
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1; round <= roundsFor(scenario, options); round++) {
       for (const target of targets.filter((t) => applies(scenario, t))) {
         const sample = await measureClean(scenario, target, round);
         add(scenario.name, target, sample);

@@ -11,12 +11,11 @@
 // closed with one close() when the server's FIN arrives.
 import net from 'node:net';
 import { clientCloseFrame, upgradeRequest } from './frames.js';
-import { checkUpgradeResponse } from './handshake.js';
+import { upgradeResponseLength } from './handshake.js';
 import type { LoadJob, LoadResult } from './job.js';
 import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
 
 const CYCLE_TIMEOUT_MS = 10_000;
-const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 
 const kCycle = Symbol('cycle');
@@ -36,7 +35,7 @@ class ConnectLoad {
   completed = 0;
   running = true;
   error: string | null = null;
-  /** A response head (with its CRLFCRLF) that passed checkUpgradeResponse. */
+  /** A response head (with its CRLFCRLF) that passed the full check (upgradeResponseLength). */
   knownResponse: Buffer | null = null;
   /** When each loop's current cycle started, and its socket (for the watchdog). */
   readonly startedAt: number[];
@@ -135,12 +134,9 @@ function responseHead(load: ConnectLoad, received: Buffer): number | string {
   if (known !== null && received.length >= known.length && received.compare(known, 0, known.length, 0, known.length) === 0) {
     return known.length;
   }
-  const end = received.indexOf(HEADER_END);
-  if (end < 0) return 0;
-  const problem = checkUpgradeResponse(received.toString('latin1', 0, end));
-  if (problem !== null) return problem;
-  load.knownResponse ??= Buffer.from(received.subarray(0, end + HEADER_END.length));
-  return end + HEADER_END.length;
+  const length = upgradeResponseLength(received);
+  if (typeof length === 'number' && length > 0) load.knownResponse ??= Buffer.from(received.subarray(0, length));
+  return length;
 }
 
 function onData(this: CycleSocket, chunk: Buffer): void {

@@ -20,6 +20,16 @@ export function checkUpgradeResponse(head: string): string | null {
   return null;
 }
 
+/**
+ * The length of the HTTP response head (with its CRLFCRLF) at the front of `received` once it
+ * has arrived and is a right 101, 0 while it is incomplete, or what is wrong with it.
+ */
+export function upgradeResponseLength(received: Buffer): number | string {
+  const end = received.indexOf(HEADER_END);
+  if (end < 0) return received.length > 8192 ? 'HTTP response head too long' : 0;
+  return checkUpgradeResponse(received.toString('latin1', 0, end)) ?? end + HEADER_END.length;
+}
+
 export function openWebSocket(port: number, path: string, rawEcho: boolean, timeoutMs = 10_000): Promise<OpenSocket> {
   const request = upgradeRequest(path);
   return new Promise((resolve, reject) => {
@@ -46,14 +56,9 @@ export function openWebSocket(port: number, path: string, rawEcho: boolean, time
         if (!received.subarray(0, request.length).equals(request)) return finish(new Error('raw echo changed the request'));
         return finish(null, received.subarray(request.length));
       }
-      const end = received.indexOf(HEADER_END);
-      if (end < 0) {
-        if (received.length > 8192) finish(new Error('HTTP response head too long'));
-        return;
-      }
-      const problem = checkUpgradeResponse(received.toString('latin1', 0, end));
-      if (problem) return finish(new Error(problem));
-      finish(null, received.subarray(end + HEADER_END.length));
+      const headLength = upgradeResponseLength(received);
+      if (typeof headLength === 'string') return finish(new Error(headLength));
+      if (headLength > 0) finish(null, received.subarray(headLength));
     };
     const onError = (error: Error): void => finish(error);
     const onClose = (): void => finish(new Error('connection closed during the handshake'));

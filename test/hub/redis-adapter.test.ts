@@ -1,13 +1,13 @@
 // Three hub processes sharing rooms through a real redis-server (started on a free port here and
 // stopped after), with WebSocket clients on each.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient } from 'ws';
 import { Redis } from 'ioredis';
 import { Hub, RedisAdapter, type NodeRedisSubscriber } from '../../src/index.js';
+import { FixtureProcess } from '../support/fixture-process.js';
 import { REDIS_SERVER, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { until } from './helpers.js';
 
@@ -15,37 +15,11 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/redis-node.mjs', import.meta.u
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 if (!REDIS_SERVER) console.warn('skipping the RedisAdapter tests: redis-server is missing (apt-get install redis-server)');
 
-class HubNode {
-  private constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
+/** A hub process and the name it reports its clients under. */
+type HubNode = FixtureProcess & { readonly name: string };
 
-  static async start(redisPort: number, name: string): Promise<HubNode> {
-    const child = fork(FIXTURE, [String(redisPort), name], { stdio: 'inherit' });
-    const [ready] = (await once(child, 'message')) as [{ port: number }];
-    return new HubNode(name, child, ready.port);
-  }
-
-  request<T = unknown>(message: object, reply: string): Promise<T> {
-    return new Promise<T>((resolve) => {
-      const listener = (incoming: { type: string }): void => {
-        if (incoming.type !== reply) return;
-        this.child.off('message', listener);
-        resolve(incoming as T);
-      };
-      this.child.on('message', listener);
-      this.child.send(message);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.send({ type: 'stop' });
-    await exited;
-  }
+async function startHubNode(redisPort: number, name: string): Promise<HubNode> {
+  return Object.assign(await FixtureProcess.start(FIXTURE, [String(redisPort), name]), { name });
 }
 
 interface Client {
@@ -88,7 +62,7 @@ describe.skipIf(!REDIS_SERVER || !existsSync(DIST))('RedisAdapter: three hub pro
 
   /** Three nodes, three clients each: x in red, y in red and blue, z in no room. */
   async function cluster(): Promise<Map<string, Client>> {
-    nodes = await Promise.all(['A', 'B', 'C'].map((name) => HubNode.start(redis.port, name)));
+    nodes = await Promise.all(['A', 'B', 'C'].map((name) => startHubNode(redis.port, name)));
     const byId = new Map<string, Client>();
     for (const node of nodes) {
       byId.set(`${node.name}x`, await connect(node, `${node.name}x`, ['red']));

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { FixtureProcess } from '../support/fixture-process.js';
 import { rawClient, SequenceScanner, startHubServer, until, type HubServer, type RawClient } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -24,37 +24,9 @@ interface Report {
   stats: Record<string, number>;
 }
 
-/** A hub server child process, driven over IPC. */
-class ServerProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(options: object): Promise<ServerProcess> {
-    const child = fork(FIXTURE, [JSON.stringify(options)], { execArgv: ['--expose-gc'], stdio: 'inherit' });
-    const [ready] = (await once(child, 'message')) as [{ port: number }];
-    return new ServerProcess(child, ready.port);
-  }
-
-  async request<T>(message: object, reply: string): Promise<T> {
-    const answer = new Promise<T>((resolve) => {
-      const listener = (incoming: { type: string }): void => {
-        if (incoming.type !== reply) return;
-        this.child.off('message', listener);
-        resolve(incoming as T);
-      };
-      this.child.on('message', listener);
-    });
-    this.child.send(message);
-    return answer;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    this.child.send({ type: 'stop' });
-    await once(this.child, 'exit');
-  }
+/** A hub server child process (the broadcast fixture), driven over IPC. */
+function startServer(options: object): Promise<FixtureProcess> {
+  return FixtureProcess.start(FIXTURE, [JSON.stringify(options)], { execArgv: ['--expose-gc'] });
 }
 
 interface Run {
@@ -69,7 +41,7 @@ interface Run {
  * are broadcast in batches; the next batch goes out when every reader has the last one (the
  * publisher's flow control), so only the non-reader can fall behind.
  */
-async function runBroadcast(server: ServerProcess, readers: number, totalBytes: number, size: number, batch: number): Promise<Run> {
+async function runBroadcast(server: FixtureProcess, readers: number, totalBytes: number, size: number, batch: number): Promise<Run> {
   const clients: RawClient[] = [];
   const scanners: SequenceScanner[] = [];
   try {
@@ -108,7 +80,7 @@ async function runBroadcast(server: ServerProcess, readers: number, totalBytes: 
 }
 
 describe.skipIf(!existsSync(DIST))('a slow consumer among 100 (server in its own process, memory measured)', () => {
-  let server: ServerProcess | undefined;
+  let server: FixtureProcess | undefined;
   afterEach(async () => {
     await server?.stop();
     server = undefined;
@@ -119,7 +91,7 @@ describe.skipIf(!existsSync(DIST))('a slow consumer among 100 (server in its own
   const totalMiB = Number(process.env.WSMITH_SLOW_CONSUMER_MIB ?? 64);
 
   it(`broadcasts ${totalMiB} MiB: the 99 readers get every message in order, server memory stays bounded`, async () => {
-    server = await ServerProcess.start({ slowConsumerPolicy: 'drop' });
+    server = await startServer({ slowConsumerPolicy: 'drop' });
     const size = 64 * 1024;
     const { report, readers, messages, bytes } = await runBroadcast(server, 99, totalMiB * MiB, size, 8);
     for (const reader of readers) {
@@ -146,7 +118,7 @@ describe.skipIf(!existsSync(DIST))('a slow consumer among 100 (server in its own
   }, 180_000);
 
   it('control: without a limit the same measure sees the non-reader hold everything sent to it', async () => {
-    server = await ServerProcess.start({ slowConsumerPolicy: 'drop', maxBufferedBytes: null });
+    server = await startServer({ slowConsumerPolicy: 'drop', maxBufferedBytes: null });
     const size = 64 * 1024;
     const { report, bytes } = await runBroadcast(server, 4, 48 * MiB, size, 8);
     const growth = report.peak.arrayBuffers - report.baseline.arrayBuffers;

@@ -1,18 +1,19 @@
 /**
- * Masking 16 bytes at a time (RFC 6455 §5.3), with a WebAssembly SIMD kernel of 22 instructions,
- * assembled here by hand so that it needs no toolchain and no native addon:
+ * Masking 64 bytes per loop turn (RFC 6455 §5.3), with a WebAssembly SIMD kernel assembled here
+ * by hand, so that it needs no toolchain and no native addon:
  *
- *   (func $unmask (param $length i32) (param $key i32)
+ *   (func $unmask (param $length i32) (param $key i32)   ;; $length: a multiple of 64
  *     (local $i i32) (local $k v128)
  *     (local.set $k (i32x4.splat (local.get $key)))
  *     (block (loop
- *       (br_if 1 (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $length)))
- *       (v128.store (local.get $i) (v128.xor (v128.load (local.get $i)) (local.get $k)))
- *       (local.set $i (i32.add (local.get $i) (i32.const 16)))
+ *       (br_if 1 (i32.ge_u (local.get $i) (local.get $length)))
+ *       (v128.store offset=0 (local.get $i) (v128.xor (v128.load offset=0 (local.get $i)) (local.get $k)))
+ *       ... the same at offsets 16, 32 and 48: four lanes per turn halve the loop's overhead
+ *       (local.set $i (i32.add (local.get $i) (i32.const 64)))
  *       (br 0))))
  *
  * WebAssembly sees only its own memory, so a buffer is copied in, XORed and copied back; for
- * large pieces that is still about three times faster than the 32-bit JavaScript loop
+ * large pieces that is still faster than the 32-bit JavaScript loop
  * (bench/experiments/unmask.ts measures it).
  */
 
@@ -24,14 +25,23 @@ function name(text: string): number[] {
   return [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
 }
 
+/** One 16-byte lane of the loop: [$i + offset] ^= $k. */
+function xorLane(offset: number): number[] {
+  return [
+    0x20, 0x02, // address: $i
+    0x20, 0x02, 0xfd, 0x00, 0x04, offset, // v128.load [$i + offset]
+    0x20, 0x03, 0xfd, 0x51, // v128.xor $k
+    0xfd, 0x0b, 0x04, offset, // v128.store [$i + offset]
+  ];
+}
+
 const UNMASK_BODY = [
   0x02, 0x01, 0x7f, 0x01, 0x7b, // locals: $i i32, $k v128
   0x20, 0x01, 0xfd, 0x11, 0x21, 0x03, // $k = i32x4.splat($key)
   0x02, 0x40, 0x03, 0x40, // block loop
-  0x20, 0x02, 0x41, 0x10, 0x6a, 0x20, 0x00, 0x4b, 0x0d, 0x01, // br_if out when $i + 16 > $length
-  0x20, 0x02, 0x20, 0x02, 0xfd, 0x00, 0x04, 0x00, // v128.load [$i]
-  0x20, 0x03, 0xfd, 0x51, 0xfd, 0x0b, 0x04, 0x00, // v128.xor $k; v128.store [$i]
-  0x20, 0x02, 0x41, 0x10, 0x6a, 0x21, 0x02, 0x0c, 0x00, // $i += 16; br loop
+  0x20, 0x02, 0x20, 0x00, 0x4f, 0x0d, 0x01, // br_if out when $i >= $length
+  ...xorLane(0), ...xorLane(16), ...xorLane(32), ...xorLane(48),
+  0x20, 0x02, 0x41, 0xc0, 0x00, 0x6a, 0x21, 0x02, 0x0c, 0x00, // $i += 64; br loop
   0x0b, 0x0b, 0x0b, // end end end
 ];
 
@@ -51,7 +61,7 @@ interface WebAssemblyApi {
   Instance: new (module: object) => { exports: Record<string, unknown> };
 }
 
-/** Bytes XORed per call: one page, so a length rounded up to 16 still fits in the memory. */
+/** Bytes XORed per call: one page, so a length rounded up to 64 still fits in the memory. */
 const BLOCK = 64 * 1024;
 
 /** Mask `source` into `target` (the same length; the same buffer to mask in place). */
@@ -86,7 +96,7 @@ export function createSimdMask(): MaskFunction | null {
       const end = Math.min(start + BLOCK, source.length);
       const length = end - start;
       memory.set(source.subarray(start, end), 0);
-      unmask((length + 15) & ~15, keyWord); // the bytes past `length` are scratch
+      unmask((length + 63) & ~63, keyWord); // the bytes past `length` are scratch
       target.set(memory.subarray(0, length), start);
     }
   };

@@ -54,7 +54,7 @@ export interface Frame {
 
 /** An incremental reader of unmasked frames (what a server sends). */
 export class FrameReader {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   readonly frames: Frame[] = [];
   onFrame: ((frame: Frame) => void) | null = null;
 

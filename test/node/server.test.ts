@@ -776,13 +776,13 @@ describe('WebSocketServer options', () => {
 
   it('verifyClient may return any thenable, not only a native Promise', async () => {
     let accept = true;
-    const { url } = await startServer({
-      verifyClient: () => ({
-        then(resolve: (value: boolean) => void) {
-          setTimeout(() => resolve(accept), 5);
-        },
-      }),
-    });
+    // A bare `then(resolve)` object, as plain JavaScript may hand us: not a full PromiseLike.
+    const bareThenable = {
+      then(resolve: (value: boolean) => void) {
+        setTimeout(() => resolve(accept), 5);
+      },
+    } as unknown as PromiseLike<boolean>;
+    const { url } = await startServer({ verifyClient: () => bareThenable });
     expect(await statusOf(url)).toBe(101);
     accept = false;
     expect(await statusOf(url)).toBe(401);

@@ -110,7 +110,9 @@ export function validateUpgradeRequest(request: UpgradeRequest): UpgradeValidati
   }
   // Item 5: Sec-WebSocket-Key, a base64-encoded 16-byte nonce.
   const keyHeader = headers['sec-websocket-key'];
-  if (Array.isArray(keyHeader)) return reject('More than one Sec-WebSocket-Key header');
+  // node:http (and our own-port reader, which mirrors it) joins a repeated header with ", ";
+  // a base64 key never holds a comma, so one means the header came more than once.
+  if (Array.isArray(keyHeader) || keyHeader?.includes(',')) return reject('More than one Sec-WebSocket-Key header');
   const key = keyHeader?.trim();
   if (key === undefined || !isValidKey(key)) {
     return reject('Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
@@ -325,6 +327,7 @@ const STATUS_TEXT: Record<number, string> = {
   408: 'Request Timeout',
   426: 'Upgrade Required',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -147,6 +147,10 @@ describe('validateUpgradeRequest (RFC 6455 §4.2.1)', () => {
     }
     const repeated = rejection(request({}, { 'sec-websocket-key': [RFC_KEY, RFC_KEY] }));
     expect(repeated.status).toBe(400);
+    expect(repeated.reason).toBe('More than one Sec-WebSocket-Key header');
+    // node:http hands a repeated header over joined with ", ".
+    const joined = rejection(request({}, { 'sec-websocket-key': `${RFC_KEY}, ${RFC_KEY}` }));
+    expect(joined.reason).toBe('More than one Sec-WebSocket-Key header');
   });
 
   it('tolerates whitespace around the key and version (header values may be padded)', () => {
@@ -292,6 +296,7 @@ describe('responses (§4.2.2)', () => {
     expect(head).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
     expect(buildRejectResponse(400, 'x').startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
     expect(buildRejectResponse(401, 'x').startsWith('HTTP/1.1 401 Unauthorized\r\n')).toBe(true);
+    expect(buildRejectResponse(431, 'x').startsWith('HTTP/1.1 431 Request Header Fields Too Large\r\n')).toBe(true);
     expect(buildRejectResponse(499, 'x').startsWith('HTTP/1.1 499 ')).toBe(true);
   });
 });

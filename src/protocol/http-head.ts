@@ -105,42 +105,94 @@ export type HeadReadResult =
 
 const INCOMPLETE: HeadReadResult = { kind: 'incomplete' };
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const CR = 0x0d;
+const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
+/** First size of the buffer a head is collected in; it doubles as needed, up to the cap. */
+const INITIAL_CAPACITY = 1024;
+
+/** Says what is wrong with a start line, or null when it is acceptable. */
+export type StartLineCheck = (line: string) => string | null;
 
 /**
  * Collects bytes until the blank line that ends a head, then parses it. Any bytes in any chunking
  * give the same result; it never throws. Later bytes are ignored once it has a result.
+ *
+ * A peer may trickle its head one byte per TCP segment, so bytes are collected in a buffer that
+ * doubles (linear time overall), and what can be judged early is: a head must start with a
+ * token (a method, or "HTTP/"), every line must end in CRLF (§3.5: a bare LF would never end
+ * the head), and the start line, once complete, goes to `checkStartLine`. Bytes that cannot be
+ * HTTP (a TLS ClientHello on a plain port, say) are answered at once instead of at a timeout.
  */
 export class HttpHeadReader {
   private readonly maxSize: number;
-  private buffered: Buffer = EMPTY;
+  private readonly checkStartLine: StartLineCheck | null;
+  /** The bytes so far are storage[0, length). */
+  private storage: Buffer = EMPTY;
+  private length = 0;
+  /** Bytes before this offset have had their line endings checked. */
+  private checkedUpTo = 0;
+  private startLineChecked = false;
   private result: HeadReadResult = INCOMPLETE;
 
-  constructor(maxSize: number) {
+  constructor(maxSize: number, checkStartLine: StartLineCheck | null = null) {
     this.maxSize = maxSize;
+    this.checkStartLine = checkStartLine;
   }
 
   push(chunk: Uint8Array): HeadReadResult {
     if (this.result.kind !== 'incomplete') return this.result;
-    const searchFrom = Math.max(0, this.buffered.length - 3);
-    this.buffered = this.buffered.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffered, chunk]);
-    const end = this.buffered.indexOf(CRLF_CRLF, searchFrom);
-    if (end === -1) {
-      if (this.buffered.length >= this.maxSize) this.finish(this.tooLarge());
-      return this.result;
-    }
-    const headEnd = end + CRLF_CRLF.length;
-    if (headEnd > this.maxSize) {
+    const searchFrom = Math.max(0, this.length - 3);
+    this.append(chunk);
+    const buffered = this.storage.subarray(0, this.length);
+    const end = buffered.indexOf(CRLF_CRLF, searchFrom);
+    const scanEnd = end === -1 ? this.length : end + CRLF_CRLF.length;
+    const early = this.checkSoFar(buffered, Math.min(scanEnd, this.maxSize));
+    if (early !== null) {
+      this.finish({ kind: 'error', message: early, tooLarge: false });
+    } else if (end === -1) {
+      if (this.length >= this.maxSize) this.finish(this.tooLarge());
+    } else if (scanEnd > this.maxSize) {
       this.finish(this.tooLarge());
     } else {
-      const parsed = parseHead(this.buffered.toString('latin1', 0, end));
+      const parsed = parseHead(buffered.toString('latin1', 0, end));
       this.finish(
         typeof parsed === 'string'
           ? { kind: 'error', message: parsed, tooLarge: false }
-          : { kind: 'complete', head: parsed, rest: this.buffered.subarray(headEnd) },
+          : { kind: 'complete', head: parsed, rest: buffered.subarray(scanEnd) },
       );
     }
     return this.result;
+  }
+
+  /** The early checks on buffered[0, scanEnd): what is wrong already, or null. */
+  private checkSoFar(buffered: Buffer, scanEnd: number): string | null {
+    // RFC 7230 §3.1: a request line starts with a method, a status line with "HTTP/": a token.
+    if (this.checkedUpTo === 0 && scanEnd > 0 && !isTokenChar(buffered[0])) {
+      return `not an HTTP message (it starts with byte 0x${buffered[0].toString(16).padStart(2, '0')})`;
+    }
+    for (let lf = buffered.indexOf(LF, this.checkedUpTo); lf !== -1 && lf < scanEnd; lf = buffered.indexOf(LF, lf + 1)) {
+      if (lf === 0 || buffered[lf - 1] !== CR) return 'a line ends in a bare LF instead of CRLF';
+      if (!this.startLineChecked) {
+        this.startLineChecked = true;
+        const problem = this.checkStartLine?.(buffered.toString('latin1', 0, lf - 1)) ?? null;
+        if (problem !== null) return problem;
+      }
+    }
+    this.checkedUpTo = scanEnd;
+    return null;
+  }
+
+  /** Add a chunk, doubling the buffer when it is full. */
+  private append(chunk: Uint8Array): void {
+    const needed = this.length + chunk.length;
+    if (needed > this.storage.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.storage.length * 2, INITIAL_CAPACITY));
+      this.storage.copy(grown, 0, 0, this.length);
+      this.storage = grown;
+    }
+    this.storage.set(chunk, this.length);
+    this.length = needed;
   }
 
   private tooLarge(): HeadReadResult {
@@ -149,7 +201,8 @@ export class HttpHeadReader {
 
   private finish(result: HeadReadResult): void {
     this.result = result;
-    this.buffered = EMPTY;
+    this.storage = EMPTY;
+    this.length = 0;
   }
 }
 

@@ -218,7 +218,7 @@ describe('ResponseHeadReader', () => {
     ['a header name with a space', ['HTTP/1.1 101 x', 'Up grade: websocket'], /invalid header name/],
     ['whitespace before the colon', ['HTTP/1.1 101 x', 'Upgrade : websocket'], /invalid header name/],
     ['obsolete line folding', ['HTTP/1.1 101 x', 'A: b', ' c'], /malformed header line/],
-    ['a bare LF inside a line', ['HTTP/1.1 101 x', 'A: b\nB: c'], /invalid characters/],
+    ['a bare LF inside a line', ['HTTP/1.1 101 x', 'A: b\nB: c'], /bare LF instead of CRLF/],
     ['a NUL in a value', ['HTTP/1.1 101 x', 'A: b\0'], /invalid characters/],
   ])('reports %s precisely', (_name, lines, message) => {
     const result = read(response(lines));

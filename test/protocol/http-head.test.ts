@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseRequestLine } from '../../src/protocol/handshake.js';
 import { HttpHeadReader, isToken, parseHead } from '../../src/protocol/http-head.js';
 
@@ -36,15 +36,58 @@ describe('HttpHeadReader', () => {
     expect(typeof head === 'string' ? head : head.headers.x).toBe('x');
   });
 
+  it('collects a head trickled one byte per read in a buffer that doubles, not a copy per byte', () => {
+    const head = Buffer.from('GET / HTTP/1.1\r\nX-Pad: ' + 'a'.repeat(16 * 1024 - 40) + '\r\n\r\n');
+    const reader = new HttpHeadReader(16 * 1024);
+    const allocations = vi.spyOn(Buffer, 'allocUnsafe');
+    const concats = vi.spyOn(Buffer, 'concat');
+    let result = reader.push(head.subarray(0, 1));
+    for (let i = 1; i < head.length; i++) result = reader.push(head.subarray(i, i + 1));
+    const grown = allocations.mock.calls.length;
+    allocations.mockRestore();
+    concats.mockRestore();
+    expect(result.kind).toBe('complete');
+    expect(grown).toBeLessThanOrEqual(5); // 1 KiB, 2, 4, 8, 16
+    expect(concats).not.toHaveBeenCalled();
+  });
+
+  it('refuses bytes that cannot start an HTTP message at once (a TLS ClientHello, say)', () => {
+    const clientHello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
+    expect(new HttpHeadReader(16384).push(clientHello)).toEqual({
+      kind: 'error',
+      message: 'not an HTTP message (it starts with byte 0x16)',
+      tooLarge: false,
+    });
+  });
+
+  it('refuses a bare LF as soon as it arrives: such a head would never end', () => {
+    const reader = new HttpHeadReader(16384);
+    expect(reader.push(Buffer.from('GET / HTTP/1.1\r\nHost: a')).kind).toBe('incomplete');
+    expect(reader.push(Buffer.from('\nUpgrade: websocket'))).toMatchObject({ kind: 'error', message: /bare LF/ });
+    expect(new HttpHeadReader(16384).push(Buffer.from('GET / HTTP/1.1\n'))).toMatchObject({ kind: 'error' });
+  });
+
+  it('judges the start line as soon as it is complete, when given a check', () => {
+    const check = (line: string): string | null => (parseRequestLine(line) === null ? 'malformed request line' : null);
+    const reader = new HttpHeadReader(16384, check);
+    expect(reader.push(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n')).kind).toBe('incomplete');
+    expect(new HttpHeadReader(16384, check).push(Buffer.from('GET  HTTP/1.1\r\nHost:'))).toEqual({
+      kind: 'error',
+      message: 'malformed request line',
+      tooLarge: false,
+    });
+  });
+
   it('gives the same result for any chunking of any bytes, and never throws (fast-check)', () => {
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 400 }),
       fc.constantFrom(REQUEST, 'GET / HTTP/1.1\r\nX:\r\n\r\n', 'nonsense\r\n\r\n').map((s) => new Uint8Array(Buffer.from(s))),
     );
     fc.assert(
-      fc.property(bytes, fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 16, max: 512 }), (input, cuts, limit) => {
-        const whole = new HttpHeadReader(limit).push(input);
-        const reader = new HttpHeadReader(limit);
+      fc.property(bytes, fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 16, max: 512 }), fc.boolean(), (input, cuts, limit, checked) => {
+        const check = checked ? (line: string) => (parseRequestLine(line) === null ? 'malformed request line' : null) : null;
+        const whole = new HttpHeadReader(limit, check).push(input);
+        const reader = new HttpHeadReader(limit, check);
         const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
         let last = reader.push(new Uint8Array(0));
         let from = 0;

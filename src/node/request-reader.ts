@@ -22,13 +22,20 @@ export interface RequestReaderOptions {
   onUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
 }
 
+/** The request line is judged as soon as it is complete, before the headers arrive. */
+function checkRequestLine(line: string): string | null {
+  return parseRequestLine(line) === null ? 'malformed request line' : null;
+}
+
 /**
  * Read requests from a fresh TCP connection: hand an upgrade on, answer anything else. A plain
  * request without a body on a persistent HTTP/1.1 connection is answered and the next one read
  * (RFC 7230 §6.3), as node:http would, so a client that probes the endpoint keeps its connection.
+ * Like node:http, we stop reading pipelined requests while the client does not read our answers:
+ * otherwise a peer that only sends would make us queue answers without limit.
  */
 export function readRequest(socket: Socket, options: RequestReaderOptions): void {
-  let reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE);
+  let reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE, checkRequestLine);
   let timer = setTimeout(onTimeout, options.timeout);
   function onTimeout(): void {
     socket.removeListener('data', onData);
@@ -38,38 +45,54 @@ export function readRequest(socket: Socket, options: RequestReaderOptions): void
     clearTimeout(timer);
     socket.destroy();
   }
-  function onData(chunk: Buffer): void {
-    const result = reader.push(chunk);
-    if (result.kind === 'incomplete') return;
-    clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('error', onError);
-    // Keep what follows the head in the socket's buffer until the WebSocket takes over.
-    socket.pause();
-    if (result.kind === 'error') {
-      answer(socket, result.tooLarge ? 431 : 400, `Invalid HTTP request: ${result.message}`);
-      return;
-    }
-    const line = parseRequestLine(result.head.startLine);
-    if (line === null) {
-      answer(socket, 400, 'Invalid HTTP request: malformed request line');
-      return;
-    }
-    const headers = result.head.headers;
-    if (headers.upgrade !== undefined) {
-      options.onUpgrade(toIncomingMessage(socket, line, result.head.rawHeaders, headers), socket, result.rest);
-      return;
-    }
-    // A plain HTTP request to a WebSocket-only port: say what is expected (§4.2.2, §4.4).
-    const keepAlive = isPersistent(line.httpVersion, headers);
-    answer(socket, 426, 'Upgrade Required: this endpoint speaks WebSocket', UPGRADE_REQUIRED, keepAlive);
-    if (!keepAlive) return;
-    reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE);
+  /** Wait for the next request on this connection. */
+  function startReading(): void {
+    reader = new HttpHeadReader(MAX_REQUEST_HEAD_SIZE, checkRequestLine);
     timer = setTimeout(onTimeout, options.timeout);
-    socket.on('error', onError);
     socket.on('data', onData);
     socket.resume();
-    if (result.rest.length > 0) onData(result.rest); // a pipelined next request
+  }
+  function onData(chunk: Buffer): void {
+    // A loop, not recursion: one read may hold thousands of small pipelined requests.
+    for (let input = chunk; input.length > 0; ) {
+      const result = reader.push(input);
+      if (result.kind === 'incomplete') return;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      // Keep what follows the head in the socket's buffer until the WebSocket takes over.
+      socket.pause();
+      const line = result.kind === 'complete' ? parseRequestLine(result.head.startLine) : null;
+      if (result.kind === 'error' || line === null) {
+        socket.removeListener('error', onError);
+        const tooLarge = result.kind === 'error' && result.tooLarge;
+        const message = result.kind === 'error' ? result.message : 'malformed request line';
+        answer(socket, tooLarge ? 431 : 400, `Invalid HTTP request: ${message}`);
+        return;
+      }
+      const headers = result.head.headers;
+      if (headers.upgrade !== undefined) {
+        socket.removeListener('error', onError);
+        options.onUpgrade(toIncomingMessage(socket, line, result.head.rawHeaders, headers), socket, result.rest);
+        return;
+      }
+      // A plain HTTP request to a WebSocket-only port: say what is expected (§4.2.2, §4.4).
+      const keepAlive = isPersistent(line.httpVersion, headers);
+      if (!keepAlive) socket.removeListener('error', onError);
+      answer(socket, 426, 'Upgrade Required: this endpoint speaks WebSocket', UPGRADE_REQUIRED, keepAlive);
+      if (!keepAlive) return;
+      if (socket.writableNeedDrain) {
+        // The client is not reading our answers: read nothing more until it does, and not forever.
+        timer = setTimeout(() => socket.destroy(), options.timeout);
+        socket.once('drain', () => {
+          clearTimeout(timer);
+          startReading();
+          if (result.rest.length > 0) onData(result.rest);
+        });
+        return;
+      }
+      startReading();
+      input = result.rest; // a pipelined next request, if any
+    }
   }
   socket.on('error', onError);
   socket.on('data', onData);

@@ -1066,6 +1066,59 @@ describe('own port: the request head read from raw TCP', () => {
     await peer.closed;
   });
 
+  it('stops reading pipelined plain requests while the client reads none of the answers, then goes on', async () => {
+    // Without this, a peer that only sends would make the server queue 426s without limit.
+    const { port } = await startServer();
+    const socket = netConnect({ port, host: '127.0.0.1' });
+    cleanups.push(() => socket.destroy());
+    await once(socket, 'connect');
+    socket.pause(); // read none of the answers
+    const request = `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(1000)}\r\n\r\n`;
+    const block = Buffer.from(request.repeat(64));
+    let requests = 0;
+    let blocked = false;
+    while (!blocked && requests * request.length < 96 * 1024 * 1024) {
+      requests += 64;
+      if (socket.write(block)) continue;
+      // The server stopped reading once its answers backed up: our writes back up in turn.
+      const drained = once(socket, 'drain').then(() => false);
+      blocked = await Promise.race([drained, new Promise<boolean>((resolve) => setTimeout(resolve, 1000, true))]);
+    }
+    expect(blocked).toBe(true);
+
+    // Reading again, every request gets its answer, and the connection is still usable.
+    let received = 0;
+    let answerLength = 0;
+    let first = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      if (answerLength === 0) {
+        first = Buffer.concat([first, chunk]);
+        const end = first.indexOf('\r\n\r\n');
+        const length = /content-length: (\d+)/i.exec(first.toString('latin1', 0, Math.max(end, 0)));
+        if (end !== -1 && length !== null) answerLength = end + 4 + Number(length[1]);
+      }
+      received += chunk.length;
+    });
+    socket.resume();
+    await expect.poll(() => answerLength > 0 && received >= requests * answerLength, { timeout: 20_000 }).toBe(true);
+    expect(first.toString('latin1')).toMatch(/^HTTP\/1\.1 426 /);
+    expect(received).toBe(requests * answerLength);
+    socket.write(upgradeRequest());
+    await expect.poll(() => received > requests * answerLength, { timeout: 5000 }).toBe(true);
+  }, 60_000);
+
+  it('answers bytes that cannot be HTTP with 400 at once, not at the handshake timeout', async () => {
+    const { port } = await startServer({ handshakeTimeout: 20_000 });
+    const tls = await RawPeer.connect(port);
+    tls.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+    const response = await tls.readHttpResponse();
+    expect(response.status).toBe(400);
+    expect(response.body).toMatch(/not an HTTP message/);
+    const bareLf = await RawPeer.connect(port);
+    bareLf.write('GET / HTTP/1.1\nHost: x\n\n');
+    expect((await bareLf.readHttpResponse()).status).toBe(400);
+  });
+
   it('an upgrade may follow a plain request on the same connection', async () => {
     const { port } = await startServer();
     const peer = await RawPeer.connect(port);

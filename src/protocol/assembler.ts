@@ -3,15 +3,23 @@
  * further by TCP reads), with memory bounded by the bytes received (§10.4).
  *
  * A message that arrives in one piece is delivered as that piece, without a copy. Otherwise large
- * pieces are kept as views into the read buffers and small ones are copied into a shared run, so
- * that a peer sending many tiny fragments costs bytes rather than one Buffer object each; the
- * pieces are joined with one copy when the message ends.
+ * pieces are kept as views and small ones are copied into a shared run, so that a peer sending
+ * many tiny fragments costs bytes rather than one Buffer object each; the pieces are joined with
+ * one copy when the message ends.
+ *
+ * A view keeps its whole read buffer alive. A peer could send each fragment inside a read that
+ * is otherwise full of other frames (Pongs cost it nothing), so that a 1 KiB fragment held a
+ * 64 KiB read: maxPayload would then bound the payload but not the memory. So a piece is kept
+ * as a view only when it fills at least 1/MAX_PINNED_RATIO of the memory behind it, or lies in a
+ * buffer the parser allocated for its frame alone; any other piece is copied.
  */
 
-/** Pieces below this size are copied; larger ones are kept by reference. */
+/** Pieces below this size are copied; larger ones are kept by reference when dense enough. */
 const SMALL_PIECE = 1024;
 /** Size of the buffer small pieces are copied into. */
 const GATHER_SIZE = 16 * 1024;
+/** The memory that the views of one message keep alive stays within this multiple of its payload. */
+const MAX_PINNED_RATIO = 2;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -25,17 +33,21 @@ export class MessageAssembler {
   length = 0;
   /** The only piece so far (the common case: no copy at all). */
   private first: Buffer | null = null;
+  /** Whether `first` lies in a buffer of its frame's own. */
+  private firstInFrameBuffer = false;
   private pieces: Buffer[] | null = null;
   /** Where small pieces are copied: the open run is [runStart, gathered). */
   private gather: Buffer | null = null;
   private runStart = 0;
   private gathered = 0;
 
-  add(piece: Buffer): void {
+  /** Add the next piece; `inFrameBuffer` as the parser says (see FrameSink.onFramePayload). */
+  add(piece: Buffer, inFrameBuffer = false): void {
     this.length += piece.length;
     if (this.pieces === null) {
       if (this.first === null) {
         this.first = piece;
+        this.firstInFrameBuffer = inFrameBuffer;
         return;
       }
       if (areAdjacent(this.first, piece)) {
@@ -47,9 +59,9 @@ export class MessageAssembler {
       const first = this.first;
       this.first = null;
       this.pieces = [];
-      this.keep(first);
+      this.keep(first, this.firstInFrameBuffer);
     }
-    this.keep(piece);
+    this.keep(piece, inFrameBuffer);
   }
 
   /** The whole message; the assembler is empty again afterwards. */
@@ -66,11 +78,17 @@ export class MessageAssembler {
     return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
   }
 
-  private keep(piece: Buffer): void {
+  private keep(piece: Buffer, inFrameBuffer: boolean): void {
     const pieces = this.pieces!;
-    if (piece.length >= SMALL_PIECE) {
+    if (piece.length >= SMALL_PIECE && (inFrameBuffer || piece.length * MAX_PINNED_RATIO >= piece.buffer.byteLength)) {
       this.closeRun(pieces);
       pieces.push(piece);
+      return;
+    }
+    if (piece.length > GATHER_SIZE) {
+      // Large, but a small part of the read it came in: a copy of its own.
+      this.closeRun(pieces);
+      pieces.push(Buffer.from(piece));
       return;
     }
     if (this.gather === null || this.gathered + piece.length > this.gather.length) {

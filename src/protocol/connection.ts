@@ -167,7 +167,7 @@ export class Connection implements FrameSink {
     return true;
   }
 
-  onFramePayload(piece: Buffer): boolean {
+  onFramePayload(piece: Buffer, inFrameBuffer: boolean): boolean {
     if (this.frameIsControl) {
       (this.controlPieces ??= []).push(piece);
       return true;
@@ -175,7 +175,7 @@ export class Connection implements FrameSink {
     if (this.streamingUtf8 && !this.utf8Validator().push(piece)) {
       return this.failWith('WS_ERR_INVALID_UTF8', 'Invalid UTF-8 in a text message', CloseCode.InvalidPayload);
     }
-    this.message.add(piece);
+    this.message.add(piece, inFrameBuffer);
     return true;
   }
 

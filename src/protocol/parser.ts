@@ -37,8 +37,12 @@ import { applyMask, applyMaskInto } from './mask.js';
 export interface FrameSink {
   /** A complete header; `header` is reused for the next frame. */
   onFrameHeader(header: FrameHeader): boolean;
-  /** The next piece of the current frame's payload, already unmasked (may be called many times). */
-  onFramePayload(piece: Buffer): boolean;
+  /**
+   * The next piece of the current frame's payload, already unmasked (may be called many times).
+   * `inFrameBuffer`: the piece lies in a buffer allocated for this frame alone (a gathered frame,
+   * see startPayload), not in a received chunk that may hold other frames too.
+   */
+  onFramePayload(piece: Buffer, inFrameBuffer: boolean): boolean;
   /** The current frame's payload is complete (also called for empty payloads). */
   onFrameEnd(): boolean;
 }
@@ -281,7 +285,7 @@ export class FrameParser {
       }
       this.payloadConsumed += size;
       this.payloadRemaining -= size;
-      if (!this.sink.onFramePayload(piece)) return this.halt();
+      if (!this.sink.onFramePayload(piece, frameBuffer !== null)) return this.halt();
     }
     this.state = State.Header;
     this.frameBuffer = null;

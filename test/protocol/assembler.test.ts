@@ -49,6 +49,74 @@ describe('MessageAssembler (§5.4 fragments, §10.4 bounded memory)', () => {
   });
 });
 
+/** Bytes of memory the assembler's held pieces keep alive (each distinct ArrayBuffer once). */
+function pinnedBytes(assembler: MessageAssembler): number {
+  const pieces = (assembler as unknown as { pieces: Buffer[] | null }).pieces ?? [];
+  return [...new Set(pieces.map((piece) => piece.buffer))].reduce((sum, buffer) => sum + buffer.byteLength, 0);
+}
+
+/** `size` bytes of `fill`, as a view into a `capacity`-byte buffer that holds other bytes too. */
+function viewInto(capacity: number, size: number, fill: number): Buffer {
+  const read = Buffer.alloc(capacity, 0xee);
+  return read.fill(fill, 100, 100 + size).subarray(100, 100 + size);
+}
+
+describe('MessageAssembler: what a message keeps alive (§10.4)', () => {
+  it('copies a fragment that is a small part of its read, so reads full of other frames are not held', () => {
+    // The attack: each 64 KiB read carries a 1 KiB fragment and 63 KiB of Pongs.
+    const assembler = new MessageAssembler();
+    const fragments = 200;
+    for (let i = 0; i < fragments; i++) assembler.add(viewInto(64 * 1024, 1024, i & 0xff));
+    const payload = fragments * 1024;
+    expect(pinnedBytes(assembler)).toBeLessThanOrEqual(2 * payload);
+    const message = assembler.take();
+    expect(message).toHaveLength(payload);
+    for (let i = 0; i < fragments; i++) expect(message[i * 1024 + 1023]).toBe(i & 0xff);
+  });
+
+  it('copies a large but sparse piece into a buffer of its own', () => {
+    const assembler = new MessageAssembler();
+    assembler.add(viewInto(1024 * 1024, 40 * 1024, 1));
+    assembler.add(viewInto(1024 * 1024, 40 * 1024, 2));
+    expect(pinnedBytes(assembler)).toBe(80 * 1024);
+    expect(assembler.take().equals(Buffer.concat([Buffer.alloc(40 * 1024, 1), Buffer.alloc(40 * 1024, 2)]))).toBe(true);
+  });
+
+  it('keeps dense pieces, and pieces in a buffer of their frame alone, by reference', () => {
+    const assembler = new MessageAssembler();
+    const dense = viewInto(40 * 1024, 30 * 1024, 3); // 3/4 of its read
+    const ofItsFrame = viewInto(1024 * 1024, 64 * 1024, 4); // the parser gathered a 1 MiB frame here
+    assembler.add(dense);
+    assembler.add(ofItsFrame, true);
+    const held = (assembler as unknown as { pieces: Buffer[] }).pieces;
+    expect(held[0].buffer).toBe(dense.buffer);
+    expect(held[1].buffer).toBe(ofItsFrame.buffer);
+  });
+
+  it('keeps at most twice the payload alive for any pieces from any reads (fast-check)', () => {
+    const piece = fc.record({
+      capacity: fc.integer({ min: 1, max: 96 * 1024 }),
+      size: fc.integer({ min: 1, max: 64 * 1024 }),
+    });
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 2, maxLength: 30 }), (specs) => {
+        const assembler = new MessageAssembler();
+        const added: Buffer[] = [];
+        for (const [i, { capacity, size }] of specs.entries()) {
+          const view = viewInto(Math.max(capacity, size + 100), size, i & 0xff);
+          added.push(Buffer.from(view));
+          assembler.add(view);
+        }
+        const payload = added.reduce((sum, b) => sum + b.length, 0);
+        // Views of dense pieces: ≤ 2× their size; copies: exact; the gather run: at most one
+        // 16 KiB buffer beyond what the small pieces fill.
+        expect(pinnedBytes(assembler)).toBeLessThanOrEqual(2 * payload + 16 * 1024);
+        expect(assembler.take().equals(Buffer.concat(added))).toBe(true);
+      }),
+    );
+  });
+});
+
 describe('MessageAssembler with adjacent pieces', () => {
   it('extends the view instead of copying when pieces sit next to each other in one buffer', () => {
     const frame = Buffer.from('0123456789abcdef');

@@ -421,6 +421,32 @@ describe('Connection: maxPayload (1009) is decided from the header', () => {
   });
 });
 
+describe('Connection: maxPayload bounds memory, not only payload (§10.4)', () => {
+  it('a fragmented message whose fragments ride in reads full of Pongs keeps at most 2× its payload alive', () => {
+    // Each 64 KiB read: a 1 KiB continuation, then Pongs (which cost the peer nothing).
+    const { connection, recorder } = server({ maxPayload: 4 * 1024 * 1024 });
+    const pong = frame({ opcode: Opcode.Pong, payload: Buffer.alloc(125) });
+    const read = (fragment: Buffer): Buffer => {
+      const filler = Buffer.concat(Array.from({ length: Math.floor((64 * 1024 - fragment.length) / pong.length) }, () => pong));
+      return Buffer.concat([fragment, filler]);
+    };
+    const fragments = 100;
+    connection.receive(read(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(1024, 0), fin: false })));
+    for (let i = 1; i < fragments; i++) {
+      connection.receive(read(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(1024, i), fin: false })));
+    }
+    const message = (connection as unknown as { message: { pieces: Buffer[] | null } }).message;
+    const pinned = [...new Set((message.pieces ?? []).map((piece) => piece.buffer))].reduce((sum, b) => sum + b.byteLength, 0);
+    expect(pinned).toBeLessThanOrEqual(2 * fragments * 1024); // it was 100 × 64 KiB
+    connection.receive(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(0) }));
+    const messages = recorder.events.filter((e) => e[0] === 'message');
+    expect(messages).toHaveLength(1);
+    const data = Buffer.from(messages[0][1] as string, 'hex');
+    expect(data).toHaveLength(fragments * 1024);
+    for (let i = 0; i < fragments; i++) expect(data[i * 1024]).toBe(i);
+  });
+});
+
 describe('Connection: invalid UTF-8 fails fast (§8.1, Autobahn 6.4.x)', () => {
   it('6.4.1-style: 1007 is emitted in the middle of a fragmented message, before the final fragment', () => {
     const { connection, recorder } = server();

@@ -236,15 +236,21 @@ describe('FrameParser: protocol errors from the header', () => {
 
 describe('FrameParser: buffering and flow', () => {
   /** A parser whose sink keeps every payload piece as it is handed over (not copied). */
-  function pieceParser(role: 'server' | 'client'): { parser: FrameParser; pieces: Buffer[]; received: () => number } {
+  function pieceParser(role: 'server' | 'client'): {
+    parser: FrameParser;
+    pieces: Buffer[];
+    inFrameBuffer: boolean[];
+    received: () => number;
+  } {
     const pieces: Buffer[] = [];
+    const inFrameBuffer: boolean[] = [];
     const sink: FrameSink = {
       onFrameHeader: () => true,
-      onFramePayload: (piece) => (pieces.push(piece), true),
+      onFramePayload: (piece, own) => (pieces.push(piece), inFrameBuffer.push(own), true),
       onFrameEnd: () => true,
     };
     const received = (): number => pieces.reduce((sum, piece) => sum + piece.length, 0);
-    return { parser: new FrameParser(sink, { role }), pieces, received };
+    return { parser: new FrameParser(sink, { role }), pieces, inFrameBuffer, received };
   }
 
   it('hands payload pieces over as they arrive, without waiting for the whole frame', () => {
@@ -259,6 +265,16 @@ describe('FrameParser: buffering and flow', () => {
     parser.push(Buffer.concat([Buffer.alloc(56), h('82 7e 01')])); // the end, then an incomplete header
     expect(lengths()).toEqual([100, 100, 56]);
     expect(parser.bufferedBytes).toBe(3);
+  });
+
+  it('says which pieces are views into received chunks and which lie in a buffer of their frame alone', () => {
+    const { parser, pieces, inFrameBuffer } = pieceParser('client');
+    parser.push(h('82 05 68 65 6c 6c 6f')); // a small frame: a view into this chunk
+    const large = encode({ fin: true, opcode: Opcode.Binary, payload: Buffer.alloc(8192, 7), maskKey: null });
+    parser.push(large.subarray(0, 5000)); // more than a quarter: gathered into a buffer of its own
+    parser.push(large.subarray(5000));
+    expect(inFrameBuffer).toEqual([false, true, true]);
+    expect(pieces[1].buffer.byteLength).toBe(8192);
   });
 
   it('a large frame spanning reads waits for a quarter of itself, then fills one buffer of its own', () => {

@@ -150,13 +150,23 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   private readPaused = false;
 
   /**
-   * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client).
+   * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client), or, as
+   * `ws` allows, `new WebSocket(url, options)` when no subprotocol is offered.
    * Server-side sockets are made by `WebSocketServer`, which passes `null`.
    */
-  constructor(address: string | URL | null, protocols?: string | string[], options?: ClientOptions) {
+  constructor(address: string | URL | null, options?: ClientOptions);
+  constructor(address: string | URL | null, protocols?: string | string[], options?: ClientOptions);
+  constructor(
+    address: string | URL | null,
+    protocolsOrOptions?: string | string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
     super();
     this.url = address === null ? '' : String(address);
-    if (address !== null) startClientHandshake(this, address, protocols, options ?? {});
+    if (address === null) return;
+    const optionsGiven = typeof protocolsOrOptions === 'object' && !Array.isArray(protocolsOrOptions);
+    const protocols = optionsGiven ? undefined : protocolsOrOptions;
+    startClientHandshake(this, address, protocols, (optionsGiven ? protocolsOrOptions : options) ?? {});
   }
 
   get readyState(): ReadyState {

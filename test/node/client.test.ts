@@ -136,6 +136,15 @@ describe('client against our server', () => {
     expect(requests[1].headers['sec-websocket-protocol']).toBeUndefined();
   });
 
+  it('takes options as the second argument, as ws does, when no subprotocol is offered', async () => {
+    const { url, requests } = await echoServer();
+    const ws = new WebSocket(url, { headers: { 'X-Second': 'yes' } });
+    await new Promise<void>((resolve) => ws.once('open', resolve));
+    ws.terminate();
+    expect(requests[0].headers['x-second']).toBe('yes');
+    expect(requests[0].headers['sec-websocket-protocol']).toBeUndefined();
+  });
+
   it('negotiates a subprotocol', async () => {
     const { url } = await echoServer({ handleProtocols: (offered) => (offered.has('chat.v2') ? 'chat.v2' : false) });
     const ws = await connect(url, { protocols: ['chat.v1', 'chat.v2'] });

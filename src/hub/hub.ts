@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../protocol/close.js';
 import { ReadyState } from '../protocol/connection.js';
-import type { WebSocket } from '../node/websocket.js';
+import { READ_PAUSE_THRESHOLD, type WebSocket } from '../node/websocket.js';
 import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -201,6 +201,10 @@ export class Hub {
     ws.on('close', this.onSocketClose);
     ws.on('message', this.onSocketMessage);
     this.heartbeat?.add(ws);
+    // Up to maxBufferedBytes of broadcasts may wait for a slow reader: that alone must not stop
+    // us reading it (its own messages, its Close, the heartbeat's sign of life). Replies its own
+    // frames cause (pongs, echoes) are still bounded, by READ_PAUSE_THRESHOLD above that.
+    ws.readPauseThreshold = this.maxBufferedBytes + READ_PAUSE_THRESHOLD;
     return id;
   }
 
@@ -215,6 +219,7 @@ export class Hub {
     ws.removeListener('close', this.onSocketClose);
     ws.removeListener('message', this.onSocketMessage);
     this.heartbeat?.delete(ws);
+    ws.readPauseThreshold = READ_PAUSE_THRESHOLD;
     for (const room of this.roomIndex.leaveAll(ws)) this.roomEmptied(room);
     if (this.whenEmpty !== null && this.sockets.size === 0) this.whenEmpty();
     return true;

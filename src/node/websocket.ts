@@ -148,6 +148,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
   private failureCode: number | null = null;
   /** Reading is paused because the peer is not taking what its own frames made us send. */
   private readPaused = false;
+  /**
+   * @internal Reading pauses while more than this waits to be written. A Hub raises it by its own
+   * per-socket limit, so that the broadcasts it allows a slow reader never stop us reading it.
+   */
+  readPauseThreshold = READ_PAUSE_THRESHOLD;
 
   /**
    * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client), or, as
@@ -490,7 +495,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> implements Connec
       }
       // Backpressure on the peer: a peer that sends pings (or messages an echo answers) without
       // reading our replies would make us buffer without limit. Stop reading it until it drains.
-      if (!this.readPaused && socket.writableLength > READ_PAUSE_THRESHOLD) {
+      if (!this.readPaused && socket.writableLength > this.readPauseThreshold) {
         this.readPaused = true;
         socket.pause();
       }

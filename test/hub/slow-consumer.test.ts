@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { FixtureProcess } from '../support/fixture-process.js';
-import { rawClient, SequenceScanner, startHubServer, until, type HubServer, type RawClient } from './helpers.js';
+import { READ_PAUSE_THRESHOLD } from '../../src/node/websocket.js';
+import { maskedFrame, rawClient, SequenceScanner, startHubServer, until, type HubServer, type RawClient } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const FIXTURE = fileURLToPath(new URL('./fixtures/broadcast-server.mjs', import.meta.url));
@@ -178,6 +179,26 @@ describe('slow-consumer policies in one process', () => {
     const drops = server.hub.stats().drops;
     expect(server.hub.broadcast('back')).toBe(1);
     expect(server.hub.stats().drops).toBe(drops);
+    slow.socket.destroy();
+  });
+
+  it('a slow reader is still read while the broadcasts its limit allows wait for it', async () => {
+    // The read pause (for peers that do not take the replies to their own frames) must not count
+    // the broadcasts the hub decided to queue: the peer's messages and its Close must still arrive.
+    server = await startHubServer({ heartbeat: false, maxBufferedBytes: 4 * 1024 * 1024, slowConsumerPolicy: 'drop' });
+    const connected = server.nextConnection();
+    const slow = await rawClient(server.port, '/', false);
+    const slowServerSide = await connected;
+    const received: string[] = [];
+    slowServerSide.on('message', (data) => received.push(data.toString()));
+    await fillUntil(server.hub, () => slowServerSide.bufferedAmount > 2 * READ_PAUSE_THRESHOLD);
+    slow.socket.write(maskedFrame(0x1, Buffer.from('still here')));
+    await until(() => received.length === 1, 5000);
+    expect(received).toEqual(['still here']);
+    // Replies to its own frames are still bounded, above what the hub allows; outside the hub, as before.
+    expect(slowServerSide.readPauseThreshold).toBe(4 * 1024 * 1024 + READ_PAUSE_THRESHOLD);
+    server.hub.remove(slowServerSide);
+    expect(slowServerSide.readPauseThreshold).toBe(READ_PAUSE_THRESHOLD);
     slow.socket.destroy();
   });
 

@@ -61,12 +61,16 @@ export function readRequest(socket: Socket, options: RequestReaderOptions): void
       socket.removeListener('data', onData);
       // Keep what follows the head in the socket's buffer until the WebSocket takes over.
       socket.pause();
-      const line = result.kind === 'complete' ? parseRequestLine(result.head.startLine) : null;
-      if (result.kind === 'error' || line === null) {
+      if (result.kind === 'error') {
         socket.removeListener('error', onError);
-        const tooLarge = result.kind === 'error' && result.tooLarge;
-        const message = result.kind === 'error' ? result.message : 'malformed request line';
-        answer(socket, tooLarge ? 431 : 400, `Invalid HTTP request: ${message}`);
+        answer(socket, result.tooLarge ? 431 : 400, `Invalid HTTP request: ${result.message}`);
+        return;
+      }
+      // checkRequestLine has refused a malformed line already; this parse gives us its parts.
+      const line = parseRequestLine(result.head.startLine);
+      if (line === null) {
+        socket.removeListener('error', onError);
+        answer(socket, 400, 'Invalid HTTP request: malformed request line');
         return;
       }
       const headers = result.head.headers;

@@ -1,60 +1,25 @@
-/** wsmith's public API. */
+/**
+ * wsmith's main entry: the `ws`-shaped API (`WebSocket`, `WebSocketServer`) and the client
+ * conveniences around it. The Hub is in `wsmith/hub`, frame inspection in `wsmith/inspect`, and
+ * the sans-I/O protocol core in `wsmith/protocol`.
+ */
 export { WebSocket } from './node/websocket.js';
-export type {
-  SendData,
-  SendOptions,
-  SendCallback,
-  WebSocketEventMap,
-} from './node/websocket.js';
+export type { SendData, SendOptions, SendCallback, WebSocketEventMap } from './node/websocket.js';
 export { WebSocketServer } from './node/server.js';
 export type {
   WebSocketServerOptions,
   WebSocketServerEventMap,
   VerifyClientResult,
+  VerifyClientInfo,
+  VerifyClientCallback,
 } from './node/server.js';
-export type { ClientOptions } from './node/client.js';
-export { CloseCode, isValidCloseCode } from './protocol/close.js';
-export { ProtocolError } from './protocol/errors.js';
-export type { ProtocolErrorCode } from './protocol/errors.js';
-export { ReadyState } from './protocol/connection.js';
-export { Opcode } from './protocol/frame.js';
-export type { ClientOptions as WebSocketClientOptions } from './node/client.js';
+export type { ClientOptions, ClientOptions as WebSocketClientOptions } from './node/client.js';
 export { connect } from './node/connect.js';
 export type { ConnectOptions } from './node/connect.js';
 export { ReconnectingWebSocket } from './node/reconnecting.js';
 export type { ReconnectingWebSocketOptions, ReconnectingWebSocketEventMap } from './node/reconnecting.js';
-export {
-  describeFrames,
-  formatDescription,
-  formatFrameLine,
-  parseHex,
-} from './protocol/describe.js';
-export type {
-  DescribeOptions,
-  DescribedError,
-  DescribedFrame,
-  FrameStreamDescription,
-  FrameSummary,
-  ReceiverAction,
-} from './protocol/describe.js';
-export { Hub, DEFAULT_MAX_BUFFERED_BYTES } from './hub/hub.js';
-export type {
-  HubOptions,
-  AddOptions,
-  BroadcastOptions,
-  SendToOptions,
-  HubCloseOptions,
-  HubStats,
-  HubMessage,
-  SlowConsumerPolicy,
-} from './hub/hub.js';
-export type { HeartbeatOptions } from './hub/heartbeat.js';
-export type { HubAdapter } from './hub/adapter.js';
-export { RedisAdapter } from './hub/redis-adapter.js';
-export type {
-  RedisAdapterOptions,
-  RedisPublisher,
-  IORedisSubscriber,
-  NodeRedisSubscriber,
-} from './hub/redis-adapter.js';
+export { CloseCode, isValidCloseCode } from './protocol/close.js';
+export { ProtocolError } from './protocol/errors.js';
+export type { ProtocolErrorCode } from './protocol/errors.js';
+export { ReadyState } from './protocol/protocol.js';
 export type { TraceOption, TraceSink } from './node/trace.js';

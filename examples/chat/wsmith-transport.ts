@@ -1,6 +1,7 @@
 // The chat's Transport on wsmith: its WebSocketServer for /ws and its Hub (with the Redis adapter when
 // the chat runs on several processes). Only the public API of 'wsmith' is used.
-import { Hub, RedisAdapter, WebSocketServer, type WebSocket } from 'wsmith';
+import { WebSocketServer, type WebSocket } from 'wsmith';
+import { Hub, RedisAdapter } from 'wsmith/hub';
 import type { Transport } from './app.js';
 
 export const wsmithTransport: Transport<WebSocket> = {
@@ -9,7 +10,7 @@ export const wsmithTransport: Transport<WebSocket> = {
       server,
       path,
       maxPayload,
-      verifyClient: (request) => verify(request),
+      verifyClient: (info: { req: import("node:http").IncomingMessage }) => verify(info.req),
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
     wss.on('connection', (socket) => onConnection(socket));

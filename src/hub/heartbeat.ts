@@ -18,12 +18,9 @@ export interface HeartbeatOptions {
   timeout: number;
 }
 
-/** What the heartbeat needs from a socket: how many bytes its peer has sent so far. */
-export interface HeartbeatTarget {
-  readonly bytesReceived: number;
-}
-
 export interface HeartbeatHooks<T> {
+  /** How many bytes the peer of `target` has sent so far. */
+  bytesReceived(target: T): number;
   /** Send a ping to `target` (the owner decides whether the socket can still send). */
   ping(target: T): void;
   /** `target` sent nothing within `timeout` of a ping: the owner terminates it. */
@@ -44,7 +41,7 @@ interface PendingCheck {
   generation: number;
 }
 
-export class Heartbeat<T extends HeartbeatTarget> {
+export class Heartbeat<T> {
   private readonly watched = new Map<T, Watch>();
   private readonly interval: number;
   private readonly timeout: number;
@@ -70,7 +67,7 @@ export class Heartbeat<T extends HeartbeatTarget> {
   }
 
   add(target: T): void {
-    this.watched.set(target, { lastBytes: target.bytesReceived, silentSince: -1 });
+    this.watched.set(target, { lastBytes: this.hooks.bytesReceived(target), silentSince: -1 });
     if (this.timer === null) this.start();
   }
 
@@ -105,7 +102,7 @@ export class Heartbeat<T extends HeartbeatTarget> {
     const ping = this.nextPingAt <= due;
     const generation = ping ? ++this.generation : this.generation;
     for (const [target, watch] of this.watched) {
-      const bytes = target.bytesReceived;
+      const bytes = this.hooks.bytesReceived(target);
       if (bytes !== watch.lastBytes) {
         watch.lastBytes = bytes;
         watch.silentSince = -1;

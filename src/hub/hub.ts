@@ -16,8 +16,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../protocol/close.js';
-import { ReadyState } from '../protocol/connection.js';
-import { READ_PAUSE_THRESHOLD, type WebSocket } from '../node/websocket.js';
+import { ReadyState } from '../protocol/protocol.js';
+import { READ_PAUSE_THRESHOLD } from '../node/socket-transport.js';
+import { transportOf, type WebSocket } from '../node/websocket.js';
 import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -112,10 +113,12 @@ function sendPing(ws: WebSocket): void {
   if (ws.readyState === ReadyState.Open) ws.ping();
 }
 
+function bytesReceived(ws: WebSocket): number {
+  return transportOf(ws)?.bytesReceived ?? 0;
+}
+
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_HUB_CLOSE_TIMEOUT = 5_000;
-/** RFC 6455 §7.4.1 (via the IANA registry): 1013 Try Again Later. */
-const TRY_AGAIN_LATER = 1013;
 
 export class Hub {
   /** This hub's id among the nodes sharing an adapter. */
@@ -166,7 +169,7 @@ export class Hub {
     this.heartbeat =
       options.heartbeat === false
         ? null
-        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, { ping: sendPing, onSilent: this.onSilent });
+        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, { ping: sendPing, onSilent: this.onSilent, bytesReceived });
     this.adapter = options.adapter ?? null;
     this.onAdapterError = options.onAdapterError;
     if (this.adapter !== null) {
@@ -204,7 +207,8 @@ export class Hub {
     // Up to maxBufferedBytes of broadcasts may wait for a slow reader: that alone must not stop
     // us reading it (its own messages, its Close, the heartbeat's sign of life). Replies its own
     // frames cause (pongs, echoes) are still bounded, by READ_PAUSE_THRESHOLD above that.
-    ws.readPauseThreshold = this.maxBufferedBytes + READ_PAUSE_THRESHOLD;
+    const transport = transportOf(ws);
+    if (transport !== null) transport.readPauseThreshold = this.maxBufferedBytes + READ_PAUSE_THRESHOLD;
     return id;
   }
 
@@ -219,7 +223,8 @@ export class Hub {
     ws.removeListener('close', this.onSocketClose);
     ws.removeListener('message', this.onSocketMessage);
     this.heartbeat?.delete(ws);
-    ws.readPauseThreshold = READ_PAUSE_THRESHOLD;
+    const transport = transportOf(ws);
+    if (transport !== null) transport.readPauseThreshold = READ_PAUSE_THRESHOLD;
     for (const room of this.roomIndex.leaveAll(ws)) this.roomEmptied(room);
     if (this.whenEmpty !== null && this.sockets.size === 0) this.whenEmpty();
     return true;
@@ -383,7 +388,7 @@ export class Hub {
     }
     return this.clientRole.size > 0 && this.clientRole.has(ws)
       ? this.sendOwnEncoding(ws, frame)
-      : ws.sendEncodedFrame(frame);
+      : (transportOf(ws)?.sendEncoded(frame) ?? false);
   }
 
   /** A client-role socket masks its frames (§5.3): it encodes the payload itself. */
@@ -402,7 +407,7 @@ export class Hub {
     if (member === undefined || member.slowCloseTimer !== null) return;
     this.counters.slowConsumerCloses++;
     // Its Close frame waits behind what it has not read, so it may never get it: cut TCP later.
-    ws.close(TRY_AGAIN_LATER, 'slow consumer');
+    ws.close(CloseCode.TryAgainLater, 'slow consumer');
     member.slowCloseTimer = setTimeout(() => ws.terminate(), this.closeTimeout);
     member.slowCloseTimer.unref();
   }

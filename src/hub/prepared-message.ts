@@ -12,16 +12,12 @@ import {
   PAYLOAD_LENGTH_MASK,
   OPCODE_MASK,
   extendedLengthBytes,
-  frameHeaderLength,
-  writeFrame,
+  encodeFrame,
 } from '../protocol/frame.js';
 
 /** Encode one unfragmented, unmasked data frame (§5.2) carrying `data`. */
 export function encodeMessageFrame(data: string | Uint8Array, binary: boolean): Buffer {
-  const payloadLength = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  const frame = Buffer.allocUnsafe(frameHeaderLength(payloadLength, false) + payloadLength);
-  writeFrame(frame, 0, true, binary ? Opcode.Binary : Opcode.Text, data, payloadLength, null);
-  return frame;
+  return encodeFrame(true, binary ? Opcode.Binary : Opcode.Text, data);
 }
 
 /** The header length of a frame made by `encodeMessageFrame` (unmasked: no key). */

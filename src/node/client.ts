@@ -1,31 +1,28 @@
 /**
- * The client side of the opening handshake (RFC 6455 §4.1): dial ws:// over node:net or wss://
- * over node:tls, write the request, read the response, check it strictly, then hand the socket
- * to the `WebSocket` (`ws.setSocket(...)`) — or fail it with an error that says what was wrong.
+ * The dialer: opens ws:// over node:net or wss:// over node:tls, and runs a `ClientProtocol`
+ * (src/protocol/client-protocol.ts) over it through a socket transport until the handshake ends:
+ * the connection is open, or it failed with an error that says what was wrong.
  *
- * What the request and the response must contain is decided in src/protocol/client-handshake.ts;
- * this module only moves bytes, runs the handshake timer and follows redirects.
- * It must not import websocket.ts at runtime (no import cycle): it drives the WebSocket through
- * its internal methods only.
+ * What the request and the response must contain is decided by the protocol object; this module
+ * runs the handshake timer and follows redirects. It knows nothing of the `WebSocket` façade:
+ * it reports to a narrow `DialObserver`.
  */
 import { randomFillSync } from 'node:crypto';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import {
-  DEFAULT_MAX_RESPONSE_HEADER_SIZE,
   REDIRECT_STATUSES,
-  ResponseHeadReader,
   buildClientRequest,
   generateKey,
   normalizeProtocols,
   parseWebSocketUrl,
   redirectTarget,
-  validateUpgradeResponse,
   type ResponseHead,
   type WebSocketTarget,
 } from '../protocol/client-handshake.js';
-import type { TraceOption } from './trace.js';
-import type { WebSocket } from './websocket.js';
+import { ClientProtocol } from '../protocol/client-protocol.js';
+import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import { resolveTraceSink, type TraceOption } from './trace.js';
 
 export interface ClientOptions {
   /** Largest message accepted (1009 beyond it). Default 64 MiB. */
@@ -81,130 +78,131 @@ export function nextMaskKey(): Uint8Array {
 /** Headers that must not follow a redirect to another host (as browsers and `ws` do). */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
+/** What the dialer tells its WebSocket. */
+export interface DialObserver {
+  /** The handshake succeeded: the connection is open on `transport`. */
+  onOpen(transport: SocketTransport, protocol: string, extensions: string): void;
+  /** A redirect is followed: the handshake goes on over a new transport. */
+  onRedirect(transport: SocketTransport): void;
+  /** The server answered something other than 101 (before the handshake fails with it). */
+  onUnexpectedResponse(statusCode: number, headers: Record<string, string | string[] | undefined>): void;
+  /** The handshake failed or was abandoned: the connection is CLOSED. */
+  onFail(error: Error): void;
+}
+
+/** A handshake in progress: its current transport, and a way to abandon it. */
+export interface Dial {
+  readonly transport: SocketTransport;
+  abort(error: Error): void;
+}
+
 /**
  * Start dialing. Throws SyntaxError for an invalid URL or subprotocol and TypeError for an invalid
- * header, synchronously (as browsers and `ws` do); every later failure goes to `ws.abortHandshake`.
+ * header, synchronously (as browsers and `ws` do); every later failure goes to `observer.onFail`.
  */
-export function startClientHandshake(
-  ws: WebSocket,
+export function dial(
   address: string | URL,
   protocols: string | string[] | undefined,
   options: ClientOptions,
-): void {
+  observer: DialObserver,
+): Dial {
   const target = parseWebSocketUrl(address);
   const offered = normalizeProtocols(protocols);
   // Build one request now so that a bad header throws here rather than later.
   buildClientRequest({ target, key: generateKey(), protocols: offered, origin: options.origin, headers: options.headers });
-  new ClientHandshake(ws, offered, options).dial(target);
+  return new ClientHandshake(target, offered, options, observer);
 }
 
-class ClientHandshake {
-  private readonly ws: WebSocket;
+class ClientHandshake implements Dial, HandshakeObserver {
+  transport!: SocketTransport;
+  private readonly observer: DialObserver;
   private readonly protocols: string[];
   private readonly options: ClientOptions;
   private headers: ClientOptions['headers'];
+  private target: WebSocketTarget;
   private redirects = 0;
   private timer: NodeJS.Timeout | null = null;
-  private socket: Socket | null = null;
-  private reader: ResponseHeadReader | null = null;
-  private key = '';
-  private target: WebSocketTarget | null = null;
   private done = false;
 
-  constructor(ws: WebSocket, protocols: string[], options: ClientOptions) {
-    this.ws = ws;
+  constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, observer: DialObserver) {
+    this.observer = observer;
     this.protocols = protocols;
     this.options = options;
     this.headers = options.headers;
+    this.target = target;
     const timeout = options.handshakeTimeout;
     if (timeout !== undefined && timeout > 0) {
-      this.timer = setTimeout(() => this.fail(new Error('Opening handshake has timed out')), timeout);
+      this.timer = setTimeout(() => this.abort(new Error('Opening handshake has timed out')), timeout);
     }
+    this.open(target);
   }
 
-  dial(target: WebSocketTarget): void {
-    this.target = target;
-    this.key = generateKey();
-    this.reader = new ResponseHeadReader(this.options.maxResponseHeaderSize ?? DEFAULT_MAX_RESPONSE_HEADER_SIZE);
-    const request = buildClientRequest({
-      target,
-      key: this.key,
-      protocols: this.protocols,
-      origin: this.options.origin,
-      headers: this.headers,
-    });
-    let socket: Socket;
-    if (target.secure) {
-      const options = this.options;
-      socket = tlsConnect({
-        host: target.hostname,
-        port: target.port,
-        // RFC 6066 §3: SNI carries host names only, never IP addresses.
-        servername: options.servername ?? (isIP(target.hostname) === 0 ? target.hostname : undefined),
-        rejectUnauthorized: options.rejectUnauthorized ?? true,
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-        ALPNProtocols: ['http/1.1'],
-      });
-    } else {
-      socket = netConnect({ host: target.hostname, port: target.port });
-    }
-    this.socket = socket;
-    this.ws.setHandshakeSocket(socket);
-    socket.setNoDelay(true);
-    socket.on('data', this.onData);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    // Written once connected (net and tls buffer writes made before that).
-    socket.write(request);
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    const result = this.reader!.push(chunk);
-    if (result.kind === 'incomplete') return;
-    if (result.kind === 'error') {
-      this.fail(new Error(result.message));
-      return;
-    }
-    this.onResponse(result.response, result.head);
-  };
-
-  private readonly onError = (error: Error): void => {
+  abort(error: Error): void {
     this.fail(error);
-  };
+  }
 
-  private readonly onClose = (): void => {
-    this.fail(new Error('The server closed the connection before completing the opening handshake'));
-  };
+  private open(target: WebSocketTarget): void {
+    this.target = target;
+    const socket = this.connect(target);
+    const options = this.options;
+    const request = { target, key: generateKey(), protocols: this.protocols, origin: options.origin, headers: this.headers };
+    this.transport = new SocketTransport(
+      socket,
+      (handler) =>
+        new ClientProtocol(handler, {
+          request,
+          maskKeySource: nextMaskKey,
+          maxPayload: options.maxPayload,
+          maxResponseHeaderSize: options.maxResponseHeaderSize,
+        }),
+      this,
+    );
+    if (options.closeTimeout !== undefined) this.transport.closeTimeout = options.closeTimeout;
+    (this.transport.protocol as ClientProtocol).connect();
+    // Written once connected (net and tls buffer writes made before that).
+    this.transport.flush();
+  }
 
-  private onResponse(response: ResponseHead, head: Buffer): void {
-    const status = response.statusCode;
-    if (REDIRECT_STATUSES.has(status) && this.options.followRedirects === true) {
+  private connect(target: WebSocketTarget): Socket {
+    if (!target.secure) return netConnect({ host: target.hostname, port: target.port });
+    const options = this.options;
+    return tlsConnect({
+      host: target.hostname,
+      port: target.port,
+      // RFC 6066 §3: SNI carries host names only, never IP addresses.
+      servername: options.servername ?? (isIP(target.hostname) === 0 ? target.hostname : undefined),
+      rejectUnauthorized: options.rejectUnauthorized ?? true,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      ALPNProtocols: ['http/1.1'],
+    });
+  }
+
+  onOpen(_response: ResponseHead, head: Buffer): void {
+    const transport = this.transport;
+    const protocol = transport.protocol as ClientProtocol;
+    this.finish();
+    const traceSink = resolveTraceSink(this.options.trace);
+    if (traceSink !== null) transport.startTrace(traceSink, protocol.agreedProtocol);
+    this.observer.onOpen(transport, protocol.agreedProtocol, protocol.agreedExtensions);
+    // The frames that came in the same read as the response.
+    if (head.length > 0) transport.handleData(head);
+  }
+
+  onHandshakeFailure(error: Error, response: ResponseHead | null): void {
+    if (response !== null && REDIRECT_STATUSES.has(response.statusCode) && this.options.followRedirects === true) {
       this.redirect(response);
       return;
     }
-    if (status !== 101) {
-      this.ws.emit('unexpected-response', status, { ...response.headers });
-      this.fail(Object.assign(new Error(`Unexpected server response: ${status}`), { statusCode: status }));
-      return;
+    if (response !== null && response.statusCode !== 101) {
+      this.observer.onUnexpectedResponse(response.statusCode, { ...response.headers });
     }
-    const validation = validateUpgradeResponse(response, { key: this.key, protocols: this.protocols });
-    if (!validation.ok) {
-      this.fail(new Error(validation.message));
-      return;
-    }
-    const socket = this.socket!;
-    this.finish();
-    this.ws.setSocket(socket, head, {
-      role: 'client',
-      maxPayload: this.options.maxPayload,
-      closeTimeout: this.options.closeTimeout,
-      protocol: validation.protocol,
-      maskKeySource: nextMaskKey,
-      trace: this.options.trace,
-    });
-    this.ws.emitOpen();
+    this.fail(error);
+  }
+
+  onHandshakeClosed(error: Error | null): void {
+    this.fail(error ?? new Error('The server closed the connection before completing the opening handshake'));
   }
 
   private redirect(response: ResponseHead): void {
@@ -213,32 +211,23 @@ class ClientHandshake {
       this.fail(new Error(`Maximum redirects exceeded (${maxRedirects})`));
       return;
     }
-    const next = redirectTarget(response, this.target!.href);
+    const next = redirectTarget(response, this.target.href);
     if (typeof next === 'string') {
       this.fail(new Error(next));
       return;
     }
-    if (next.host.toLowerCase() !== this.target!.host.toLowerCase() && this.headers !== undefined) {
+    if (next.host.toLowerCase() !== this.target.host.toLowerCase() && this.headers !== undefined) {
       const kept: NonNullable<ClientOptions['headers']> = {};
       for (const [name, value] of Object.entries(this.headers)) {
         if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) kept[name] = value;
       }
       this.headers = kept;
     }
-    this.releaseSocket()?.destroy();
-    this.dial(next);
-  }
-
-  /** Stop listening to the handshake socket and return it. */
-  private releaseSocket(): Socket | null {
-    const socket = this.socket;
-    if (socket !== null) {
-      socket.off('data', this.onData);
-      socket.off('error', this.onError);
-      socket.off('close', this.onClose);
-      this.socket = null;
-    }
-    return socket;
+    const previous = this.transport;
+    previous.handshake = null;
+    previous.terminate();
+    this.open(next);
+    this.observer.onRedirect(this.transport);
   }
 
   private finish(): void {
@@ -247,18 +236,13 @@ class ClientHandshake {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.releaseSocket();
-    this.ws.setHandshakeSocket(null);
+    this.transport.handshake = null;
   }
 
   private fail(error: Error): void {
     if (this.done) return;
-    const socket = this.socket;
     this.finish();
-    // A late 'error' from the socket being destroyed must not go unhandled.
-    socket?.on('error', ignoreError);
-    this.ws.abortHandshake(error, socket ?? undefined);
+    this.transport.terminate();
+    this.observer.onFail(error);
   }
 }
-
-function ignoreError(): void {}

@@ -9,7 +9,7 @@
  * until `maxRetries` consecutive attempts have failed.
  */
 import { EventEmitter } from 'node:events';
-import { ReadyState } from '../protocol/connection.js';
+import { ReadyState } from '../protocol/protocol.js';
 import type { ClientOptions } from './client.js';
 import { WebSocket, type SendCallback, type SendData, type SendOptions } from './websocket.js';
 

@@ -1,25 +1,29 @@
 /**
  * `WebSocketServer`: accepts WebSocket connections on a `node:http` server's 'upgrade' event, or
- * on its own port. The checks of the opening handshake are in src/protocol/handshake.ts; this
- * module runs the user's hooks (subprotocol choice, client verification), writes the response and
- * hands the socket to a `WebSocket`.
+ * on its own port. Each connection's handshake is read and checked by its `ServerProtocol`
+ * (src/protocol/server-protocol.ts); this module runs the application's hooks
+ * (upgrade-decision.ts), answers, and hands the open connection to a `WebSocket`.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ReadyState } from '../protocol/protocol.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
+import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
+import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
+import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import { resolveTraceSink, type TraceOption } from './trace.js';
 import {
-  buildAcceptResponse,
-  validateUpgradeRequest,
-} from '../protocol/handshake.js';
-import { DEFAULT_MAX_PAYLOAD } from '../protocol/connection.js';
-import { destroyOnError, readRequest, refuseAndClose } from './request-reader.js';
-import type { TraceOption } from './trace.js';
-import { WebSocket } from './websocket.js';
+  decideUpgrade,
+  type HandleProtocols,
+  type UpgradeDecision,
+  type VerifyClient,
+} from './upgrade-decision.js';
+import { WebSocket, attachOpenConnection } from './websocket.js';
 
-/** What `verifyClient` may answer: accept, refuse with 401, or refuse with a status and reason. */
-export type VerifyClientResult = boolean | { status: number; reason?: string; headers?: Record<string, string> };
+export type { VerifyClientResult, VerifyClientInfo, VerifyClientCallback } from './upgrade-decision.js';
 
 export interface WebSocketServerOptions {
   /** Attach to this HTTP(S) server's 'upgrade' event. */
@@ -34,12 +38,12 @@ export interface WebSocketServerOptions {
   /** Largest message accepted (1009 beyond it). Default 64 MiB. */
   maxPayload?: number;
   /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
-  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
-  /** Accept or refuse a client before the handshake completes (e.g. Origin or token checks). */
-  verifyClient?: (request: IncomingMessage) => VerifyClientResult | PromiseLike<VerifyClientResult>;
+  handleProtocols?: HandleProtocols;
+  /** Accept or refuse a client before the handshake completes (`ws`'s signature, sync or with a callback). */
+  verifyClient?: VerifyClient;
   /** How long a connection may wait for the peer's Close (ms). Default 30 s. */
   closeTimeout?: number;
-  /** How long `verifyClient` may take before the request is refused (ms). Default 10 s. */
+  /** How long a handshake may take, from the connection's start to the 101 (ms). Default 10 s. */
   handshakeTimeout?: number;
   /** Keep the open connections in `clients`. Default true. */
   clientTracking?: boolean;
@@ -57,6 +61,8 @@ export interface WebSocketServerEventMap {
   close: [];
   /** A handshake was refused: the status and the reason sent. */
   rejection: [status: number, reason: string, request: IncomingMessage];
+  /** A `verifyClient` or `handleProtocols` hook threw or rejected; the client got a bare 500. */
+  hookError: [error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage];
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -64,15 +70,17 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /** Each server's 'upgrade' listener → its server (to tell ours from the user's). */
 const upgradeListeners = new WeakMap<object, WebSocketServer>();
 
+type ConnectionCallback = (socket: WebSocket, request: IncomingMessage) => void;
+
 export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** The open connections (when `clientTracking` is on). */
   readonly clients = new Set<WebSocket>();
   readonly options: Readonly<WebSocketServerOptions>;
   /** The user's HTTP(S) server whose 'upgrade' events we take (`server` option). */
-  private readonly httpServer: HttpServer | HttpsServer | null;
+  #httpServer: HttpServer | HttpsServer | null = null;
   /** Our own listener (`port` option). */
-  private readonly tcpServer: TcpServer | null;
-  private closed = false;
+  #tcpServer: TcpServer | null = null;
+  #closed = false;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
@@ -82,33 +90,23 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
     }
     if (options.port !== undefined) {
-      // Our own port: HTTP read straight from TCP (request-reader.ts), no node:http server.
-      const server = createTcpServer({ noDelay: true }, (socket) =>
-        readRequest(socket, {
-          timeout: this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-          onUpgrade: this.onUpgrade,
-        }),
-      );
+      // Our own port: HTTP read straight from TCP (front-door.ts), no node:http server.
+      const server = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
       server.on('listening', () => this.emit('listening'));
       server.on('error', (error) => this.emit('error', error));
       server.listen(options.port, options.host, onListening);
-      this.tcpServer = server;
-      this.httpServer = null;
+      this.#tcpServer = server;
     } else if (options.server !== undefined) {
-      this.httpServer = options.server;
-      this.tcpServer = null;
-      if (onListening !== undefined) this.httpServer.once('listening', onListening);
-    } else {
-      this.httpServer = null;
-      this.tcpServer = null;
+      this.#httpServer = options.server;
+      if (onListening !== undefined) this.#httpServer.once('listening', onListening);
     }
-    upgradeListeners.set(this.onUpgrade, this);
-    this.httpServer?.on('upgrade', this.onUpgrade);
+    upgradeListeners.set(this.#onUpgrade, this);
+    this.#httpServer?.on('upgrade', this.#onUpgrade);
   }
 
   /** The address of the listening server (as `net.Server#address()`). */
   address(): AddressInfo | string | null {
-    const server = this.tcpServer ?? this.httpServer;
+    const server = this.#tcpServer ?? this.#httpServer;
     if (server === null) throw new Error('The server is in noServer mode');
     return server.address();
   }
@@ -125,78 +123,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * Complete (or refuse) the opening handshake for an upgrade request, then call `callback` with
    * the new WebSocket. For users who route 'upgrade' events themselves.
    */
-  handleUpgrade(
-    request: IncomingMessage,
-    stream: Duplex,
-    head: Buffer,
-    callback: (socket: WebSocket, request: IncomingMessage) => void,
-  ): void {
-    const socket = stream as Socket;
-    // Until the WebSocket owns it, a socket error must not become an uncaught exception.
-    socket.on('error', destroyOnError);
-    if (this.closed) {
-      this.refuse(socket, request, 503, 'The server is shutting down');
-      return;
-    }
-    const validation = validateUpgradeRequest(request);
-    if (!validation.ok) {
-      this.refuse(socket, request, validation.status, validation.reason, validation.headers);
-      return;
-    }
-    let protocol: string | undefined;
-    if (validation.protocols.length > 0 && this.options.handleProtocols !== undefined) {
-      let chosen: string | false;
-      try {
-        chosen = this.options.handleProtocols(new Set(validation.protocols), request);
-      } catch (error) {
-        this.refuse(socket, request, 500, `handleProtocols failed: ${(error as Error).message}`);
-        return;
-      }
-      if (chosen !== false) {
-        // §4.2.2 item 5: the selected subprotocol must be one the client offered.
-        if (!validation.protocols.includes(chosen)) {
-          this.refuse(socket, request, 500, 'handleProtocols chose a subprotocol the client did not offer');
-          return;
-        }
-        protocol = chosen;
-      }
-    }
-    const accept = (): void => this.completeHandshake(socket, head, validation.key, protocol, request, callback);
-    const verify = this.options.verifyClient;
-    if (verify === undefined) {
-      accept();
-      return;
-    }
-    let verdict: VerifyClientResult | PromiseLike<VerifyClientResult>;
-    try {
-      verdict = verify(request);
-    } catch (error) {
-      this.refuse(socket, request, 500, `verifyClient failed: ${(error as Error).message}`);
-      return;
-    }
-    if (!isThenable(verdict)) {
-      this.applyVerdict(verdict, socket, request, accept);
-      return;
-    }
-    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-    let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      this.refuse(socket, request, 408, 'Handshake timed out while verifying the client');
-    }, timeout);
-    timer.unref();
-    verdict.then(
-      (result) => {
-        if (settled) return;
-        clearTimeout(timer);
-        this.applyVerdict(result, socket, request, accept);
-      },
-      (error: unknown) => {
-        if (settled) return;
-        clearTimeout(timer);
-        this.refuse(socket, request, 500, `verifyClient failed: ${(error as Error)?.message ?? String(error)}`);
-      },
-    );
+  handleUpgrade(request: IncomingMessage, stream: Duplex, head: Buffer, callback: ConnectionCallback): void {
+    const transport = this.#startHandshake(stream, request, callback);
+    const protocol = transport.protocol as ServerProtocol;
+    if (this.#closed) protocol.reject(503, 'The server is shutting down');
+    else protocol.receiveRequest(fromIncomingMessage(request), head);
+    transport.flush();
+    transport.startReading();
   }
 
   /**
@@ -204,68 +137,78 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * with their own `close()` or through a Hub. The callback runs once the server is closed.
    */
   close(callback?: (error?: Error) => void): void {
-    if (this.closed) {
+    if (this.#closed) {
       if (callback !== undefined) process.nextTick(callback);
       return;
     }
-    this.closed = true;
-    this.httpServer?.removeListener('upgrade', this.onUpgrade);
-    const finish = (): void => {
+    this.#closed = true;
+    this.#httpServer?.removeListener('upgrade', this.#onUpgrade);
+    // Stop listening now; open connections are left to finish (their sockets close on their own).
+    this.#tcpServer?.close();
+    process.nextTick(() => {
       this.emit('close');
       callback?.();
-    };
-    // Stop listening now; open connections are left to finish (their sockets close on their own).
-    this.tcpServer?.close();
-    process.nextTick(finish);
+    });
   }
 
-  /**
-   * Write the 101 response and hand the socket to a new WebSocket. A method of its own, so that
-   * no closure kept for the connection's lifetime captures the request (its headers would stay
-   * in memory for as long as the connection lives).
-   */
-  private completeHandshake(
-    socket: Socket,
-    head: Buffer,
-    key: string,
-    protocol: string | undefined,
-    request: IncomingMessage,
-    callback: (socket: WebSocket, request: IncomingMessage) => void,
-  ): void {
-    if (socket.destroyed || !socket.writable) return;
-    socket.removeListener('error', destroyOnError);
-    socket.write(buildAcceptResponse({ key, protocol }));
-    const ws = new WebSocket(null);
-    ws.setSocket(socket, head, {
-      role: 'server',
-      maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-      closeTimeout: this.options.closeTimeout,
-      protocol,
-      trace: this.options.trace,
-    });
-    if (this.options.clientTracking !== false) {
-      this.clients.add(ws);
-      ws.on('close', this.untrack);
+  /** A TCP connection on our own port: its protocol object reads the handshake from the bytes. */
+  #acceptTcp(socket: Socket): void {
+    const transport = this.#startHandshake(socket, null, this.#emitConnection);
+    if (this.#closed) {
+      (transport.protocol as ServerProtocol).reject(503, 'The server is shutting down');
+      transport.flush();
+      return;
     }
-    callback(ws, request);
+    const deadline = startHandshakeDeadline(transport, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+    (transport.handshake as ServerHandshake).deadline = deadline;
+    transport.startReading();
   }
+
+  readonly #emitConnection = (ws: WebSocket, request: IncomingMessage): void => {
+    this.emit('connection', ws, request);
+  };
+
+  /** A transport running a ServerProtocol over `stream`, with this server deciding its handshake. */
+  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback): SocketTransport {
+    const handshake = new ServerHandshake(this.#handshakeHost, incoming, callback);
+    const maxPayload = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload }), handshake);
+    handshake.transport = transport;
+    return transport;
+  }
+
+  /** What a handshake in progress needs from its server (private to this module). */
+  readonly #handshakeHost: HandshakeHost = {
+    options: () => this.options,
+    shouldHandle: (request) => this.shouldHandle(request),
+    emitRejection: (status, reason, request) => this.emit('rejection', status, reason, request),
+    emitHookError: (error, hook, request) => {
+      if (this.listenerCount('hookError') > 0) this.emit('hookError', error, hook, request);
+    },
+    track: (ws) => {
+      if (this.options.clientTracking === false) return;
+      this.clients.add(ws);
+      ws.on('close', this.#untrack);
+    },
+  };
 
   /** One listener shared by every tracked socket: EventEmitter calls it with `this` = the socket. */
-  private readonly untrack = ((clients: Set<WebSocket>) =>
+  readonly #untrack = ((clients: Set<WebSocket>) =>
     function untrack(this: WebSocket): void {
       clients.delete(this);
     })(this.clients);
 
-  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!this.shouldHandle(request)) {
       // Another server on the same HTTP server may own this path; refuse only if none does.
-      if (this.tcpServer !== null || (this.httpServer !== null && this.isUnclaimedUpgrade(request))) {
-        (socket as Socket).on('error', destroyOnError);
-        this.refuse(socket as Socket, request, 400, `No WebSocket endpoint at this path`);
+      if (this.#httpServer !== null && this.#isUnclaimedUpgrade(request)) {
+        const transport = this.#startHandshake(socket, request, this.#emitConnection);
+        (transport.protocol as ServerProtocol).reject(400, 'No WebSocket endpoint at this path');
+        transport.flush();
       }
       return;
     }
-    this.handleUpgrade(request, socket, head, (ws, req) => this.emit('connection', ws, req));
+    this.handleUpgrade(request, socket, head, this.#emitConnection);
   };
 
   /**
@@ -273,39 +216,120 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * refuses one that none takes, so that it is answered once and not left hanging; if the user
    * has upgrade listeners of their own, the request is theirs.
    */
-  private isUnclaimedUpgrade(request: IncomingMessage): boolean {
-    const listeners = this.httpServer!.listeners('upgrade');
-    if (listeners[listeners.length - 1] !== this.onUpgrade) return false;
+  #isUnclaimedUpgrade(request: IncomingMessage): boolean {
+    const listeners = this.#httpServer!.listeners('upgrade');
+    if (listeners[listeners.length - 1] !== this.#onUpgrade) return false;
     return listeners.every((listener) => {
       const owner = upgradeListeners.get(listener);
       return owner !== undefined && !owner.shouldHandle(request);
     });
   }
-
-  private applyVerdict(
-    verdict: VerifyClientResult,
-    socket: Socket,
-    request: IncomingMessage,
-    accept: () => void,
-  ): void {
-    if (verdict === true) accept();
-    else if (verdict === false) this.refuse(socket, request, 401, 'Unauthorized');
-    else this.refuse(socket, request, verdict.status, verdict.reason ?? 'Refused', verdict.headers);
-  }
-
-  private refuse(
-    socket: Socket,
-    request: IncomingMessage,
-    status: number,
-    reason: string,
-    headers?: Record<string, string>,
-  ): void {
-    refuseAndClose(socket, status, reason, headers);
-    this.emit('rejection', status, reason, request);
-  }
 }
 
-/** A promise or any promise-like (a thenable from another library). */
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
+interface HandshakeHost {
+  options(): Readonly<WebSocketServerOptions>;
+  shouldHandle(request: IncomingMessage): boolean;
+  emitRejection(status: number, reason: string, request: IncomingMessage): void;
+  emitHookError(error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage): void;
+  track(ws: WebSocket): void;
+}
+
+/** One server-side handshake in progress: it lives until the connection opens or is refused. */
+class ServerHandshake implements HandshakeObserver {
+  transport!: SocketTransport;
+  deadline: NodeJS.Timeout | null = null;
+  private readonly host: HandshakeHost;
+  /** The request as the application sees it (node:http's, or one made from our own reading). */
+  private incoming: IncomingMessage | null;
+  private readonly callback: ConnectionCallback;
+  private readingPipelined = false;
+
+  constructor(host: HandshakeHost, incoming: IncomingMessage | null, callback: ConnectionCallback) {
+    this.host = host;
+    this.incoming = incoming;
+    this.callback = callback;
+  }
+
+  onRequest(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void {
+    const ownPort = this.incoming === null;
+    const incoming = (this.incoming ??= toIncomingMessage(this.transport.stream, request));
+    if (ownPort && !this.host.shouldHandle(incoming)) {
+      this.decided({ accept: false, status: 400, reason: 'No WebSocket endpoint at this path' }, incoming, head);
+      return;
+    }
+    const options = this.host.options();
+    decideUpgrade(
+      {
+        handleProtocols: options.handleProtocols,
+        verifyClient: options.verifyClient,
+        timeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      },
+      incoming,
+      offer,
+      (error, hook) => this.host.emitHookError(error, hook, incoming),
+      (decision) => this.decided(decision, incoming, head),
+    );
+  }
+
+  onReject(status: number, reason: string, request: HandshakeRequest | null): void {
+    this.end();
+    const incoming = this.incoming ?? (request === null ? null : toIncomingMessage(this.transport.stream, request));
+    if (incoming !== null) this.host.emitRejection(status, reason, incoming);
+  }
+
+  onReadEnd(): void {
+    if (this.readingPipelined) return;
+    this.readingPipelined = true;
+    try {
+      readPipelined(this.transport);
+    } finally {
+      this.readingPipelined = false;
+    }
+  }
+
+  onHandshakeClosed(): void {
+    this.end();
+  }
+
+  private decided(decision: UpgradeDecision, incoming: IncomingMessage, head: Buffer): void {
+    const transport = this.transport;
+    const protocol = transport.protocol as ServerProtocol;
+    if (protocol.state !== ReadyState.Connecting) return; // the client went away meanwhile
+    if (!decision.accept) {
+      protocol.reject(decision.status, decision.reason, decision.headers);
+      transport.flush();
+      return;
+    }
+    protocol.accept({ protocol: decision.protocol });
+    this.end();
+    const options = this.host.options();
+    if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;
+    // The 101 goes out before any frame, and before the trace starts (it traces frames only).
+    transport.flush();
+    const ws = new WebSocket(null);
+    attachOpenConnection(ws, transport, decision.protocol ?? '', '');
+    const traceSink = resolveTraceSink(options.trace);
+    if (traceSink !== null) transport.startTrace(traceSink, decision.protocol ?? '');
+    // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:
+    // setTimeout(0) would add a property to every socket.
+    const socket = transport.stream as Partial<Socket>;
+    if (socket.timeout) socket.setTimeout!(0);
+    this.host.track(ws);
+    this.callback(ws, incoming);
+    // Bytes that came with the handshake are frames too: parse them once listeners are attached.
+    if (head.length > 0) {
+      const early = Buffer.from(head);
+      process.nextTick(() => transport.handleData(early));
+    }
+    transport.startReading();
+  }
+
+  /** The handshake is over: drop what only it needed (nothing here outlives it). */
+  private end(): void {
+    if (this.deadline !== null) {
+      clearTimeout(this.deadline);
+      this.deadline = null;
+    }
+    this.transport.handshake = null;
+  }
 }

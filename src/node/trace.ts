@@ -15,7 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import { CloseCode } from '../protocol/close.js';
-import type { Role } from '../protocol/connection.js';
+import type { Role } from '../protocol/protocol.js';
 import { FrameTracer, closeCodeLabel, describeError } from '../protocol/describe.js';
 import type { ProtocolError } from '../protocol/errors.js';
 

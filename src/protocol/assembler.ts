@@ -64,6 +64,25 @@ export class MessageAssembler {
     this.keep(piece, inFrameBuffer);
   }
 
+  /** How many Buffers are held (a peer's many tiny fragments must not each cost one). */
+  get pieceCount(): number {
+    return this.pieces === null ? (this.first === null ? 0 : 1) : this.pieces.length + (this.gathered > this.runStart ? 1 : 0);
+  }
+
+  /**
+   * Bytes of memory the held pieces keep alive: each distinct buffer behind them once (a view
+   * keeps its whole read buffer alive). §10.4 bounds this, not only the payload.
+   */
+  get retainedBytes(): number {
+    const buffers = new Set<ArrayBufferLike>();
+    if (this.first !== null) buffers.add(this.first.buffer);
+    for (const piece of this.pieces ?? []) buffers.add(piece.buffer);
+    if (this.gather !== null && this.gathered > this.runStart) buffers.add(this.gather.buffer);
+    let total = 0;
+    for (const buffer of buffers) total += buffer.byteLength;
+    return total;
+  }
+
   /** The whole message; the assembler is empty again afterwards. */
   take(): Buffer {
     const first = this.first;

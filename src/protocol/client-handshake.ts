@@ -7,7 +7,7 @@
  * connection is open. Nothing here touches a socket or a timer.
  */
 import { randomBytes } from 'node:crypto';
-import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken, parseTokenList } from './handshake.js';
+import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken, parseTokenList } from './server-handshake.js';
 import { HttpHeadReader, isToken, parseHead, printable, type HttpHead } from './http-head.js';
 
 /** §4.1: the nonce is 16 random bytes. */
@@ -104,6 +104,8 @@ export interface ClientRequestOptions {
   protocols?: readonly string[];
   /** The Origin header (§4.1 item 8), sent only when given. */
   origin?: string;
+  /** The Sec-WebSocket-Extensions offer (§4.1 item 11, §9.1), sent only when given. */
+  extensions?: string;
   /** Extra headers; `Host` may be replaced, the handshake's own headers may not. */
   headers?: Readonly<Record<string, string | number | readonly string[]>>;
 }
@@ -143,6 +145,9 @@ export function buildClientRequest(options: ClientRequestOptions): string {
     `Sec-WebSocket-Version: ${WEBSOCKET_VERSION}\r\n`;
   if (options.protocols !== undefined && options.protocols.length > 0) {
     request += `Sec-WebSocket-Protocol: ${options.protocols.join(', ')}\r\n`;
+  }
+  if (options.extensions !== undefined && options.extensions !== '') {
+    request += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
   }
   if (options.origin !== undefined) request += `Origin: ${checkHeaderValue('Origin', options.origin)}\r\n`;
   return request + extra.join('') + '\r\n';
@@ -224,9 +229,12 @@ export interface UpgradeExpectation {
   key: string;
   /** The subprotocols offered. */
   protocols: readonly string[];
+  /** Did the request offer extensions? Their answer is then returned for the caller to check. */
+  extensionsOffered?: boolean;
 }
 
 export type UpgradeResponseValidation =
+  /** `extensions`: the Sec-WebSocket-Extensions value ('' if none), for the offer's owner to check. */
   | { ok: true; protocol: string; extensions: string }
   | { ok: false; message: string };
 
@@ -258,18 +266,19 @@ export function validateUpgradeResponse(
   if (typeof accept !== 'string' || accept !== computeAcceptKey(expected.key)) {
     return fail('Invalid Sec-WebSocket-Accept header');
   }
-  // Item 5: no extension that we did not offer (we offer none).
-  const extensions = headers['sec-websocket-extensions'];
-  if (extensions !== undefined && (Array.isArray(extensions) || extensions !== '')) {
+  // Item 5: no extension that we did not offer; those offered are checked by their owner.
+  const extensionHeader = headers['sec-websocket-extensions'];
+  const extensions = Array.isArray(extensionHeader) ? extensionHeader.join(', ') : (extensionHeader ?? '');
+  if (extensions !== '' && expected.extensionsOffered !== true) {
     return fail('Server sent a Sec-WebSocket-Extensions header but no extension was offered');
   }
   // Item 6: a subprotocol only from those offered (none at all is fine, as browsers accept).
   const protocol = headers['sec-websocket-protocol'];
-  if (protocol === undefined) return { ok: true, protocol: '', extensions: '' };
+  if (protocol === undefined) return { ok: true, protocol: '', extensions };
   if (Array.isArray(protocol) || !isToken(protocol)) return fail('Invalid Sec-WebSocket-Protocol header');
   if (expected.protocols.length === 0) return fail('Server sent a subprotocol but none was requested');
   if (!expected.protocols.includes(protocol)) return fail(`Server sent an invalid subprotocol: "${protocol}"`);
-  return { ok: true, protocol, extensions: '' };
+  return { ok: true, protocol, extensions };
 }
 
 /** Where a redirect points, or a message saying why it cannot be followed. */

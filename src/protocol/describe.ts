@@ -9,7 +9,7 @@
  * decoder says is therefore what a wsmith endpoint does with the same bytes.
  */
 import { CloseCode } from './close.js';
-import { Connection, DEFAULT_MAX_PAYLOAD, type ConnectionHandler, type Role } from './connection.js';
+import { Protocol as Connection, DEFAULT_MAX_PAYLOAD, type ProtocolHandler as ConnectionHandler, type Role } from './protocol.js';
 import type { ProtocolError, ProtocolErrorCode } from './errors.js';
 import {
   FIN_BIT,
@@ -285,6 +285,8 @@ export const ERROR_SECTIONS: Record<ProtocolErrorCode, string> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: '§7.4.1',
   WS_ERR_INVALID_UTF8: '§8.1',
   WS_ERR_INVALID_CLOSE_CODE: '§7.4',
+  WS_ERR_INVALID_COMPRESSED_DATA: 'RFC 7692 §7.2.2',
+  WS_ERR_COMPRESSION_FAILED: 'RFC 7692 §7.2.1',
   WS_ERR_INVALID_CLOSE_PAYLOAD: '§5.5.1',
 };
 
@@ -407,6 +409,7 @@ class ActionRecorder implements ConnectionHandler {
   onProtocolError(error: ProtocolError): void {
     this.action = { kind: 'error', error: describeError(error) };
   }
+  onReady(): void {}
 }
 
 export function describeError(error: ProtocolError): DescribedError {
@@ -483,13 +486,13 @@ export function describeFrames(input: Uint8Array, options: DescribeOptions = {})
       continue;
     }
     actions.action = null;
-    connection.receive(Buffer.from(frame.raw));
+    connection.receiveData(Buffer.from(frame.raw));
     const action = actions.action as ReceiverAction | null;
     if (action !== null) frame.action = action;
     else if (!frame.incomplete) frame.action = { kind: 'fragment' };
     // A header the receiver refused is not waiting for more bytes: it is rejected outright.
     if (action !== null && action.kind === 'error') frame.incomplete = false;
-    const output = connection.takeOutput();
+    const output = connection.dataToSend();
     if (output.length > 0) frame.replies = decodeReplies(Buffer.concat(output), replyRole);
     if (action !== null && (action.kind === 'error' || action.kind === 'close')) {
       if (action.kind === 'error') error = action.error;

@@ -17,7 +17,9 @@ export type ProtocolErrorCode =
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_INVALID_UTF8'
   | 'WS_ERR_INVALID_CLOSE_CODE'
-  | 'WS_ERR_INVALID_CLOSE_PAYLOAD';
+  | 'WS_ERR_INVALID_CLOSE_PAYLOAD'
+  | 'WS_ERR_INVALID_COMPRESSED_DATA'
+  | 'WS_ERR_COMPRESSION_FAILED';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

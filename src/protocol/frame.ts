@@ -148,9 +148,28 @@ export function writeFrame(
   payload: string | Uint8Array,
   payloadLength: number,
   maskKey: ArrayLike<number> | null,
+  rsv1 = false,
 ): void {
-  const payloadStart = offset + writeFrameHeader(target, offset, fin, opcode, payloadLength, maskKey);
+  const payloadStart = offset + writeFrameHeader(target, offset, fin, opcode, payloadLength, maskKey, rsv1);
   if (typeof payload === 'string') target.write(payload, payloadStart, 'utf8');
   else target.set(payload, payloadStart);
   if (maskKey !== null) applyMask(target.subarray(payloadStart, payloadStart + payloadLength), maskKey, 0);
+}
+
+/**
+ * One whole frame in a Buffer of its own: a message encoded once for many connections (a
+ * server's frames are never masked, §5.1), or a frame that must wait outside the shared slab.
+ * `rsv1` marks a compressed message's first frame (RFC 7692 §6).
+ */
+export function encodeFrame(
+  fin: boolean,
+  opcode: number,
+  payload: string | Uint8Array,
+  maskKey: ArrayLike<number> | null = null,
+  rsv1 = false,
+): Buffer {
+  const payloadLength = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const frame = Buffer.allocUnsafe(frameHeaderLength(payloadLength, maskKey !== null) + payloadLength);
+  writeFrame(frame, 0, fin, opcode, payload, payloadLength, maskKey, rsv1);
+  return frame;
 }

@@ -211,3 +211,95 @@ export function printable(line: string): string {
   const short = line.length > 64 ? line.slice(0, 64) + '…' : line;
   return JSON.stringify(short).slice(1, -1);
 }
+
+// --- requests and plain responses (RFC 7230 §3.1) ---------------------------------------------
+
+export interface RequestLine {
+  method: string;
+  /** The request-target, e.g. "/chat?room=1". */
+  target: string;
+  /** "1.1" */
+  httpVersion: string;
+}
+
+/**
+ * Parse an HTTP request line (RFC 7230 §3.1.1): `method SP request-target SP HTTP-version`.
+ * Returns null if it is malformed.
+ */
+export function parseRequestLine(line: string): RequestLine | null {
+  const firstSpace = line.indexOf(' ');
+  const lastSpace = line.lastIndexOf(' ');
+  if (firstSpace <= 0 || lastSpace === firstSpace) return null;
+  const method = line.slice(0, firstSpace);
+  const target = line.slice(firstSpace + 1, lastSpace);
+  const version = line.slice(lastSpace + 1);
+  if (!isToken(method)) return null;
+  if (target.length === 0) return null;
+  for (let i = 0; i < target.length; i++) {
+    const code = target.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return null; // no whitespace or control characters
+  }
+  if (version.length !== 8 || !version.startsWith('HTTP/') || version[6] !== '.') return null;
+  const major = version.charCodeAt(5) - 0x30;
+  const minor = version.charCodeAt(7) - 0x30;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return null;
+  return { method, target, httpVersion: `${major}.${minor}` };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Header fields given by an application: a name and one value, or several values (repeated). */
+export type OutgoingHeaders = Readonly<Record<string, string | number | readonly string[]>>;
+
+/**
+ * Header lines for the wire. RFC 7230 §3.2: a name is a token and a value holds no control
+ * characters; a CR or LF from the application would end the header early and let it inject
+ * headers (or a body) of its choosing, so anything else throws a TypeError before it is sent.
+ */
+export function formatHeaderLines(headers: OutgoingHeaders | undefined): string {
+  if (headers === undefined) return '';
+  let lines = '';
+  for (const name of Object.keys(headers)) {
+    if (!isToken(name)) throw new TypeError(`Invalid header name "${printable(name)}"`);
+    const raw = headers[name];
+    const values = Array.isArray(raw) ? (raw as readonly string[]) : [String(raw)];
+    for (const value of values) {
+      const text = String(value);
+      if (hasControlCharacter(text)) throw new TypeError(`Invalid value for the "${name}" header`);
+      lines += `${name}: ${text}\r\n`;
+    }
+  }
+  return lines;
+}
+
+/**
+ * A complete HTTP error response with a one-line plain-text reason. It closes the connection
+ * unless `keepAlive` is set (RFC 7230 §6.3: the client may then send its next request).
+ */
+export function buildRejectResponse(
+  status: number,
+  reason: string,
+  headers?: OutgoingHeaders,
+  keepAlive = false,
+): string {
+  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
+  let response =
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    (keepAlive ? '' : 'Connection: close\r\n') +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    formatHeaderLines(headers);
+  return response + '\r\n' + body;
+}

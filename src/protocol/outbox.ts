@@ -56,6 +56,7 @@ export class Outbox {
     opcode: number,
     payload: string | Uint8Array,
     maskKey: Uint8Array | null,
+    rsv1 = false,
   ): void {
     const payloadLength = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     const headerLength = frameHeaderLength(payloadLength, maskKey !== null);
@@ -64,18 +65,18 @@ export class Outbox {
       if (total > COPY_THRESHOLD + MAX_HEADER_LENGTH) {
         // A large masked frame gets a buffer of its own rather than a slab.
         const frame = Buffer.allocUnsafe(total);
-        writeFrame(frame, 0, fin, opcode, payload, payloadLength, maskKey);
+        writeFrame(frame, 0, fin, opcode, payload, payloadLength, maskKey, rsv1);
         this.appendEncoded(frame);
         return;
       }
       const offset = reserve(total);
-      writeFrame(slab, offset, fin, opcode, payload, payloadLength, maskKey);
+      writeFrame(slab, offset, fin, opcode, payload, payloadLength, maskKey, rsv1);
       this.extendRun(offset, total);
       return;
     }
     // Large unmasked payload: header in the slab, payload by reference.
     const offset = reserve(headerLength);
-    writeFrameHeader(slab, offset, fin, opcode, payloadLength, null);
+    writeFrameHeader(slab, offset, fin, opcode, payloadLength, null, rsv1);
     this.extendRun(offset, headerLength);
     const bytes =
       typeof payload === 'string'

@@ -101,9 +101,10 @@ export class FrameParser {
   private readonly sink: FrameSink;
   private readonly expectMasked: boolean;
   private readonly maxFramePayload: number;
-  private readonly allowedRsvBits: number;
+  private allowedRsvBits: number;
 
   private state = State.Header;
+  private paused = false;
   /** Received chunks not yet consumed; `chunks[0]` starts at `offset`. */
   private chunks: Buffer[] = [];
   private offset = 0;
@@ -121,6 +122,11 @@ export class FrameParser {
     this.expectMasked = options.role === 'server';
     this.maxFramePayload = options.maxFramePayload ?? Number.MAX_SAFE_INTEGER;
     this.allowedRsvBits = options.allowedRsvBits ?? 0;
+  }
+
+  /** An extension was negotiated that gives these RSV bits a meaning (§5.2, RFC 7692 §6). */
+  allowRsvBits(bits: number): void {
+    this.allowedRsvBits |= bits;
   }
 
   /** True once a protocol error or the sink stopped the parser. */
@@ -147,7 +153,30 @@ export class FrameParser {
     if (this.state === State.Stopped || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    while ((this.state as State) !== State.Stopped) {
+    if (!this.paused) this.run();
+  }
+
+  /**
+   * Stop handing frames to the sink until `resume()`, keeping what is buffered (the sink waits
+   * for something, e.g. a message being inflated, before it can take the next frame).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Go on with the buffered bytes after a `pause()`. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.state !== State.Stopped) this.run();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  private run(): void {
+    while (this.state !== State.Stopped && !this.paused) {
       if (this.state === State.Header) {
         if (!this.parseHeader()) return;
       } else if (!this.passPayload()) {
@@ -161,8 +190,49 @@ export class FrameParser {
     if (this.buffered < 2) return false;
     const first = this.peekByte(0);
     const second = this.peekByte(1);
-
     // Check what the first two bytes already tell us, before waiting for the rest (fail fast).
+    if (!this.checkFirstBytes(first, second)) return false;
+    const length7 = second & PAYLOAD_LENGTH_MASK;
+    const masked = (second & MASK_BIT) !== 0;
+    const lengthBytes = extendedLengthBytes(length7);
+    const headerLength = 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
+    if (this.buffered < headerLength) return false;
+
+    // The header's bytes: in place when the first chunk holds them all, else gathered (<= 14 bytes).
+    const chunk = this.chunks[0];
+    const inPlace = chunk.length - this.offset >= headerLength;
+    const bytes = inPlace ? chunk : this.gatherHeader(headerLength);
+    const start = inPlace ? this.offset : 0;
+    const payloadLength = this.readPayloadLength(bytes, start, length7, lengthBytes);
+    if (payloadLength < 0) return false;
+
+    const header = this.header;
+    header.fin = (first & FIN_BIT) !== 0;
+    header.rsv1 = (first & RSV1_BIT) !== 0;
+    header.rsv2 = (first & RSV2_BIT) !== 0;
+    header.rsv3 = (first & RSV3_BIT) !== 0;
+    header.opcode = first & OPCODE_MASK;
+    header.masked = masked;
+    header.payloadLength = payloadLength;
+    header.lengthForm = lengthBytes === 0 ? 7 : lengthBytes === 2 ? 16 : 64;
+    if (masked) {
+      const keyStart = start + 2 + lengthBytes;
+      const key = header.maskKey;
+      key[0] = bytes[keyStart];
+      key[1] = bytes[keyStart + 1];
+      key[2] = bytes[keyStart + 2];
+      key[3] = bytes[keyStart + 3];
+    }
+    this.skip(headerLength);
+    this.payloadRemaining = payloadLength;
+    this.payloadConsumed = 0;
+    this.state = State.Payload;
+    if (!this.sink.onFrameHeader(header)) return this.halt();
+    return true;
+  }
+
+  /** The rules the first two header bytes can break (§5.2, §5.5, §5.1); false after a failure. */
+  private checkFirstBytes(first: number, second: number): boolean {
     const opcode = first & OPCODE_MASK;
     const rsvBits = first & (RSV1_BIT | RSV2_BIT | RSV3_BIT);
     const unexpectedRsv = rsvBits & ~this.allowedRsvBits;
@@ -177,16 +247,11 @@ export class FrameParser {
       // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_".
       return this.fail('WS_ERR_INVALID_OPCODE', `Reserved opcode 0x${opcode.toString(16)}`);
     }
-    const fin = (first & FIN_BIT) !== 0;
-    const length7 = second & PAYLOAD_LENGTH_MASK;
     if (isControlOpcode(opcode)) {
       // §5.5: control frames MUST NOT be fragmented and carry at most 125 bytes.
-      if (!fin) return this.fail('WS_ERR_EXPECTED_FIN', 'Fragmented control frame');
-      if (length7 > MAX_CONTROL_PAYLOAD) {
-        return this.fail(
-          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
-          'Control frame payload longer than 125 bytes',
-        );
+      if ((first & FIN_BIT) === 0) return this.fail('WS_ERR_EXPECTED_FIN', 'Fragmented control frame');
+      if ((second & PAYLOAD_LENGTH_MASK) > MAX_CONTROL_PAYLOAD) {
+        return this.fail('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 'Control frame payload longer than 125 bytes');
       }
     }
     const masked = (second & MASK_BIT) !== 0;
@@ -196,68 +261,37 @@ export class FrameParser {
         ? this.fail('WS_ERR_UNEXPECTED_MASK', 'Masked frame from a server')
         : this.fail('WS_ERR_EXPECTED_MASK', 'Unmasked frame from a client');
     }
+    return true;
+  }
 
-    const lengthBytes = extendedLengthBytes(length7);
-    const headerLength = 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
-    if (this.buffered < headerLength) return false;
-
-    const bytes = this.take(headerLength);
-    const start = bytes === this.scratch ? 0 : this.lastTakeOffset;
+  /** The payload length from the 7-bit field or the extended one (§5.2); -1 after a failure. */
+  private readPayloadLength(bytes: Buffer, start: number, length7: number, lengthBytes: number): number {
     let payloadLength = length7;
-    let lengthForm: 7 | 16 | 64 = 7;
     if (lengthBytes === 2) {
       payloadLength = bytes.readUInt16BE(start + 2);
-      lengthForm = 16;
     } else if (lengthBytes === 8) {
       const high = bytes.readUInt32BE(start + 2);
       // §5.2: "the most significant bit MUST be 0".
       if (high > 0x7fff_ffff) {
-        return this.fail(
-          'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
-          '64-bit payload length with the most significant bit set',
-        );
+        this.fail('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', '64-bit payload length with the most significant bit set');
+        return -1;
       }
       if (high > MAX_SAFE_HIGH_WORD) {
-        return this.fail(
-          'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-          'Payload length beyond 2^53 - 1',
-          CloseCode.MessageTooBig,
-        );
+        this.fail('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'Payload length beyond 2^53 - 1', CloseCode.MessageTooBig);
+        return -1;
       }
       payloadLength = high * 0x1_0000_0000 + bytes.readUInt32BE(start + 6);
-      lengthForm = 64;
     }
     if (payloadLength > this.maxFramePayload) {
       // §10.4: limit what one peer can make us buffer; checked from the header, before any payload.
-      return this.fail(
+      this.fail(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         `Frame payload of ${payloadLength} bytes exceeds the limit of ${this.maxFramePayload}`,
         CloseCode.MessageTooBig,
       );
+      return -1;
     }
-
-    const header = this.header;
-    header.fin = fin;
-    header.rsv1 = (first & RSV1_BIT) !== 0;
-    header.rsv2 = (first & RSV2_BIT) !== 0;
-    header.rsv3 = (first & RSV3_BIT) !== 0;
-    header.opcode = opcode;
-    header.masked = masked;
-    header.payloadLength = payloadLength;
-    header.lengthForm = lengthForm;
-    if (masked) {
-      const keyStart = start + 2 + lengthBytes;
-      const key = header.maskKey;
-      key[0] = bytes[keyStart];
-      key[1] = bytes[keyStart + 1];
-      key[2] = bytes[keyStart + 2];
-      key[3] = bytes[keyStart + 3];
-    }
-    this.payloadRemaining = payloadLength;
-    this.payloadConsumed = 0;
-    this.state = State.Payload;
-    if (!this.sink.onFrameHeader(header)) return this.halt();
-    return true;
+    return payloadLength;
   }
 
   /** Hand the sink as much of the payload as is buffered; returns false when we must wait. */
@@ -340,30 +374,26 @@ export class FrameParser {
     return 0; // unreachable: callers check `buffered` first
   }
 
-  private lastTakeOffset = 0;
-
-  /**
-   * Remove `count` bytes from the front. When they lie in the first chunk we return that chunk
-   * (and the offset in `lastTakeOffset`) instead of copying; otherwise they are gathered into
-   * `scratch` (headers only, so at most 14 bytes).
-   */
-  private take(count: number): Buffer {
-    const chunk = this.chunks[0];
-    if (chunk.length - this.offset >= count) {
-      this.lastTakeOffset = this.offset;
-      this.consume(count);
-      return chunk;
-    }
+  /** Copy a header that spans chunks into `scratch` (at most 14 bytes), without consuming it. */
+  private gatherHeader(count: number): Buffer {
     const scratch = (this.scratch ??= Buffer.allocUnsafe(MAX_HEADER_LENGTH));
     let copied = 0;
-    while (copied < count) {
-      const first = this.chunks[0];
-      const size = Math.min(count - copied, first.length - this.offset);
-      first.copy(scratch, copied, this.offset, this.offset + size);
+    for (let i = 0, from = this.offset; copied < count; i++, from = 0) {
+      const chunk = this.chunks[i];
+      const size = Math.min(count - copied, chunk.length - from);
+      chunk.copy(scratch, copied, from, from + size);
       copied += size;
-      this.consume(size);
     }
     return scratch;
+  }
+
+  /** Consume `count` bytes from the front, across chunks. */
+  private skip(count: number): void {
+    while (count > 0) {
+      const size = Math.min(count, this.chunks[0].length - this.offset);
+      this.consume(size);
+      count -= size;
+    }
   }
 
   private consume(count: number): void {

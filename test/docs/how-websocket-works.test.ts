@@ -122,4 +122,23 @@ describe('docs/how-websocket-works.md', () => {
     // The §5.2 diagram, redrawn.
     expect(doc).toContain('| FIN | RSV1 | RSV2 | RSV3 | opcode  | MASK | payload length      |');
   });
+
+  it('section 10 runs as written: one connection, handshake to close, with no socket', async () => {
+    const section = doc.slice(doc.indexOf('## 10.'));
+    const block = /```js\n([\s\S]*?)```/.exec(section)![1];
+    const importLine = /^import \{([^}]+)\} from 'wsmith\/protocol';\n/m.exec(block)!;
+    const body = block.replace(importLine[0], '');
+    const protocol = await import('../../src/protocol/index.js');
+    const run = new Function('wsmith', 'crypto', `const {${importLine[1]}} = wsmith;\n${body}\nreturn { events, server, client };`);
+    const { events, server, client } = run(protocol, globalThis.crypto) as {
+      events: string[];
+      server: { closeTransport: boolean; state: number };
+      client: { closeTransport: boolean; state: number };
+    };
+    expect(events).toEqual(['client open, state 1', 'client got "echo: Hello"', 'server got Close 1000', 'client got Close 1000']);
+    expect(server.closeTransport).toBe(true);
+    expect(client.closeTransport).toBe(true);
+    // CLOSING until the I/O layer reports TCP closed (receiveEof): then CLOSED.
+    expect([server.state, client.state]).toEqual([2, 2]);
+  });
 });

@@ -16,7 +16,11 @@ class FakeSocket {
   }
 }
 
-const hooks = (onSilent: (socket: FakeSocket) => void) => ({ ping: (socket: FakeSocket) => socket.ping(), onSilent });
+const hooks = (onSilent: (socket: FakeSocket) => void) => ({
+  ping: (socket: FakeSocket) => socket.ping(),
+  onSilent,
+  bytesReceived: (socket: FakeSocket) => socket.bytesReceived,
+});
 
 describe('Heartbeat (one timer, fake clock)', () => {
   afterEach(() => {

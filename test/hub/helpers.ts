@@ -4,7 +4,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, Hub, type HubOptions, type WebSocket } from '../../src/index.js';
+import { WebSocketServer, type WebSocket } from '../../src/index.js';
+import { Hub, type HubOptions } from '../../src/hub/index.js';
 
 export interface HubServer {
   wss: WebSocketServer;

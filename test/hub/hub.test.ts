@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { once } from 'node:events';
 import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { Hub, connect, type WebSocket } from '../../src/index.js';
+import { WebSocket, WebSocketServer, connect } from '../../src/index.js';
+import { Hub } from '../../src/hub/index.js';
+import { SocketTransport } from '../../src/node/socket-transport.js';
+import { openMemoryConnection } from '../support/memory-socket.js';
 import { startHubServer, until, type HubServer } from './helpers.js';
 
 interface Peer {
@@ -94,14 +97,13 @@ describe('Hub over real sockets', () => {
     server = await startHubServer({ heartbeat: false });
     const list = await peers(4);
     const frames: Buffer[] = [];
-    for (const peer of list) {
-      const original = peer.server.sendEncodedFrame.bind(peer.server);
-      vi.spyOn(peer.server, 'sendEncodedFrame').mockImplementation((frame: Buffer) => {
-        frames.push(frame);
-        return original(frame);
-      });
-    }
+    const original = SocketTransport.prototype.sendEncoded;
+    const spy = vi.spyOn(SocketTransport.prototype, 'sendEncoded').mockImplementation(function (this: SocketTransport, frame: Buffer) {
+      frames.push(frame);
+      return original.call(this, frame);
+    });
     server.hub.broadcast(Buffer.from('shared bytes'));
+    spy.mockRestore();
     expect(frames).toHaveLength(4);
     for (const frame of frames) expect(frame).toBe(frames[0]);
     await until(() => list.every((peer) => peer.received.length === 1));
@@ -164,41 +166,28 @@ describe('Hub over real sockets', () => {
 });
 
 describe('Hub fan-out cost', () => {
-  /** A stand-in socket that counts how often the hub looks at it. */
-  function fakeSocket(counter: { looks: number; sends: number }): WebSocket {
-    const fake = {
-      readyState: 1,
-      url: '',
-      bytesReceived: 0,
-      get bufferedAmount() {
-        counter.looks++;
-        return 0;
-      },
-      sendEncodedFrame() {
-        counter.sends++;
-        return true;
-      },
-      on() {},
-      removeListener() {},
-    };
-    return fake as unknown as WebSocket;
-  }
-
-  it('a room broadcast touches the room members only: O(members), not O(rooms) or O(sockets)', () => {
+  it('a room broadcast touches the room members only: O(members), not O(rooms) or O(sockets)', async () => {
     const hub = new Hub({ heartbeat: false });
-    const counter = { looks: 0, sends: 0 };
+    const wss = new WebSocketServer({ noServer: true, clientTracking: false });
     const sockets: WebSocket[] = [];
     for (let i = 0; i < 20_000; i++) {
-      const socket = fakeSocket(counter);
-      sockets.push(socket);
-      hub.add(socket);
-      hub.join(socket, `room-${i % 2000}`);
+      const { ws } = await openMemoryConnection(wss);
+      sockets.push(ws);
+      hub.add(ws);
+      hub.join(ws, `room-${i % 2000}`);
     }
     expect(hub.stats()).toMatchObject({ sockets: 20_000, rooms: 2000 });
+    // Count how often the hub looks at a socket and queues on one while it broadcasts.
+    const looks = vi.spyOn(WebSocket.prototype, 'bufferedAmount', 'get');
+    const sends = vi.spyOn(SocketTransport.prototype, 'sendEncoded');
     expect(hub.broadcast('hello', { room: 'room-7' })).toBe(10);
-    expect(counter).toEqual({ looks: 10, sends: 10 });
+    expect({ looks: looks.mock.calls.length, sends: sends.mock.calls.length }).toEqual({ looks: 10, sends: 10 });
+    looks.mockRestore();
+    sends.mockRestore();
     expect(hub.broadcast('hello', { room: 'room-7', except: sockets[7] })).toBe(9);
     expect(hub.broadcast('everyone')).toBe(20_000);
+    for (const ws of sockets) ws.terminate();
+    await until(() => hub.size === 0);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Connection, type ConnectionHandler } from '../../src/protocol/connection.js';
+import { Protocol, type ProtocolHandler } from '../../src/protocol/protocol.js';
 import {
   encodeMessageFrame,
   framePayload,
@@ -8,7 +8,8 @@ import {
   isEncodedMessageFrame,
 } from '../../src/hub/prepared-message.js';
 
-const quiet: ConnectionHandler = {
+const quiet: ProtocolHandler = {
+  onReady() {},
   onMessage() {},
   onPing() {},
   onPong() {},
@@ -18,10 +19,10 @@ const quiet: ConnectionHandler = {
 
 /** What a server connection would write for the same message. */
 function referenceFrame(data: string | Buffer, binary: boolean): Buffer {
-  const connection = new Connection(quiet, { role: 'server' });
+  const connection = new Protocol(quiet, { role: 'server' });
   if (binary) connection.sendBinary(typeof data === 'string' ? Buffer.from(data) : data);
   else connection.sendText(data);
-  return Buffer.concat(connection.takeOutput());
+  return Buffer.concat(connection.dataToSend());
 }
 
 describe('encodeMessageFrame', () => {

@@ -6,10 +6,11 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient } from 'ws';
 import { Redis } from 'ioredis';
-import { Hub, RedisAdapter, type NodeRedisSubscriber } from '../../src/index.js';
+import { Hub, RedisAdapter, type NodeRedisSubscriber } from '../../src/hub/index.js';
 import { FixtureProcess } from '../support/fixture-process.js';
 import { REDIS_SERVER, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { until } from './helpers.js';
+import { openMemoryConnection } from '../support/memory-socket.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/redis-node.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -181,23 +182,15 @@ describe.skipIf(!REDIS_SERVER || !existsSync(DIST))('RedisAdapter: three hub pro
     const otherSubscriber = new Redis({ port: redis.port, host: '127.0.0.1' });
     const other = new Hub({ heartbeat: false, adapter: new RedisAdapter({ publisher, subscriber: otherSubscriber, prefix: 'hubtest:' }) });
     await other.ready();
-    const fake = {
-      readyState: 1,
-      url: '',
-      bytesReceived: 0,
-      bufferedAmount: 0,
-      sendEncodedFrame(frame: Buffer) {
-        received.push(Buffer.from(frame));
-        return true;
-      },
-      on() {},
-      removeListener() {},
-    };
-    hub.add(fake as never, { id: 'target' });
+    // The target: a real server-side socket over memory; its peer collects what it is sent.
+    const { ws, peer } = await openMemoryConnection();
+    peer.on('data', (chunk: Buffer) => received.push(chunk));
+    hub.add(ws, { id: 'target' });
     other.sendTo('target', 'via node-redis');
-    await until(() => received.length === 1);
-    expect(received[0].subarray(2).toString()).toBe('via node-redis');
-    hub.remove(fake as never);
+    const frame = Buffer.concat([0x81, 14].map((b) => Buffer.of(b)).concat(Buffer.from('via node-redis')));
+    await until(() => Buffer.concat(received).includes(frame));
+    hub.remove(ws);
+    ws.terminate();
     await hub.close();
     await other.close();
     expect(listeners.size).toBe(0); // close() unsubscribed its channels

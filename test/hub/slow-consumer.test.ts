@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { FixtureProcess } from '../support/fixture-process.js';
-import { READ_PAUSE_THRESHOLD } from '../../src/node/websocket.js';
+import { READ_PAUSE_THRESHOLD } from '../../src/node/socket-transport.js';
+import { transportOf } from '../../src/node/websocket.js';
 import { maskedFrame, rawClient, SequenceScanner, startHubServer, until, type HubServer, type RawClient } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -196,9 +197,9 @@ describe('slow-consumer policies in one process', () => {
     await until(() => received.length === 1, 5000);
     expect(received).toEqual(['still here']);
     // Replies to its own frames are still bounded, above what the hub allows; outside the hub, as before.
-    expect(slowServerSide.readPauseThreshold).toBe(4 * 1024 * 1024 + READ_PAUSE_THRESHOLD);
+    expect(transportOf(slowServerSide)!.readPauseThreshold).toBe(4 * 1024 * 1024 + READ_PAUSE_THRESHOLD);
     server.hub.remove(slowServerSide);
-    expect(slowServerSide.readPauseThreshold).toBe(READ_PAUSE_THRESHOLD);
+    expect(transportOf(slowServerSide)!.readPauseThreshold).toBe(READ_PAUSE_THRESHOLD);
     slow.socket.destroy();
   });
 

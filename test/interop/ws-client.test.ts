@@ -21,7 +21,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     handleProtocols: (offered) => (offered.has('chat.v2') ? 'chat.v2' : false),
-    verifyClient: (request) => (request.url === '/forbidden' ? { status: 403, reason: 'no' } : true),
+    verifyClient: (info) => (info.req.url === '/forbidden' ? { status: 403, reason: 'no' } : true),
   });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;

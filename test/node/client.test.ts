@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, connect } from '../../src/index.js';
-import { computeAcceptKey } from '../../src/protocol/handshake.js';
+import { computeAcceptKey } from '../../src/protocol/server-handshake.js';
 import { nextMaskKey } from '../../src/node/client.js';
 
 const cleanups: Array<() => unknown> = [];

@@ -9,7 +9,8 @@ import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WsClient from 'ws';
 import { WebSocketServer, type WebSocketServerOptions } from '../../src/node/server.js';
-import { READ_PAUSE_THRESHOLD, type WebSocket } from '../../src/node/websocket.js';
+import { READ_PAUSE_THRESHOLD } from '../../src/node/socket-transport.js';
+import type { WebSocket } from '../../src/node/websocket.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 
 // --- fixtures --------------------------------------------------------------------------------
@@ -698,8 +699,8 @@ describe('WebSocketServer options', () => {
     let verdict: boolean | { status: number; reason: string } = true;
     const seen: string[] = [];
     const { url } = await startServer({
-      verifyClient: (request) => {
-        seen.push(request.url ?? '');
+      verifyClient: (info) => {
+        seen.push(info.req.url ?? '');
         return verdict;
       },
     });

@@ -15,20 +15,21 @@ afterEach(async () => {
 });
 
 /** A server and a connected ws client; returns both ends. */
-async function pair(options: { maxPayload?: number; closeTimeout?: number } = {}): Promise<{ server: WebSocket; peer: WsClient; wss: WebSocketServer }> {
+async function pair(options: { maxPayload?: number; closeTimeout?: number } = {}): Promise<{ server: WebSocket; peer: WsClient; wss: WebSocketServer; socket: import('node:net').Socket }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   await once(wss, 'listening');
   cleanups.push(() => {
     for (const ws of wss.clients) ws.terminate();
     return new Promise<void>((resolve) => wss.close(() => resolve()));
   });
-  const connection = once(wss, 'connection') as Promise<[WebSocket]>;
+  const connection = once(wss, 'connection') as Promise<[WebSocket, import('node:http').IncomingMessage]>;
   const peer = new WsClient(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
   peer.on('error', () => {});
   cleanups.push(() => peer.terminate());
   await once(peer, 'open');
-  const [server] = await connection;
-  return { server, peer, wss };
+  const [server, request] = await connection;
+  // The TCP socket under the server's WebSocket: the request came over it.
+  return { server, peer, wss, socket: request.socket };
 }
 
 function collect(peer: WsClient): Array<[string, boolean]> {
@@ -93,9 +94,8 @@ describe('WebSocket (server side)', () => {
   });
 
   it('sends of one tick leave in one write (batching outside reads)', async () => {
-    const { server, peer } = await pair();
+    const { server, peer, socket } = await pair();
     const messages = collect(peer);
-    const socket = (server as unknown as { socket: import('node:net').Socket }).socket;
     let writes = 0;
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((...args: unknown[]) => {

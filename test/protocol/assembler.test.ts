@@ -2,9 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageAssembler } from '../../src/protocol/assembler.js';
 
-/** How many Buffers the assembler holds (white-box: bounding that is the point of the class). */
-const heldPieces = (assembler: MessageAssembler): number =>
-  (assembler as unknown as { pieces: Buffer[] | null }).pieces?.length ?? 0;
+const heldPieces = (assembler: MessageAssembler): number => assembler.pieceCount;
 
 describe('MessageAssembler (§5.4 fragments, §10.4 bounded memory)', () => {
   it('delivers a one-piece message as that very Buffer (no copy)', () => {
@@ -49,11 +47,7 @@ describe('MessageAssembler (§5.4 fragments, §10.4 bounded memory)', () => {
   });
 });
 
-/** Bytes of memory the assembler's held pieces keep alive (each distinct ArrayBuffer once). */
-function pinnedBytes(assembler: MessageAssembler): number {
-  const pieces = (assembler as unknown as { pieces: Buffer[] | null }).pieces ?? [];
-  return [...new Set(pieces.map((piece) => piece.buffer))].reduce((sum, buffer) => sum + buffer.byteLength, 0);
-}
+const pinnedBytes = (assembler: MessageAssembler): number => assembler.retainedBytes;
 
 /** `size` bytes of `fill`, as a view into a `capacity`-byte buffer that holds other bytes too. */
 function viewInto(capacity: number, size: number, fill: number): Buffer {
@@ -88,9 +82,9 @@ describe('MessageAssembler: what a message keeps alive (§10.4)', () => {
     const ofItsFrame = viewInto(1024 * 1024, 64 * 1024, 4); // the parser gathered a 1 MiB frame here
     assembler.add(dense);
     assembler.add(ofItsFrame, true);
-    const held = (assembler as unknown as { pieces: Buffer[] }).pieces;
-    expect(held[0].buffer).toBe(dense.buffer);
-    expect(held[1].buffer).toBe(ofItsFrame.buffer);
+    // Both kept by reference: what stays alive is exactly their two buffers, nothing copied.
+    expect(assembler.pieceCount).toBe(2);
+    expect(assembler.retainedBytes).toBe(dense.buffer.byteLength + ofItsFrame.buffer.byteLength);
   });
 
   it('keeps at most twice the payload alive for any pieces from any reads (fast-check)', () => {

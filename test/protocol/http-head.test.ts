@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { parseRequestLine } from '../../src/protocol/handshake.js';
-import { HttpHeadReader, isToken, parseHead } from '../../src/protocol/http-head.js';
+import { HttpHeadReader, buildRejectResponse, isToken, parseHead, parseRequestLine } from '../../src/protocol/http-head.js';
 
 const REQUEST =
   'GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -118,5 +117,25 @@ describe('parseRequestLine (RFC 7230 §3.1.1)', () => {
     expect(isToken('')).toBe(false);
     expect(isToken('a b')).toBe(false);
     expect(isToken('a:b')).toBe(false);
+  });
+});
+
+describe('plain responses (RFC 7230 §3.1.2)', () => {
+  it('builds a reject response with a one-line body and the right Content-Length', () => {
+    const response = buildRejectResponse(426, 'bad\r\nversion ü', { 'Sec-WebSocket-Version': '13' });
+    const [head, body] = response.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 426 Upgrade Required');
+    expect(head).toContain('\r\nSec-WebSocket-Version: 13');
+    expect(head).toContain('\r\nConnection: close');
+    expect(body).toBe('bad version ü\n');
+    expect(head).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
+    expect(buildRejectResponse(400, 'x').startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
+    expect(buildRejectResponse(401, 'x').startsWith('HTTP/1.1 401 Unauthorized\r\n')).toBe(true);
+    expect(buildRejectResponse(431, 'x').startsWith('HTTP/1.1 431 Request Header Fields Too Large\r\n')).toBe(true);
+    expect(buildRejectResponse(499, 'x').startsWith('HTTP/1.1 499 ')).toBe(true);
+  });
+
+  it('refuses extra headers that would inject lines', () => {
+    expect(() => buildRejectResponse(403, 'no', { 'X-A': 'x\r\nLocation: evil' })).toThrow(TypeError);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildAcceptResponse,
-  buildRejectResponse,
   computeAcceptKey,
   isValidKey,
   listContainsToken,
@@ -9,7 +8,7 @@ import {
   parseTokenList,
   validateUpgradeRequest,
   type UpgradeRequest,
-} from '../../src/protocol/handshake.js';
+} from '../../src/protocol/server-handshake.js';
 
 // RFC 6455 §1.3: the worked example of the accept key.
 const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -286,17 +285,12 @@ describe('responses (§4.2.2)', () => {
     expect(response.endsWith('\r\n\r\n')).toBe(true);
   });
 
-  it('builds a reject response with a one-line body and the right Content-Length', () => {
-    const response = buildRejectResponse(426, 'bad\r\nversion ü', { 'Sec-WebSocket-Version': '13' });
-    const [head, body] = response.split('\r\n\r\n');
-    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 426 Upgrade Required');
-    expect(head).toContain('\r\nSec-WebSocket-Version: 13');
-    expect(head).toContain('\r\nConnection: close');
-    expect(body).toBe('bad version ü\n');
-    expect(head).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
-    expect(buildRejectResponse(400, 'x').startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
-    expect(buildRejectResponse(401, 'x').startsWith('HTTP/1.1 401 Unauthorized\r\n')).toBe(true);
-    expect(buildRejectResponse(431, 'x').startsWith('HTTP/1.1 431 Request Header Fields Too Large\r\n')).toBe(true);
-    expect(buildRejectResponse(499, 'x').startsWith('HTTP/1.1 499 ')).toBe(true);
+  it('refuses a header name or value that would inject lines (RFC 7230 §3.2)', () => {
+    expect(() => buildAcceptResponse({ key: RFC_KEY, headers: { 'X-Test': 'a\r\nSet-Cookie: evil=1' } })).toThrow(TypeError);
+    expect(() => buildAcceptResponse({ key: RFC_KEY, headers: { 'X-Test': 'a\nb' } })).toThrow(TypeError);
+    expect(() => buildAcceptResponse({ key: RFC_KEY, headers: { 'Bad Name': '1' } })).toThrow(TypeError);
+    expect(() => buildAcceptResponse({ key: RFC_KEY, headers: { 'X-Nul': 'a\0b' } })).toThrow(TypeError);
+    expect(buildAcceptResponse({ key: RFC_KEY, headers: { 'X-List': ['a', 'b'] } })).toContain('X-List: a\r\nX-List: b\r\n');
   });
+
 });

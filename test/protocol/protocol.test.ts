@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Connection, ReadyState, type ConnectionHandler, type ConnectionOptions } from '../../src/protocol/connection.js';
+import { Protocol, ReadyState, type ProtocolHandler, type ProtocolOptions } from '../../src/protocol/protocol.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
 import { Opcode, frameHeaderLength, writeFrameHeader } from '../../src/protocol/frame.js';
 import { applyMask } from '../../src/protocol/mask.js';
@@ -15,7 +15,8 @@ type Event =
   | ['error', number, string];
 
 /** A handler that records events (data as hex, so the comparison is exact). */
-class Recorder implements ConnectionHandler {
+class Recorder implements ProtocolHandler {
+  onReady(): void {}
   events: Event[] = [];
   onMessage(data: Buffer, isBinary: boolean): void {
     this.events.push(['message', data.toString('hex'), isBinary]);
@@ -41,14 +42,14 @@ const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 let keyCounter = 0;
 const maskKeySource = (): Uint8Array => Uint8Array.of(keyCounter++, 0x5a, 0xa5, 0xff);
 
-function server(options: Partial<ConnectionOptions> = {}): { connection: Connection; recorder: Recorder } {
+function server(options: Partial<ProtocolOptions> = {}): { connection: Protocol; recorder: Recorder } {
   const recorder = new Recorder();
-  return { recorder, connection: new Connection(recorder, { role: 'server', ...options }) };
+  return { recorder, connection: new Protocol(recorder, { role: 'server', ...options }) };
 }
 
-function client(options: Partial<ConnectionOptions> = {}): { connection: Connection; recorder: Recorder } {
+function client(options: Partial<ProtocolOptions> = {}): { connection: Protocol; recorder: Recorder } {
   const recorder = new Recorder();
-  return { recorder, connection: new Connection(recorder, { role: 'client', maskKeySource, ...options }) };
+  return { recorder, connection: new Protocol(recorder, { role: 'client', maskKeySource, ...options }) };
 }
 
 interface FrameSpec {
@@ -86,8 +87,8 @@ function closeBody(code: number, reason: Buffer | string = ''): Buffer {
 type OutFrame = ParsedFrame;
 
 /** Parse everything the connection wants to send. */
-function output(connection: Connection): OutFrame[] {
-  return parseFrames(connection.takeOutput(), connection.role === 'server' ? 'client' : 'server');
+function output(connection: Protocol): OutFrame[] {
+  return parseFrames(connection.dataToSend(), connection.role === 'server' ? 'client' : 'server');
 }
 
 function expectClose(frames: OutFrame[], code: number | null): void {
@@ -103,8 +104,8 @@ const h = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 describe('Connection: messages (RFC 6455 §5.4, §5.6)', () => {
   it('delivers a masked text message (§5.7) and a binary one', () => {
     const { connection, recorder } = server();
-    connection.receive(h('81 85 37 fa 21 3d 7f 9f 4d 51 58'));
-    connection.receive(frame({ opcode: Opcode.Binary, payload: h('00 ff') }));
+    connection.receiveData(h('81 85 37 fa 21 3d 7f 9f 4d 51 58'));
+    connection.receiveData(frame({ opcode: Opcode.Binary, payload: h('00 ff') }));
     expect(recorder.events).toEqual([
       ['message', hex('Hello'), false],
       ['message', '00ff', true],
@@ -114,7 +115,7 @@ describe('Connection: messages (RFC 6455 §5.4, §5.6)', () => {
 
   it('a client receives the unmasked §5.7 frames, including the fragmented message', () => {
     const { connection, recorder } = client();
-    connection.receive(h('81 05 48 65 6c 6c 6f  01 03 48 65 6c  80 02 6c 6f'));
+    connection.receiveData(h('81 05 48 65 6c 6c 6f  01 03 48 65 6c  80 02 6c 6f'));
     expect(recorder.events).toEqual([
       ['message', hex('Hello'), false],
       ['message', hex('Hello'), false],
@@ -123,12 +124,12 @@ describe('Connection: messages (RFC 6455 §5.4, §5.6)', () => {
 
   it('assembles fragments, including empty ones and an empty message', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Text, payload: '', fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: 'a', fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: '', fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: 'bc' }));
-    connection.receive(frame({ opcode: Opcode.Text, payload: '' }));
-    connection.receive(frame({ opcode: Opcode.Binary, payload: '' }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: '', fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: 'a', fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: '', fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: 'bc' }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: '' }));
+    connection.receiveData(frame({ opcode: Opcode.Binary, payload: '' }));
     expect(recorder.events).toEqual([
       ['message', hex('abc'), false],
       ['message', '', false],
@@ -139,15 +140,15 @@ describe('Connection: messages (RFC 6455 §5.4, §5.6)', () => {
   it('a text message whose code point is split between fragments is valid', () => {
     const { connection, recorder } = server();
     const euro = Buffer.from('€'); // e2 82 ac
-    connection.receive(frame({ opcode: Opcode.Text, payload: euro.subarray(0, 1), fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: euro.subarray(1, 2), fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: euro.subarray(2) }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: euro.subarray(0, 1), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: euro.subarray(1, 2), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: euro.subarray(2) }));
     expect(recorder.events).toEqual([['message', euro.toString('hex'), false]]);
   });
 
   it('a continuation frame with no message open is a protocol error (1002)', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: 'x' }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: 'x' }));
     expect(recorder.events).toEqual([['error', 1002, 'WS_ERR_UNEXPECTED_CONTINUATION']]);
     expectClose(output(connection), 1002);
   });
@@ -155,8 +156,8 @@ describe('Connection: messages (RFC 6455 §5.4, §5.6)', () => {
   it('a new data frame while a message is open is a protocol error (1002)', () => {
     for (const opcode of [Opcode.Text, Opcode.Binary]) {
       const { connection, recorder } = server();
-      connection.receive(frame({ opcode: Opcode.Binary, payload: 'x', fin: false }));
-      connection.receive(frame({ opcode, payload: 'y' }));
+      connection.receiveData(frame({ opcode: Opcode.Binary, payload: 'x', fin: false }));
+      connection.receiveData(frame({ opcode, payload: 'y' }));
       expect(recorder.events).toEqual([['error', 1002, 'WS_ERR_EXPECTED_CONTINUATION']]);
       expectClose(output(connection), 1002);
     }
@@ -167,7 +168,7 @@ describe('Connection: control frames (§5.5)', () => {
   it('answers a ping with a pong carrying the same payload', () => {
     for (const payload of [Buffer.alloc(0), Buffer.from('Hello'), Buffer.alloc(125, 0xab)]) {
       const { connection, recorder } = server();
-      connection.receive(frame({ opcode: Opcode.Ping, payload }));
+      connection.receiveData(frame({ opcode: Opcode.Ping, payload }));
       expect(recorder.events).toEqual([['ping', payload.toString('hex')]]);
       const out = output(connection);
       expect(out).toHaveLength(1);
@@ -178,7 +179,7 @@ describe('Connection: control frames (§5.5)', () => {
 
   it('a client answers an unmasked ping with a masked pong', () => {
     const { connection } = client();
-    connection.receive(h('89 05 48 65 6c 6c 6f'));
+    connection.receiveData(h('89 05 48 65 6c 6c 6f'));
     const [pong] = output(connection);
     expect(pong).toMatchObject({ opcode: Opcode.Pong, masked: true });
     expect(pong.payload.toString()).toBe('Hello');
@@ -186,12 +187,12 @@ describe('Connection: control frames (§5.5)', () => {
 
   it('handles pings between fragments at once, before the message completes', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Text, payload: 'frag1', fin: false }));
-    connection.receive(frame({ opcode: Opcode.Ping, payload: 'p1' }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: 'frag1', fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Ping, payload: 'p1' }));
     expect(recorder.events).toEqual([['ping', hex('p1')]]);
     const out = output(connection);
     expect(out.map((f) => [f.opcode, f.payload.toString()])).toEqual([[Opcode.Pong, 'p1']]);
-    connection.receive(
+    connection.receiveData(
       Buffer.concat([
         frame({ opcode: Opcode.Continuation, payload: 'frag2', fin: false }),
         frame({ opcode: Opcode.Pong, payload: 'x' }),
@@ -207,17 +208,17 @@ describe('Connection: control frames (§5.5)', () => {
 
   it('an unsolicited pong is reported and needs no answer', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Pong, payload: 'heartbeat' }));
+    connection.receiveData(frame({ opcode: Opcode.Pong, payload: 'heartbeat' }));
     expect(recorder.events).toEqual([['pong', hex('heartbeat')]]);
     expect(output(connection)).toEqual([]);
-    expect(connection.readyState).toBe(ReadyState.Open);
+    expect(connection.state).toBe(ReadyState.Open);
   });
 
   it('does not answer pings after our Close was sent', () => {
     const { connection, recorder } = server();
     connection.sendClose(1000);
     output(connection);
-    connection.receive(frame({ opcode: Opcode.Ping, payload: 'late' }));
+    connection.receiveData(frame({ opcode: Opcode.Ping, payload: 'late' }));
     expect(recorder.events).toEqual([['ping', hex('late')]]);
     expect(output(connection)).toEqual([]);
   });
@@ -225,11 +226,11 @@ describe('Connection: control frames (§5.5)', () => {
   it('control frames over 125 bytes, fragmented control frames: 1002', () => {
     for (const opcode of [Opcode.Ping, Opcode.Pong, Opcode.Close]) {
       const big = server();
-      big.connection.receive(frame({ opcode, payload: Buffer.alloc(126) }));
+      big.connection.receiveData(frame({ opcode, payload: Buffer.alloc(126) }));
       expect(big.recorder.events).toEqual([['error', 1002, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH']]);
       expectClose(output(big.connection), 1002);
       const fragmented = server();
-      fragmented.connection.receive(frame({ opcode, payload: closeBody(1000), fin: false }));
+      fragmented.connection.receiveData(frame({ opcode, payload: closeBody(1000), fin: false }));
       expect(fragmented.recorder.events).toEqual([['error', 1002, 'WS_ERR_EXPECTED_FIN']]);
       expectClose(output(fragmented.connection), 1002);
     }
@@ -239,35 +240,35 @@ describe('Connection: control frames (§5.5)', () => {
 describe('Connection: the closing handshake (§5.5.1, §7)', () => {
   it('echoes the code of a Close frame and reports it', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Close, payload: closeBody(1001, 'bye') }));
+    connection.receiveData(frame({ opcode: Opcode.Close, payload: closeBody(1001, 'bye') }));
     expect(recorder.events).toEqual([['close', 1001, hex('bye')]]);
     expectClose(output(connection), 1001);
     expect(connection.closeReceived).toBe(true);
     expect(connection.closeSent).toBe(true);
     expect(connection.receivedCloseCode).toBe(1001);
     expect(connection.receivedCloseReason.toString()).toBe('bye');
-    expect(connection.readyState).toBe(ReadyState.Closing);
+    expect(connection.state).toBe(ReadyState.Closing);
     expect(connection.canSend).toBe(false);
   });
 
   it('an empty Close is answered with an empty Close and reported as 1005', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Close }));
+    connection.receiveData(frame({ opcode: Opcode.Close }));
     expect(recorder.events).toEqual([['close', 1005, '']]);
     expectClose(output(connection), null);
   });
 
   it('processes nothing after a Close frame, in the same chunk or later', () => {
     const { connection, recorder } = server();
-    connection.receive(
+    connection.receiveData(
       Buffer.concat([
         frame({ opcode: Opcode.Close, payload: closeBody(1000) }),
         frame({ opcode: Opcode.Text, payload: 'after' }),
         frame({ opcode: Opcode.Ping, payload: 'after' }),
       ]),
     );
-    connection.receive(frame({ opcode: Opcode.Text, payload: 'later' }));
-    connection.receive(h('ff ff ff')); // garbage would be an error if it were parsed
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: 'later' }));
+    connection.receiveData(h('ff ff ff')); // garbage would be an error if it were parsed
     expect(recorder.events).toEqual([['close', 1000, '']]);
     expect(output(connection)).toHaveLength(1);
   });
@@ -278,11 +279,11 @@ describe('Connection: the closing handshake (§5.5.1, §7)', () => {
     const [ours] = output(connection);
     expect(ours.payload.readUInt16BE(0)).toBe(4000);
     expect(ours.payload.subarray(2).toString()).toBe('done');
-    expect(connection.readyState).toBe(ReadyState.Closing);
+    expect(connection.state).toBe(ReadyState.Closing);
     expect(connection.sentCloseCode).toBe(4000);
     // §5.5.1: the peer may still send data before its Close.
-    connection.receive(frame({ opcode: Opcode.Text, payload: 'in flight' }));
-    connection.receive(frame({ opcode: Opcode.Close, payload: closeBody(4000) }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: 'in flight' }));
+    connection.receiveData(frame({ opcode: Opcode.Close, payload: closeBody(4000) }));
     expect(recorder.events).toEqual([
       ['message', hex('in flight'), false],
       ['close', 4000, ''],
@@ -306,7 +307,7 @@ describe('Connection: the closing handshake (§5.5.1, §7)', () => {
     ];
     for (const [payload, closeCode, code] of cases) {
       const { connection, recorder } = server();
-      connection.receive(frame({ opcode: Opcode.Close, payload }));
+      connection.receiveData(frame({ opcode: Opcode.Close, payload }));
       expect(recorder.events, payload.toString('hex')).toEqual([['error', closeCode, code]]);
       expectClose(output(connection), closeCode);
       expect(connection.closeReceived).toBe(false);
@@ -343,17 +344,17 @@ describe('Connection: protocol errors fail the connection once (§7.1.7)', () =>
   for (const [name, bytes, role, closeCode, code] of cases) {
     it(`${name}: ${closeCode} ${code}`, () => {
       const { connection, recorder } = role === 'server' ? server() : client();
-      connection.receive(bytes);
+      connection.receiveData(bytes);
       expect(recorder.events).toEqual([['error', closeCode, code]]);
       const out = output(connection);
       expect(out).toHaveLength(1);
       expectClose(out, closeCode);
       expect(out[0].masked).toBe(role === 'client');
-      expect(connection.readyState).toBe(ReadyState.Closing);
+      expect(connection.state).toBe(ReadyState.Closing);
       expect(connection.sentCloseCode).toBe(closeCode);
       // Nothing more is processed or sent.
-      connection.receive(frame({ opcode: Opcode.Ping, payload: 'x', mask: role === 'server' }));
-      connection.receive(frame({ opcode: 0xf }));
+      connection.receiveData(frame({ opcode: Opcode.Ping, payload: 'x', mask: role === 'server' }));
+      connection.receiveData(frame({ opcode: 0xf }));
       expect(recorder.events).toHaveLength(1);
       expect(output(connection)).toEqual([]);
     });
@@ -363,14 +364,14 @@ describe('Connection: protocol errors fail the connection once (§7.1.7)', () =>
     const { connection, recorder } = server();
     connection.sendClose(1000);
     output(connection);
-    connection.receive(frame({ opcode: 0x5 }));
+    connection.receiveData(frame({ opcode: 0x5 }));
     expect(recorder.events).toEqual([['error', 1002, 'WS_ERR_INVALID_OPCODE']]);
     expect(output(connection)).toEqual([]);
   });
 
   it('frames before the bad one are still delivered, in order', () => {
     const { connection, recorder } = server();
-    connection.receive(
+    connection.receiveData(
       Buffer.concat([
         frame({ opcode: Opcode.Text, payload: 'one' }),
         frame({ opcode: Opcode.Ping, payload: 'two' }),
@@ -391,32 +392,32 @@ describe('Connection: protocol errors fail the connection once (§7.1.7)', () =>
 describe('Connection: maxPayload (1009) is decided from the header', () => {
   it('a single frame over the limit: only its header is fed', () => {
     const { connection, recorder } = server({ maxPayload: 1000 });
-    connection.receive(frame({ opcode: Opcode.Binary, length: 1001 })); // header only, no payload bytes
+    connection.receiveData(frame({ opcode: Opcode.Binary, length: 1001 })); // header only, no payload bytes
     expect(recorder.events).toEqual([['error', 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']]);
     expectClose(output(connection), 1009);
   });
 
   it('a 64-bit length far over the default 64 MiB limit', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Binary, length: 2 ** 40 }));
+    connection.receiveData(frame({ opcode: Opcode.Binary, length: 2 ** 40 }));
     expect(recorder.events).toEqual([['error', 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']]);
   });
 
   it('a fragmented message that adds up to more than the limit fails at the fragment header', () => {
     const { connection, recorder } = server({ maxPayload: 1000 });
-    connection.receive(frame({ opcode: Opcode.Text, payload: 'a'.repeat(600), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: 'a'.repeat(600), fin: false }));
     expect(recorder.events).toEqual([]);
-    connection.receive(frame({ opcode: Opcode.Continuation, length: 401 })); // header only
+    connection.receiveData(frame({ opcode: Opcode.Continuation, length: 401 })); // header only
     expect(recorder.events).toEqual([['error', 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']]);
     expectClose(output(connection), 1009);
   });
 
   it('exactly the limit is accepted, across fragments too', () => {
     const { connection, recorder } = server({ maxPayload: 1000 });
-    connection.receive(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(1000) }));
-    connection.receive(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(500), fin: false }));
-    connection.receive(frame({ opcode: Opcode.Ping, payload: Buffer.alloc(100) })); // control frames do not count
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(500) }));
+    connection.receiveData(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(1000) }));
+    connection.receiveData(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(500), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Ping, payload: Buffer.alloc(100) })); // control frames do not count
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(500) }));
     expect(recorder.events.map((e) => e[0])).toEqual(['message', 'ping', 'message']);
   });
 });
@@ -431,14 +432,12 @@ describe('Connection: maxPayload bounds memory, not only payload (§10.4)', () =
       return Buffer.concat([fragment, filler]);
     };
     const fragments = 100;
-    connection.receive(read(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(1024, 0), fin: false })));
+    connection.receiveData(read(frame({ opcode: Opcode.Binary, payload: Buffer.alloc(1024, 0), fin: false })));
     for (let i = 1; i < fragments; i++) {
-      connection.receive(read(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(1024, i), fin: false })));
+      connection.receiveData(read(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(1024, i), fin: false })));
     }
-    const message = (connection as unknown as { message: { pieces: Buffer[] | null } }).message;
-    const pinned = [...new Set((message.pieces ?? []).map((piece) => piece.buffer))].reduce((sum, b) => sum + b.byteLength, 0);
-    expect(pinned).toBeLessThanOrEqual(2 * fragments * 1024); // it was 100 × 64 KiB
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(0) }));
+    expect(connection.receivingMemory).toBeLessThanOrEqual(2 * fragments * 1024); // it was 100 × 64 KiB
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: Buffer.alloc(0) }));
     const messages = recorder.events.filter((e) => e[0] === 'message');
     expect(messages).toHaveLength(1);
     const data = Buffer.from(messages[0][1] as string, 'hex');
@@ -451,20 +450,20 @@ describe('Connection: invalid UTF-8 fails fast (§8.1, Autobahn 6.4.x)', () => {
   it('6.4.1-style: 1007 is emitted in the middle of a fragmented message, before the final fragment', () => {
     const { connection, recorder } = server();
     // κόσμε, then ED A0 80 (a surrogate), then "edited" in the last fragment.
-    connection.receive(frame({ opcode: Opcode.Text, payload: h('ce ba e1 bd b9 cf 83 ce bc ce b5'), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: h('ce ba e1 bd b9 cf 83 ce bc ce b5'), fin: false }));
     expect(recorder.events).toEqual([]);
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: h('ed a0 80'), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: h('ed a0 80'), fin: false }));
     expect(recorder.events).toEqual([['error', 1007, 'WS_ERR_INVALID_UTF8']]);
     expectClose(output(connection), 1007);
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: hex('edited') }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: hex('edited') }));
     expect(recorder.events).toHaveLength(1);
   });
 
   it('6.4.2-style: the bad byte split into its own fragment is caught when that fragment arrives', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Text, payload: h('ce ba e1 bd b9 cf 83 ce bc ce b5 f4'), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: h('ce ba e1 bd b9 cf 83 ce bc ce b5 f4'), fin: false }));
     expect(recorder.events).toEqual([]);
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: h('90'), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: h('90'), fin: false }));
     expect(recorder.events).toEqual([['error', 1007, 'WS_ERR_INVALID_UTF8']]);
   });
 
@@ -475,7 +474,7 @@ describe('Connection: invalid UTF-8 fails fast (§8.1, Autobahn 6.4.x)', () => {
     const badIndex = headerLength + 12; // the 0x90 after F4: the first byte no valid text can follow
     const { connection, recorder } = server();
     for (let i = 0; i < bytes.length; i++) {
-      connection.receive(Buffer.from(bytes.subarray(i, i + 1)));
+      connection.receiveData(Buffer.from(bytes.subarray(i, i + 1)));
       if (i < badIndex) expect(recorder.events, `byte ${i}`).toEqual([]);
       else expect(recorder.events, `byte ${i}`).toEqual([['error', 1007, 'WS_ERR_INVALID_UTF8']]);
     }
@@ -486,21 +485,21 @@ describe('Connection: invalid UTF-8 fails fast (§8.1, Autobahn 6.4.x)', () => {
     const text = 'κόσμε € 𝄞 ok';
     const bytes = frame({ opcode: Opcode.Text, payload: text });
     const { connection, recorder } = server();
-    for (let i = 0; i < bytes.length; i++) connection.receive(Buffer.from(bytes.subarray(i, i + 1)));
+    for (let i = 0; i < bytes.length; i++) connection.receiveData(Buffer.from(bytes.subarray(i, i + 1)));
     expect(recorder.events).toEqual([['message', hex(text), false]]);
   });
 
   it('a fragmented message ending in the middle of a code point: 1007 at the final fragment', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Text, payload: 'ok', fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: h('f0 9f 98') }));
+    connection.receiveData(frame({ opcode: Opcode.Text, payload: 'ok', fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: h('f0 9f 98') }));
     expect(recorder.events).toEqual([['error', 1007, 'WS_ERR_INVALID_UTF8']]);
   });
 
   it('binary messages are not checked', () => {
     const { connection, recorder } = server();
-    connection.receive(frame({ opcode: Opcode.Binary, payload: h('ff c0 80'), fin: false }));
-    connection.receive(frame({ opcode: Opcode.Continuation, payload: h('ed a0 80') }));
+    connection.receiveData(frame({ opcode: Opcode.Binary, payload: h('ff c0 80'), fin: false }));
+    connection.receiveData(frame({ opcode: Opcode.Continuation, payload: h('ed a0 80') }));
     expect(recorder.events).toEqual([['message', 'ffc080eda080', true]]);
   });
 });
@@ -513,7 +512,7 @@ describe('Connection: sending', () => {
     connection.sendBinary(Buffer.of(1, 2));
     connection.sendPing('p');
     connection.sendPong(Buffer.from('q'));
-    expect(Buffer.concat(connection.takeOutput()).toString('hex')).toBe(
+    expect(Buffer.concat(connection.dataToSend()).toString('hex')).toBe(
       '010348656c' + '80026c6f' + '82020102' + '890170' + '8a0171',
     );
   });
@@ -522,13 +521,13 @@ describe('Connection: sending', () => {
     const { connection } = client();
     connection.sendText('Hello');
     connection.sendText('Hello');
-    const bytes = Buffer.concat(connection.takeOutput());
+    const bytes = Buffer.concat(connection.dataToSend());
     const first = bytes.subarray(0, 11);
     const second = bytes.subarray(11);
     expect(first[1] & 0x80).toBe(0x80);
     expect(first.subarray(2, 6).equals(second.subarray(2, 6))).toBe(false);
     const { connection: receiver, recorder } = server();
-    receiver.receive(Buffer.from(bytes));
+    receiver.receiveData(Buffer.from(bytes));
     expect(recorder.events).toEqual([
       ['message', hex('Hello'), false],
       ['message', hex('Hello'), false],
@@ -539,7 +538,7 @@ describe('Connection: sending', () => {
     const { connection } = server();
     expect(() => connection.sendPing(Buffer.alloc(126))).toThrow(RangeError);
     expect(() => connection.sendPong('x'.repeat(126))).toThrow(RangeError);
-    expect(() => new Connection(new Recorder(), { role: 'client' })).toThrow(TypeError);
+    expect(() => new Protocol(new Recorder(), { role: 'client' })).toThrow(TypeError);
   });
 
   it('outputBytes counts what is queued', () => {
@@ -547,7 +546,7 @@ describe('Connection: sending', () => {
     expect(connection.outputBytes).toBe(0);
     connection.sendText('abc');
     expect(connection.outputBytes).toBe(5);
-    connection.takeOutput();
+    connection.dataToSend();
     expect(connection.outputBytes).toBe(0);
   });
 });
@@ -639,17 +638,17 @@ function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
 }
 
 /** Feed the chunks (copies: the parser unmasks in place); record events and the output bytes. */
-function run(chunks: Buffer[]): { events: Event[]; out: Buffer; connection: Connection; recorder: Recorder } {
+function run(chunks: Buffer[]): { events: Event[]; out: Buffer; connection: Protocol; recorder: Recorder } {
   const { connection, recorder } = server({ maxPayload: MAX_PAYLOAD });
   const out: Buffer[] = [];
   for (const chunk of chunks) {
-    connection.receive(Buffer.from(chunk));
-    out.push(...connection.takeOutput().map((b) => Buffer.from(b)));
+    connection.receiveData(Buffer.from(chunk));
+    out.push(...connection.dataToSend().map((b) => Buffer.from(b)));
   }
   return { events: recorder.events, out: Buffer.concat(out), connection, recorder };
 }
 
-describe('Connection properties', () => {
+describe('Protocol properties', () => {
   it('arbitrary streams under arbitrary chunking never throw, and end in valid events or exactly one 1002/1007/1009 failure with a matching Close', () => {
     fc.assert(
       fc.property(streamArb, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
@@ -668,7 +667,7 @@ describe('Connection properties', () => {
         }
         // Replay to get the output frames (the run above consumed them).
         const replay = server({ maxPayload: MAX_PAYLOAD });
-        for (const chunk of splitAt(bytes, cuts)) replay.connection.receive(chunk);
+        for (const chunk of splitAt(bytes, cuts)) replay.connection.receiveData(chunk);
         const out = output(replay.connection);
         const pings = events.filter((e) => e[0] === 'ping');
         const pongsOut = out.filter((f) => f.opcode === Opcode.Pong);
@@ -683,7 +682,7 @@ describe('Connection properties', () => {
           expectClose(out, code === 1005 ? null : code);
         } else {
           expect(out.every((f) => f.opcode === Opcode.Pong)).toBe(true);
-          expect(connection.readyState).toBe(ReadyState.Open);
+          expect(connection.state).toBe(ReadyState.Open);
         }
       }),
       { numRuns: 1500 },
@@ -698,7 +697,7 @@ describe('Connection properties', () => {
     fc.assert(
       fc.property(unmaskedStream, fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
         const { connection, recorder } = client({ maxPayload: MAX_PAYLOAD });
-        for (const chunk of splitAt(bytes, cuts)) connection.receive(chunk);
+        for (const chunk of splitAt(bytes, cuts)) connection.receiveData(chunk);
         const errors = recorder.errors;
         expect(errors.length).toBeLessThanOrEqual(1);
         const out = output(connection);
@@ -724,7 +723,7 @@ describe('Connection properties', () => {
     );
   });
 
-  it('client -> server round trip: whatever a client Connection sends, a server Connection receives intact under any chunking', () => {
+  it('client -> server round trip: whatever a client Protocol sends, a server Protocol receives intact under any chunking', () => {
     const sizeArb = fc.oneof(fc.nat({ max: 200 }), fc.constantFrom(125, 126, 65535, 65536, 16 * 1024, 16 * 1024 + 1, 70_000));
     const sendArb = fc.record({
       binary: fc.boolean(),
@@ -758,9 +757,9 @@ describe('Connection properties', () => {
           if (ping !== undefined) for (let i = 0; i < fragments.length; i++) expected.push(['ping', hex(ping)]);
           expected.push(['message', original.toString('hex'), binary]);
         }
-        const wire = Buffer.concat(sender.connection.takeOutput());
+        const wire = Buffer.concat(sender.connection.dataToSend());
         const receiver = server({ maxPayload: 1 << 20 });
-        for (const chunk of splitAt(wire, cuts)) receiver.connection.receive(chunk);
+        for (const chunk of splitAt(wire, cuts)) receiver.connection.receiveData(chunk);
         expect(receiver.recorder.events.length).toBe(expected.length);
         expect(receiver.recorder.events).toEqual(expected);
       }),
@@ -796,7 +795,7 @@ describe('pre-encoded frames during a fragmented send (§5.4)', () => {
     connection.sendEncoded(broadcast);
     connection.sendText('frag-2', true);
     connection.sendEncoded(broadcast);
-    expect(frameKinds(connection.takeOutput())).toEqual([
+    expect(frameKinds(connection.dataToSend())).toEqual([
       `more:${Opcode.Text}`,
       `fin:${Opcode.Continuation}`,
       `fin:${Opcode.Text}`,

@@ -7,7 +7,7 @@
  * layer hands them over and writes the response this module builds.
  */
 import * as crypto from 'node:crypto';
-import { isToken, isTokenChar, isWhitespace } from './http-head.js';
+import { formatHeaderLines, isTokenChar, isWhitespace, type OutgoingHeaders } from './http-head.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -146,38 +146,6 @@ function isHttpVersionAtLeast11(version: string | undefined): boolean {
   return major > 1 || (major === 1 && minor >= 1);
 }
 
-export interface RequestLine {
-  method: string;
-  /** The request-target, e.g. "/chat?room=1". */
-  target: string;
-  /** "1.1" */
-  httpVersion: string;
-}
-
-/**
- * Parse an HTTP request line (RFC 7230 §3.1.1): `method SP request-target SP HTTP-version`.
- * Returns null if it is malformed.
- */
-export function parseRequestLine(line: string): RequestLine | null {
-  const firstSpace = line.indexOf(' ');
-  const lastSpace = line.lastIndexOf(' ');
-  if (firstSpace <= 0 || lastSpace === firstSpace) return null;
-  const method = line.slice(0, firstSpace);
-  const target = line.slice(firstSpace + 1, lastSpace);
-  const version = line.slice(lastSpace + 1);
-  if (!isToken(method)) return null;
-  if (target.length === 0) return null;
-  for (let i = 0; i < target.length; i++) {
-    const code = target.charCodeAt(i);
-    if (code <= 0x20 || code === 0x7f) return null; // no whitespace or control characters
-  }
-  if (version.length !== 8 || !version.startsWith('HTTP/') || version[6] !== '.') return null;
-  const major = version.charCodeAt(5) - 0x30;
-  const minor = version.charCodeAt(7) - 0x30;
-  if (major < 0 || major > 9 || minor < 0 || minor > 9) return null;
-  return { method, target, httpVersion: `${major}.${minor}` };
-}
-
 // --- header grammar (RFC 7230) -------------------------------------------------------------
 // Hand-written scanners: each looks at every character once, so hostile headers (64 KiB of
 // commas, say) cost linear time — no regular expression that could backtrack.
@@ -301,11 +269,13 @@ export interface AcceptResponseOptions {
   key: string;
   /** The chosen subprotocol, one of those offered (§4.2.2 item 5, /subprotocol/). */
   protocol?: string;
-  /** Extra headers to send (name → value). */
-  headers?: Record<string, string>;
+  /** The agreed extensions, as the Sec-WebSocket-Extensions value (§4.2.2 item 5, /extensions/). */
+  extensions?: string;
+  /** Extra headers to send; checked for invalid names and values (a TypeError). */
+  headers?: OutgoingHeaders;
 }
 
-/** The 101 Switching Protocols response that completes the handshake. */
+/** The 101 Switching Protocols response that completes the handshake (§4.2.2 item 5). */
 export function buildAcceptResponse(options: AcceptResponseOptions): string {
   let response =
     'HTTP/1.1 101 Switching Protocols\r\n' +
@@ -313,41 +283,6 @@ export function buildAcceptResponse(options: AcceptResponseOptions): string {
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${computeAcceptKey(options.key)}\r\n`;
   if (options.protocol !== undefined) response += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
-  if (options.headers !== undefined) {
-    for (const [name, value] of Object.entries(options.headers)) response += `${name}: ${value}\r\n`;
-  }
-  return response + '\r\n';
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/**
- * A complete HTTP error response with a one-line plain-text reason. It closes the connection
- * unless `keepAlive` is set (RFC 7230 §6.3: the client may then send its next request).
- */
-export function buildRejectResponse(
-  status: number,
-  reason: string,
-  headers: Record<string, string> = {},
-  keepAlive = false,
-): string {
-  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
-  let response =
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
-    (keepAlive ? '' : 'Connection: close\r\n') +
-    'Content-Type: text/plain; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-  for (const [name, value] of Object.entries(headers)) response += `${name}: ${value}\r\n`;
-  return response + '\r\n' + body;
+  if (options.extensions !== undefined) response += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+  return response + formatHeaderLines(options.headers) + '\r\n';
 }

@@ -1,0 +1,131 @@
+/**
+ * The client's side of a connection, from its opening handshake request (RFC 6455 §4.1) to the
+ * end. `connect()` queues the request; the bytes fed back are the server's response, checked
+ * strictly ("the client MUST validate the server's response"), then frames.
+ *
+ *   CONNECTING: request out, response in -> OPEN (onOpen) | CLOSED (onHandshakeFailure)
+ *   OPEN ... CLOSED: the frames of `Protocol`
+ */
+import {
+  DEFAULT_MAX_RESPONSE_HEADER_SIZE,
+  ResponseHeadReader,
+  buildClientRequest,
+  validateUpgradeResponse,
+  type ClientRequestOptions,
+  type ResponseHead,
+} from './client-handshake.js';
+import type { MaskKeySource } from './outbox.js';
+import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
+
+export interface ClientProtocolHandler extends ProtocolHandler {
+  /**
+   * The server accepted: the connection is OPEN. `head` holds the bytes that followed the
+   * response (the server's first frames): feed them with `receiveData`.
+   */
+  onOpen(response: ResponseHead, head: Buffer): void;
+  /**
+   * The handshake failed: no 101, or a response that breaks §4.1 (`response` is null when it
+   * was not even HTTP). The connection is CLOSED; `body` holds what followed the response head.
+   */
+  onHandshakeFailure(error: Error, response: ResponseHead | null, body: Buffer): void;
+}
+
+/** The extensions offered, and how to judge the server's answer to the offer. */
+export interface ExtensionOffering {
+  /** The Sec-WebSocket-Extensions value of the request. */
+  offer: string;
+  /**
+   * The server's Sec-WebSocket-Extensions value ('' for none): what it agreed to, or a message
+   * saying why the answer is not acceptable (the handshake then fails, §4.1 item 5 of the checks).
+   */
+  accept(response: string): { compression: CompressionSetup | null } | string;
+}
+
+export interface ClientProtocolOptions {
+  /** What the request says (the key must be fresh, §4.1 item 7). */
+  request: ClientRequestOptions;
+  extensions?: ExtensionOffering;
+  maskKeySource: MaskKeySource;
+  maxPayload?: number;
+  autoPong?: boolean;
+  /** Cap on the response's status line and headers. Default 16 KiB. */
+  maxResponseHeaderSize?: number;
+}
+
+export class ClientProtocol extends Protocol {
+  protected declare readonly handler: ClientProtocolHandler;
+  private readonly request: ClientRequestOptions;
+  private readonly extensions: ExtensionOffering | null;
+  private reader: ResponseHeadReader | null;
+  /** The subprotocol and extensions the server agreed to ('' for none). */
+  agreedProtocol = '';
+  agreedExtensions = '';
+
+  constructor(handler: ClientProtocolHandler, options: ClientProtocolOptions) {
+    super(handler, {
+      role: 'client',
+      state: ReadyState.Connecting,
+      maskKeySource: options.maskKeySource,
+      maxPayload: options.maxPayload,
+      autoPong: options.autoPong,
+    });
+    this.extensions = options.extensions ?? null;
+    this.request = { ...options.request, extensions: this.extensions?.offer };
+    this.reader = new ResponseHeadReader(options.maxResponseHeaderSize ?? DEFAULT_MAX_RESPONSE_HEADER_SIZE);
+  }
+
+  /** Queue the opening handshake request (§4.1). Throws TypeError on an invalid header. */
+  connect(): void {
+    this.sendEncoded(Buffer.from(buildClientRequest(this.request), 'latin1'));
+  }
+
+  protected override receiveHandshakeData(chunk: Buffer): void {
+    const reader = this.reader;
+    if (reader === null) return;
+    const result = reader.push(chunk);
+    if (result.kind === 'incomplete') return;
+    this.reader = null;
+    if (result.kind === 'error') this.failHandshake(new Error(result.message), null, EMPTY);
+    else this.handleResponse(result.response, result.head);
+  }
+
+  private handleResponse(response: ResponseHead, rest: Buffer): void {
+    // Item 1: anything but 101 is not a WebSocket (following a redirect is the I/O layer's choice).
+    if (response.statusCode !== 101) {
+      const error = new Error(`Unexpected server response: ${response.statusCode}`);
+      this.failHandshake(Object.assign(error, { statusCode: response.statusCode }), response, rest);
+      return;
+    }
+    const validation = validateUpgradeResponse(response, {
+      key: this.request.key,
+      protocols: this.request.protocols ?? [],
+      extensionsOffered: this.extensions !== null,
+    });
+    if (!validation.ok) {
+      this.failHandshake(new Error(validation.message), response, rest);
+      return;
+    }
+    let compression: CompressionSetup | null = null;
+    if (this.extensions !== null) {
+      const agreed = this.extensions.accept(validation.extensions);
+      if (typeof agreed === 'string') {
+        this.failHandshake(new Error(agreed), response, rest);
+        return;
+      }
+      compression = agreed.compression;
+    }
+    this.agreedProtocol = validation.protocol;
+    this.agreedExtensions = validation.extensions;
+    if (compression !== null) this.enableCompression(compression);
+    this.setState(ReadyState.Open);
+    this.handler.onOpen(response, rest);
+  }
+
+  private failHandshake(error: Error, response: ResponseHead | null, body: Buffer): void {
+    this.setState(ReadyState.Closed);
+    this.requestTransportClose();
+    this.handler.onHandshakeFailure(error, response, body);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

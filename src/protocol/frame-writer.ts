@@ -1,0 +1,182 @@
+/**
+ * The sending side of a connection: messages and control frames in, encoded frames out, always
+ * in the order they were sent.
+ *
+ * Two things can make a frame wait:
+ * - §5.4: the fragments of one message must not be interleaved with another message's frames,
+ *   so a pre-encoded frame (a broadcast) that arrives while our fragmented message is open waits
+ *   for its final fragment. Control frames may go between fragments and do not wait.
+ * - RFC 7692 §7.2.1: a compressed message may finish compressing later (the engine runs large
+ *   inputs off the main thread). Everything sent after it, control frames included, waits
+ *   behind it, so the peer receives frames in the order they were sent.
+ */
+import type { MessageCodec } from './extensions/message-codec.js';
+import { Opcode, encodeFrame } from './frame.js';
+import { Outbox, type MaskKeySource } from './outbox.js';
+
+/** Negotiated permessage-deflate, as the sending side uses it. */
+export interface OutboundCompression {
+  codec: MessageCodec;
+  /** Messages smaller than this many bytes are sent uncompressed (`ws`'s `threshold`). */
+  threshold: number;
+}
+
+/** A compressed message whose compression has not finished: it holds its place in the queue. */
+interface PendingMessage {
+  frame: Buffer | null;
+  /** The uncompressed size, counted in `bytes` while it waits. */
+  size: number;
+}
+
+type Held = Buffer | PendingMessage;
+
+export class FrameWriter {
+  private readonly outbox = new Outbox();
+  private readonly maskKeySource: MaskKeySource | null;
+  /** Called when frames that waited for an asynchronous compression are ready to be written. */
+  private readonly onReady: (error: Error | null) => void;
+  compression: OutboundCompression | null = null;
+  /** Is our fragmented message open (so the next data frame is a continuation)? */
+  private sendingFragmented = false;
+  /** Pre-encoded frames waiting for our fragmented message's final frame (§5.4). */
+  private heldForFragments: Buffer[] | null = null;
+  /** Frames waiting behind an unfinished compression, in order (RFC 7692). */
+  private held: Held[] | null = null;
+  private heldBytes = 0;
+
+  constructor(maskKeySource: MaskKeySource | null, onReady: (error: Error | null) => void) {
+    this.maskKeySource = maskKeySource;
+    this.onReady = onReady;
+  }
+
+  /** Bytes queued: encoded and ready, or waiting (a message waiting to be compressed counts its size). */
+  get bytes(): number {
+    return this.outbox.bytes + this.heldBytes;
+  }
+
+  /** Does anything wait behind an unfinished compression? */
+  get isWaiting(): boolean {
+    return this.held !== null;
+  }
+
+  /** Queue a data frame: a whole message, or one fragment of it when `fin` is false (§5.4). */
+  sendData(opcode: Opcode.Text | Opcode.Binary, data: string | Uint8Array, fin: boolean, compress: boolean): void {
+    const compression = this.compression;
+    if (compress && compression !== null && fin && !this.sendingFragmented) {
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      if (size >= compression.threshold) {
+        this.sendCompressed(compression.codec, opcode, data, size);
+        return;
+      }
+    }
+    // §5.4: the frames after the first of a fragmented message are continuations.
+    const frameOpcode = this.sendingFragmented ? Opcode.Continuation : opcode;
+    this.sendingFragmented = !fin;
+    this.appendFrame(fin, frameOpcode, data, false);
+    if (fin && this.heldForFragments !== null) {
+      const frames = this.heldForFragments;
+      this.heldForFragments = null;
+      for (const frame of frames) this.appendEncoded(frame);
+    }
+  }
+
+  /** Queue a control frame (§5.5); it may go between the fragments of our message. */
+  sendControl(opcode: Opcode.Close | Opcode.Ping | Opcode.Pong, payload: string | Uint8Array): void {
+    this.appendFrame(true, opcode, payload, false);
+  }
+
+  /** Queue a complete pre-encoded frame (from `encodeFrame`), e.g. one broadcast to many. */
+  sendEncoded(frame: Buffer): void {
+    if (this.sendingFragmented) (this.heldForFragments ??= []).push(frame);
+    else this.appendEncoded(frame);
+  }
+
+  /** Take everything ready for the wire, in order. Frames still waiting stay. */
+  take(): Buffer[] {
+    return this.outbox.take();
+  }
+
+  private sendCompressed(codec: MessageCodec, opcode: number, data: string | Uint8Array, size: number): void {
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
+    let pending: PendingMessage | null = null;
+    let result: Buffer | null = null;
+    let failure: Error | null = null;
+    const finishedNow = codec.compress(payload, (error, compressed) => {
+      if (pending === null) {
+        failure = error;
+        result = compressed;
+      } else {
+        this.completePending(pending, opcode, error, compressed);
+      }
+    });
+    if (finishedNow) {
+      if (failure !== null) this.onReady(failure);
+      // RFC 7692 §6.1: RSV1 on the first (here: only) frame of a compressed message.
+      else this.appendFrame(true, opcode, result!, true);
+      return;
+    }
+    pending = { frame: null, size };
+    (this.held ??= []).push(pending);
+    this.heldBytes += size;
+  }
+
+  private completePending(pending: PendingMessage, opcode: number, error: Error | null, compressed: Buffer): void {
+    this.heldBytes -= pending.size;
+    if (error !== null) {
+      pending.frame = EMPTY_FRAME;
+      this.release();
+      this.onReady(error);
+      return;
+    }
+    pending.frame = encodeFrame(true, opcode, compressed, this.nextMaskKey(), true);
+    this.heldBytes += pending.frame.length;
+    this.release();
+    this.onReady(null);
+  }
+
+  /** Move what no longer waits, from the front of `held`, into the outbox. */
+  private release(): void {
+    const held = this.held!;
+    let index = 0;
+    for (; index < held.length; index++) {
+      const item = held[index];
+      const frame = Buffer.isBuffer(item) ? item : item.frame;
+      if (frame === null) break;
+      this.heldBytes -= frame.length;
+      if (frame.length > 0) this.outbox.appendEncoded(frame);
+    }
+    held.splice(0, index);
+    if (held.length === 0) this.held = null;
+  }
+
+  private appendFrame(fin: boolean, opcode: number, payload: string | Uint8Array, rsv1: boolean): void {
+    // §5.3: a client masks every frame with a fresh key; a server never masks.
+    const maskKey = this.nextMaskKey();
+    if (this.held === null) {
+      this.outbox.appendFrame(fin, opcode, payload, maskKey, rsv1);
+    } else {
+      const frame = encodeFrame(fin, opcode, payload, maskKey, rsv1);
+      this.held.push(frame);
+      this.heldBytes += frame.length;
+    }
+  }
+
+  private appendEncoded(frame: Buffer): void {
+    if (this.held === null) {
+      this.outbox.appendEncoded(frame);
+    } else {
+      this.held.push(frame);
+      this.heldBytes += frame.length;
+    }
+  }
+
+  private nextMaskKey(): Uint8Array | null {
+    return this.maskKeySource === null ? null : this.maskKeySource();
+  }
+}
+
+const EMPTY_FRAME = Buffer.alloc(0);
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}

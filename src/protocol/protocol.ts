@@ -1,0 +1,427 @@
+/**
+ * One WebSocket connection as a state machine, without I/O (the "sans-I/O" design of
+ * python-websockets). `ServerProtocol` and `ClientProtocol` add the opening handshake; this
+ * class is the rest of the connection's life.
+ *
+ *   CONNECTING --handshake--> OPEN --Close sent or received--> CLOSING --TCP closed--> CLOSED
+ *
+ * Bytes in: `receiveData(chunk)` parses every complete frame, checks the rules of RFC 6455 §5.4
+ * (fragmentation), §8.1 (UTF-8) and §5.5 (control frames), assembles messages and tells the
+ * handler. Bytes out: `sendText`, `sendBinary`, `sendPing`, `sendPong`, `sendClose` and `fail`
+ * queue frames that the I/O layer collects with `dataToSend()`. When the connection is over,
+ * `closeTransport` says the I/O layer should close TCP once that data is written (§7.1.1).
+ *
+ * The I/O layer only moves bytes and runs timers; every protocol decision is made here.
+ */
+import { CloseCode, decodeClosePayload, encodeClosePayload } from './close.js';
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
+import type { MessageCodec } from './extensions/message-codec.js';
+import { MAX_CONTROL_PAYLOAD, Opcode, RSV1_BIT, isControlOpcode, type FrameHeader } from './frame.js';
+import { FrameWriter } from './frame-writer.js';
+import { InboundMessage } from './inbound-message.js';
+import type { MaskKeySource } from './outbox.js';
+import { FrameParser, type FrameSink } from './parser.js';
+import { receiveMessage } from './receive-message.js';
+
+/** RFC 6455 §4.1 and §7.1: the states every endpoint goes through (`ws` and browsers use the numbers). */
+export enum ReadyState {
+  Connecting = 0,
+  Open = 1,
+  Closing = 2,
+  Closed = 3,
+}
+
+export type Role = 'server' | 'client';
+
+/** What the protocol tells the I/O layer. Callbacks run synchronously inside the call that caused them. */
+export interface ProtocolHandler {
+  /** A complete, validated message. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A Ping arrived; the Pong is already queued when `autoPong` is on (§5.5.2). */
+  onPing(data: Buffer): void;
+  onPong(data: Buffer): void;
+  /** The peer's Close frame arrived; our answer (if we had not closed first) is queued. */
+  onCloseFrame(code: number, reason: Buffer): void;
+  /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
+  onProtocolError(error: ProtocolError): void;
+  /**
+   * Work finished outside any call into the protocol (a message inflated or compressed by the
+   * I/O layer's engine): collect `dataToSend()`, and read again if reading waited for it.
+   */
+  onReady(): void;
+}
+
+export interface ProtocolOptions {
+  role: Role;
+  /** Where the connection starts; the handshake subclasses start in Connecting. Default Open. */
+  state?: ReadyState;
+  /** Largest message accepted, checked from frame headers before buffering (1009). Default 64 MiB. */
+  maxPayload?: number;
+  /** Answer pings automatically (§5.5.2 says we MUST). Default true. */
+  autoPong?: boolean;
+  /** Where client masking keys come from (required for the client role, §5.3). */
+  maskKeySource?: MaskKeySource;
+}
+
+/** RFC 7692 once negotiated: the engine and the size below which messages go uncompressed. */
+export interface CompressionSetup {
+  codec: MessageCodec;
+  threshold: number;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+export class Protocol implements FrameSink {
+  readonly role: Role;
+  /** Did we send our Close frame / did we receive the peer's? (§7.1.2–§7.1.4) */
+  closeSent = false;
+  closeReceived = false;
+  /** The code and reason of the Close frame received (1005 if it carried no code). */
+  receivedCloseCode: number = CloseCode.NoStatusReceived;
+  receivedCloseReason: Buffer = EMPTY;
+  /** The code we sent in our Close frame, if any. */
+  sentCloseCode: number | undefined;
+  /** Set when we failed the connection (§7.1.7): its close code is what we report. */
+  failure: ProtocolError | null = null;
+
+  protected readonly handler: ProtocolHandler;
+  protected readonly writer: FrameWriter;
+  protected readonly maxPayload: number;
+  private currentState: ReadyState;
+  private readonly autoPong: boolean;
+  private readonly parser: FrameParser;
+  private readonly inbound = new InboundMessage();
+  /** RFC 7692: set once permessage-deflate is negotiated. */
+  private codec: MessageCodec | null = null;
+  /** §7.1.1: the I/O layer should close TCP once what is queued is written. */
+  private closeTransportFlag = false;
+
+  // The control frame being received (at most 125 bytes, §5.5).
+  private controlOpcode = 0;
+  private controlPieces: Buffer[] | null = null;
+  private frameIsControl = false;
+
+  constructor(handler: ProtocolHandler, options: ProtocolOptions) {
+    this.handler = handler;
+    this.role = options.role;
+    this.currentState = options.state ?? ReadyState.Open;
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.autoPong = options.autoPong ?? true;
+    const maskKeySource = options.maskKeySource ?? null;
+    if (this.role === 'client' && maskKeySource === null) {
+      throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
+    }
+    this.writer = new FrameWriter(maskKeySource, this.onWriterReady);
+    this.parser = new FrameParser(this, { role: this.role, maxFramePayload: this.maxPayload });
+  }
+
+  /** Where the connection is in its life (§4.1, §7.1). */
+  get state(): ReadyState {
+    return this.currentState;
+  }
+
+  /**
+   * RFC 7692: from now on, messages may be compressed (RSV1). Called by the handshake once
+   * permessage-deflate is agreed; `threshold` as `ws`'s option of that name.
+   */
+  enableCompression(setup: CompressionSetup): void {
+    this.codec = setup.codec;
+    this.parser.allowRsvBits(RSV1_BIT);
+    this.writer.compression = setup;
+  }
+
+  // --- bytes in ------------------------------------------------------------------------------
+
+  /** Feed bytes received from the peer. Never throws because of what the peer sent. */
+  receiveData(chunk: Buffer): void {
+    const state = this.currentState;
+    if (state === ReadyState.Connecting) this.receiveHandshakeData(chunk);
+    else if (state !== ReadyState.Closed && !this.closeReceived) this.receiveFrames(chunk);
+  }
+
+  /** The opening handshake's bytes: the subclasses read the request or the response. */
+  protected receiveHandshakeData(_chunk: Buffer): void {}
+
+  /** Frames, once the connection is open. */
+  protected receiveFrames(chunk: Buffer): void {
+    this.parser.push(chunk);
+    const error = this.parser.error;
+    if (error !== null) {
+      this.parser.error = null;
+      this.fail(error);
+    }
+  }
+
+  /**
+   * TCP is over: the peer closed its side, or the connection was lost or terminated. Nothing is
+   * read after this; the connection is CLOSED and `closeCode` says how it ended (§7.1.5).
+   */
+  receiveEof(): void {
+    if (this.currentState === ReadyState.Closed) return;
+    this.parser.stop();
+    this.currentState = ReadyState.Closed;
+    this.closeTransportFlag = true;
+    this.codec?.dispose();
+  }
+
+  /** Memory held by the message being received, until it completes (§10.4 resource limits). */
+  get receivingMemory(): number {
+    return this.inbound.retainedBytes;
+  }
+
+  /** Is the protocol waiting for something before it reads on (an inflating message)? Then do not read. */
+  get isReadPaused(): boolean {
+    return this.parser.isPaused;
+  }
+
+  onFrameHeader(header: FrameHeader): boolean {
+    const opcode = header.opcode;
+    if (isControlOpcode(opcode)) {
+      // RFC 7692 §6.1: RSV1 is for the first frame of a data message only.
+      if (header.rsv1) return this.failWith('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 set on a control frame');
+      // §5.4: control frames may be injected in the middle of a fragmented message.
+      this.frameIsControl = true;
+      this.controlOpcode = opcode;
+      if (this.controlPieces !== null) this.controlPieces.length = 0;
+      return true;
+    }
+    this.frameIsControl = false;
+    const inbound = this.inbound;
+    // §5.4: a continuation needs an open message; a new text/binary frame must wait for its end.
+    if (opcode === Opcode.Continuation) {
+      if (!inbound.isOpen) {
+        return this.failWith('WS_ERR_UNEXPECTED_CONTINUATION', 'Continuation frame with no message to continue');
+      }
+      if (header.rsv1) return this.failWith('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 set on a continuation frame');
+    } else {
+      if (inbound.isOpen) {
+        return this.failWith('WS_ERR_EXPECTED_CONTINUATION', 'New data frame while a fragmented message is open');
+      }
+      const arrivesInPieces = !header.fin || this.parser.bufferedBytes < header.payloadLength;
+      inbound.start(opcode as Opcode.Text | Opcode.Binary, header.rsv1, arrivesInPieces);
+    }
+    // §10.4 and §7.4.1 (1009): a size limit on whole messages, checked before buffering.
+    inbound.length += header.payloadLength;
+    if (inbound.length > this.maxPayload) {
+      return this.failWith(
+        'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+        `Message of more than ${this.maxPayload} bytes`,
+        CloseCode.MessageTooBig,
+      );
+    }
+    return true;
+  }
+
+  onFramePayload(piece: Buffer, inFrameBuffer: boolean): boolean {
+    if (this.frameIsControl) {
+      (this.controlPieces ??= []).push(piece);
+      return true;
+    }
+    if (!this.inbound.add(piece, inFrameBuffer)) {
+      return this.failWith('WS_ERR_INVALID_UTF8', 'Invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+    }
+    return true;
+  }
+
+  onFrameEnd(): boolean {
+    if (this.frameIsControl) return this.handleControlFrame();
+    if (!this.parser.header.fin) return true;
+    // The message is complete.
+    return receiveMessage(this.inbound, this.codec, this.maxPayload, this.messageReceiver);
+  }
+
+  /** Where `receiveMessage` delivers: the handler, or a failure; and how it waits for an inflate. */
+  private readonly messageReceiver = {
+    deliver: (data: Buffer, isBinary: boolean): boolean => {
+      this.handler.onMessage(data, isBinary);
+      // The handler may have ended the connection, which stops the parser.
+      return !this.parser.stopped;
+    },
+    fail: (code: ProtocolErrorCode, message: string, closeCode: number): false =>
+      this.failWith(code, message, closeCode),
+    wait: (): void => this.parser.pause(),
+    resume: (): void => {
+      this.parser.resume();
+      const error = this.parser.error;
+      if (error !== null) {
+        this.parser.error = null;
+        this.fail(error);
+      }
+      this.handler.onReady();
+    },
+  };
+
+  private handleControlFrame(): boolean {
+    const pieces = this.controlPieces;
+    // Copied (at most 125 bytes, §5.5) so the payload does not keep the read buffer alive.
+    const payload = pieces === null || pieces.length === 0 ? EMPTY : Buffer.concat(pieces);
+    if (pieces !== null) pieces.length = 0;
+    switch (this.controlOpcode) {
+      case Opcode.Ping:
+        // §5.5.2: answer with a Pong carrying the same data, unless we already sent Close.
+        if (this.autoPong && !this.closeSent) this.writer.sendControl(Opcode.Pong, payload);
+        this.handler.onPing(payload);
+        return !this.parser.stopped;
+      case Opcode.Pong:
+        // §5.5.3: an unsolicited Pong is allowed and needs no answer.
+        this.handler.onPong(payload);
+        return !this.parser.stopped;
+      default:
+        return this.handleCloseFrame(payload);
+    }
+  }
+
+  /** §5.5.1 and §7.1.5: the peer's Close frame. Echo its code, then read nothing more. */
+  private handleCloseFrame(payload: Buffer): boolean {
+    let code: number;
+    let reason: Buffer;
+    try {
+      ({ code, reason } = decodeClosePayload(payload));
+    } catch (error) {
+      this.fail(error as ProtocolError);
+      return false;
+    }
+    this.closeReceived = true;
+    this.receivedCloseCode = code;
+    this.receivedCloseReason = reason;
+    if (!this.closeSent) {
+      // §5.5.1: "it SHOULD send a Close frame in response ... typically echoing the status code".
+      this.queueClose(code === CloseCode.NoStatusReceived ? undefined : code, undefined);
+    }
+    // §7.1.1: both Close frames are exchanged: TCP may be closed once ours is written.
+    this.closeTransportFlag = true;
+    this.currentState = ReadyState.Closing;
+    this.parser.stop();
+    this.handler.onCloseFrame(code, reason);
+    return false;
+  }
+
+  // --- bytes out -----------------------------------------------------------------------------
+
+  /** May data still be sent? §5.5.1: no data frames after our Close frame. */
+  get canSend(): boolean {
+    return this.currentState === ReadyState.Open && !this.closeSent;
+  }
+
+  /** Queue a text message (or a fragment of one when `fin` is false). `compress: false` opts out (RFC 7692). */
+  sendText(data: string | Uint8Array, fin = true, compress = true): void {
+    this.writer.sendData(Opcode.Text, data, fin, compress);
+  }
+
+  /** Queue a binary message (or a fragment of one when `fin` is false). */
+  sendBinary(data: Uint8Array, fin = true, compress = true): void {
+    this.writer.sendData(Opcode.Binary, data, fin, compress);
+  }
+
+  /** Queue a pre-encoded frame (from `encodeFrame`), e.g. one broadcast to many connections. */
+  sendEncoded(frame: Buffer): void {
+    this.writer.sendEncoded(frame);
+  }
+
+  sendPing(data: Uint8Array | string = EMPTY): void {
+    this.sendControl(Opcode.Ping, data);
+  }
+
+  sendPong(data: Uint8Array | string = EMPTY): void {
+    this.sendControl(Opcode.Pong, data);
+  }
+
+  /**
+   * Start (or answer) the closing handshake, §7.1.2. Throws TypeError/RangeError on an invalid
+   * code or an over-long reason (a caller's mistake). Does nothing if Close was already sent.
+   */
+  sendClose(code?: number, reason?: string | Buffer): void {
+    if (this.closeSent || this.currentState !== ReadyState.Open && !this.closeReceived) return;
+    const body = encodeClosePayload(code, reason);
+    this.writer.sendControl(Opcode.Close, body);
+    this.closeSent = true;
+    this.sentCloseCode = code ?? CloseCode.NoStatusReceived;
+    if (this.closeReceived) this.closeTransportFlag = true;
+    if (this.currentState === ReadyState.Open) this.currentState = ReadyState.Closing;
+  }
+
+  /**
+   * §7.1.7 Fail the WebSocket Connection: send a Close frame with the error's code (unless one
+   * was sent already) and stop reading. TCP is closed once the Close frame is written.
+   */
+  fail(error: ProtocolError): void {
+    this.parser.stop();
+    if (!this.closeSent) this.queueClose(error.closeCode, undefined);
+    this.failure ??= error;
+    this.closeTransportFlag = true;
+    if (this.currentState === ReadyState.Open) this.currentState = ReadyState.Closing;
+    this.handler.onProtocolError(error);
+  }
+
+  /** Bytes queued and not yet collected by `dataToSend()`. */
+  get outputBytes(): number {
+    return this.writer.bytes;
+  }
+
+  /** Is a queued frame waiting for its compression to finish (so not all of it can be sent yet)? */
+  get isOutputWaiting(): boolean {
+    return this.writer.isWaiting;
+  }
+
+  /** Take everything ready for the wire, in order. */
+  dataToSend(): Buffer[] {
+    return this.writer.take();
+  }
+
+  /** §7.1.1: once what `dataToSend()` returns is written, the I/O layer should close TCP. */
+  get closeTransport(): boolean {
+    return this.closeTransportFlag && !this.writer.isWaiting;
+  }
+
+  /** Ask the I/O layer to close TCP after writing what is queued (a refused handshake). */
+  protected requestTransportClose(): void {
+    this.closeTransportFlag = true;
+  }
+
+  /** Enter a new state (the handshake subclasses move from Connecting). */
+  protected setState(state: ReadyState): void {
+    this.currentState = state;
+  }
+
+  /**
+   * The close code to report once the connection is CLOSED (§7.1.5, §7.1.6): the peer's Close
+   * code if one arrived, the code we failed with (as `ws` reports it), else 1006.
+   */
+  get closeCode(): number {
+    if (this.closeReceived) return this.receivedCloseCode;
+    if (this.failure !== null) return this.failure.closeCode;
+    return CloseCode.AbnormalClosure;
+  }
+
+  get closeReason(): Buffer {
+    return this.closeReceived ? this.receivedCloseReason : EMPTY;
+  }
+
+  private sendControl(opcode: Opcode.Ping | Opcode.Pong, data: Uint8Array | string): void {
+    const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError(`Control frame payload is ${length} bytes; at most 125 are allowed (RFC 6455 §5.5)`);
+    }
+    this.writer.sendControl(opcode, data);
+  }
+
+  private queueClose(code: number | undefined, reason: string | undefined): void {
+    this.writer.sendControl(Opcode.Close, encodeClosePayload(code, reason));
+    this.closeSent = true;
+    this.sentCloseCode = code ?? CloseCode.NoStatusReceived;
+  }
+
+  private readonly onWriterReady = (error: Error | null): void => {
+    if (error !== null && this.failure === null) {
+      this.fail(new ProtocolError(CloseCode.InternalError, 'WS_ERR_COMPRESSION_FAILED', `Compression failed: ${error.message}`));
+    }
+    this.handler.onReady();
+  };
+
+  protected failWith(code: ProtocolErrorCode, message: string, closeCode: number = CloseCode.ProtocolError): false {
+    this.fail(new ProtocolError(closeCode, code, message));
+    return false;
+  }
+}

@@ -11,7 +11,7 @@
  * the message it delivers, the Pong or Close it answers with, or the close code it fails with.
  * Exit status: 0 valid, 1 invalid or incomplete, 2 usage error.
  */
-import { describeFrames, formatDescription, parseHex } from 'wsmith';
+import { describeFrames, formatDescription, parseHex } from 'wsmith/inspect';
 
 const USAGE = `Usage: wsmith decode [--role server|client] [--max-payload BYTES] <hex bytes ... | ->
 

@@ -23,20 +23,6 @@ export { connect } from './node/connect.js';
 export type { ConnectOptions } from './node/connect.js';
 export { ReconnectingWebSocket } from './node/reconnecting.js';
 export type { ReconnectingWebSocketOptions, ReconnectingWebSocketEventMap } from './node/reconnecting.js';
-export {
-  describeFrames,
-  formatDescription,
-  formatFrameLine,
-  parseHex,
-} from './protocol/describe.js';
-export type {
-  DescribeOptions,
-  DescribedError,
-  DescribedFrame,
-  FrameStreamDescription,
-  FrameSummary,
-  ReceiverAction,
-} from './protocol/describe.js';
 export { Hub, DEFAULT_MAX_BUFFERED_BYTES } from './hub/hub.js';
 export type {
   HubOptions,

@@ -1,9 +1,10 @@
 /**
- * What a wsmith endpoint does with each frame it receives: deliver a message (§5.4 assembles
- * fragments), answer a Ping (§5.5.2), answer a Close and stop reading (§5.5.1), or fail the
- * connection with a close code (§7.1.7). Found by feeding the frames to a real receiver, so the
- * decoder's verdicts are the library's. This is the only file of src/inspect/ that knows the
- * connection's API: porting the decoder to another receiver means porting `replayToReceiver`.
+ * What a wsmith endpoint does with each frame it receives, by RFC 6455: deliver a message
+ * (§5.4 assembles fragments), answer a Ping (§5.5.2), answer a Close and stop reading
+ * (§5.5.1), or fail the connection with a close code (§7.1.7). Found by feeding the frames
+ * to a real receiver, so the decoder's verdicts are the library's. This is the only file of
+ * src/inspect/ that knows the connection's API: porting the decoder to another receiver means
+ * porting `replayToReceiver`.
  */
 import { Connection, DEFAULT_MAX_PAYLOAD, type ConnectionHandler } from '../protocol/connection.js';
 import type { ProtocolError } from '../protocol/errors.js';

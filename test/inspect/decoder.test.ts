@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeFrames } from '../../src/inspect/decoder.js';
 import { formatFrameLine } from '../../src/inspect/format.js';
 import { parseHex } from '../../src/inspect/hex.js';
-import { DEFAULT_MAX_PAYLOAD } from '../../src/protocol/connection.js';
+import { DEFAULT_RECEIVER_MAX_PAYLOAD } from '../../src/inspect/receiver-actions.js';
 import { Opcode, writeFrameHeader, type FrameHeader } from '../../src/protocol/frame.js';
 import { applyMask } from '../../src/protocol/mask.js';
 import { FrameParser, type FrameSink } from '../../src/protocol/parser.js';
@@ -218,7 +218,7 @@ function parseDirectly(bytes: Uint8Array, role: 'server' | 'client'): { frames: 
       return true;
     },
   };
-  const parser = new FrameParser(sink, { role, maxFramePayload: DEFAULT_MAX_PAYLOAD });
+  const parser = new FrameParser(sink, { role, maxFramePayload: DEFAULT_RECEIVER_MAX_PAYLOAD });
   parser.push(Buffer.from(bytes));
   return { frames, parser, end };
 }

@@ -42,6 +42,26 @@ describe('formatDescription', () => {
     );
   });
 
+  const invalid: Array<[string, number, ('server' | 'client')?]> = [
+    ['83 00', 1002],
+    ['c1 00', 1002],
+    ['89 7e 00 7e', 1002],
+    ['09 00', 1002],
+    ['81 02 c3 28', 1007],
+    ['01 01 ed 80 02 a0 80', 1007],
+    ['88 02 03 ed', 1002],
+    ['88 01 03', 1002],
+    ['82 7f 80 00 00 00 00 00 00 00', 1002],
+    ['80 00', 1002],
+    ['01 01 61 81 01 62', 1002],
+    ['81 00', 1002, 'server'],
+  ];
+  for (const [hex, closeCode, role] of invalid) {
+    it(`${hex}: INVALID, with close code ${closeCode}`, () => {
+      expect(report(hex, role)).toContain(`INVALID: the receiver fails the connection with close code ${closeCode}`);
+    });
+  }
+
   it('shows the raw fields of a refused header, including an exact 64-bit length', () => {
     const text = report('82 7f 80 00 00 00 00 00 00 01');
     expect(text).toContain('payload length:     9223372036854775809 (64-bit form: 127, then 8 bytes, most significant bit set)');

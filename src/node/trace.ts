@@ -1,6 +1,6 @@
 /**
  * The frame trace: every frame in and out of a connection, one line each, in the format of
- * `wsmith decode` (src/protocol/describe.ts `formatFrameLine`). Turned on per server or client
+ * `wsmith decode` (src/inspect/format.ts `formatFrameLine`). Turned on per server or client
  * with `trace: true` (or a sink of your own), or for the whole process with `WSMITH_TRACE=1`.
  *
  *   #1 open server 127.0.0.1:50412
@@ -16,8 +16,10 @@
 import type { Socket } from 'node:net';
 import { CloseCode } from '../protocol/close.js';
 import type { Role } from '../protocol/protocol.js';
-import { FrameTracer, closeCodeLabel, describeError } from '../protocol/describe.js';
 import type { ProtocolError } from '../protocol/errors.js';
+import { describeError, formatReason } from '../inspect/failure.js';
+import { closeCodeLabel } from '../inspect/format.js';
+import { FrameTracer } from '../inspect/tracer.js';
 
 /** Receives one trace line at a time (without a line break). */
 export type TraceSink = (line: string) => void;
@@ -84,10 +86,7 @@ export class ConnectionTrace {
   /** The connection failed on a protocol error (§7.1.7). */
   failed(error: ProtocolError): void {
     const described = describeError(error);
-    this.sink(
-      `#${this.id} !! fail ${closeCodeLabel(described.closeCode)}: ${described.message}` +
-        ` (${described.code}, RFC 6455 ${described.section})`,
-    );
+    this.sink(`#${this.id} !! fail ${closeCodeLabel(described.closeCode)}: ${formatReason(described)}`);
   }
 
   /** The 'close' event: the code and reason reported to the application. */

@@ -84,6 +84,7 @@ const enum State {
 const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
 
 export class FrameParser {
+  /** The current frame's header, filled as it is read (see `headerBytesRead`); reused. */
   readonly header: FrameHeader = {
     fin: false,
     rsv1: false,
@@ -97,6 +98,11 @@ export class FrameParser {
   };
   /** Set when the parser stopped on a protocol error. */
   error: ProtocolError | null = null;
+  /**
+   * The exact length of a 64-bit header beyond 2^53 - 1, which `header.payloadLength` holds
+   * only approximately; null otherwise. The parser refuses such a header (§5.2, 1002 or 1009).
+   */
+  unsafeLength: bigint | null = null;
 
   private readonly sink: FrameSink;
   private readonly expectMasked: boolean;
@@ -105,6 +111,7 @@ export class FrameParser {
 
   private state = State.Header;
   private paused = false;
+  private headerRead = 0;
   /** Received chunks not yet consumed; `chunks[0]` starts at `offset`. */
   private chunks: Buffer[] = [];
   private offset = 0;
@@ -132,6 +139,16 @@ export class FrameParser {
   /** True once a protocol error or the sink stopped the parser. */
   get stopped(): boolean {
     return this.state === State.Stopped;
+  }
+
+  /**
+   * How many bytes of the current header `header` describes: 0 before its first two bytes
+   * arrive; 2 once they are read (FIN, RSV1-3, opcode, MASK, and the length when it fits in 7
+   * bits); then all of it (2 to 14 bytes, with the extended length and the masking key). After
+   * a refusal (`error`) it says how much of the refused header a tool can show.
+   */
+  get headerBytesRead(): number {
+    return this.headerRead;
   }
 
   /** Bytes received and not yet consumed (the rest of the current frame and what follows). */
@@ -185,37 +202,67 @@ export class FrameParser {
     }
   }
 
-  /** Parse one header if it is complete; returns false when more bytes are needed or we stopped. */
+  /**
+   * Parse one header if it is complete; returns false when more bytes are needed or we stopped.
+   * The fields go into `header` as they are read, before they are judged, so that a tool can
+   * show a header the parser refused (see `headerBytesRead`). The whole header is read when it
+   * is buffered; otherwise the first two bytes are judged at once instead of waiting (fail fast).
+   */
   private parseHeader(): boolean {
     if (this.buffered < 2) return false;
     const first = this.peekByte(0);
     const second = this.peekByte(1);
-    // Check what the first two bytes already tell us, before waiting for the rest (fail fast).
-    if (!this.checkFirstBytes(first, second)) return false;
-    const length7 = second & PAYLOAD_LENGTH_MASK;
-    const masked = (second & MASK_BIT) !== 0;
-    const lengthBytes = extendedLengthBytes(length7);
-    const headerLength = 2 + lengthBytes + (masked ? MASK_KEY_LENGTH : 0);
-    if (this.buffered < headerLength) return false;
-
-    // The header's bytes: in place when the first chunk holds them all, else gathered (<= 14 bytes).
-    const chunk = this.chunks[0];
-    const inPlace = chunk.length - this.offset >= headerLength;
-    const bytes = inPlace ? chunk : this.gatherHeader(headerLength);
-    const start = inPlace ? this.offset : 0;
-    const payloadLength = this.readPayloadLength(bytes, start, length7, lengthBytes);
-    if (payloadLength < 0) return false;
-
     const header = this.header;
     header.fin = (first & FIN_BIT) !== 0;
     header.rsv1 = (first & RSV1_BIT) !== 0;
     header.rsv2 = (first & RSV2_BIT) !== 0;
     header.rsv3 = (first & RSV3_BIT) !== 0;
     header.opcode = first & OPCODE_MASK;
-    header.masked = masked;
-    header.payloadLength = payloadLength;
-    header.lengthForm = lengthBytes === 0 ? 7 : lengthBytes === 2 ? 16 : 64;
-    if (masked) {
+    header.masked = (second & MASK_BIT) !== 0;
+    const length7 = second & PAYLOAD_LENGTH_MASK;
+    const lengthBytes = extendedLengthBytes(length7);
+    header.lengthForm = lengthBytes === 2 ? 16 : lengthBytes === 8 ? 64 : 7;
+    header.payloadLength = lengthBytes === 0 ? length7 : 0;
+    this.headerRead = 2;
+
+    const headerLength = 2 + lengthBytes + (header.masked ? MASK_KEY_LENGTH : 0);
+    const complete = this.buffered >= headerLength;
+    const highWord = complete ? this.readHeaderRest(headerLength, lengthBytes) : 0;
+    if (!this.checkFirstBytes(first, second)) return false;
+    if (!complete || !this.checkPayloadLength(highWord)) return false;
+
+    this.skip(headerLength);
+    this.payloadRemaining = header.payloadLength;
+    this.payloadConsumed = 0;
+    this.state = State.Payload;
+    if (!this.sink.onFrameHeader(header)) return this.halt();
+    return true;
+  }
+
+  /**
+   * Read the extended length and the masking key of a buffered header into `header`, without
+   * consuming it. Returns the high 32 bits of a 64-bit length (0 otherwise), which
+   * `checkPayloadLength` judges.
+   */
+  private readHeaderRest(headerLength: number, lengthBytes: number): number {
+    // The header's bytes: in place when the first chunk holds them all, else gathered (<= 14 bytes).
+    const chunk = this.chunks[0];
+    const inPlace = chunk.length - this.offset >= headerLength;
+    const bytes = inPlace ? chunk : this.gatherHeader(headerLength);
+    const start = inPlace ? this.offset : 0;
+    const header = this.header;
+    let high = 0;
+    if (lengthBytes === 2) {
+      header.payloadLength = bytes.readUInt16BE(start + 2);
+    } else if (lengthBytes === 8) {
+      high = bytes.readUInt32BE(start + 2);
+      const low = bytes.readUInt32BE(start + 6);
+      // Beyond 2^53 the number is only the nearest double: keep the exact value for tools.
+      // Such a length is always refused, so this is the last header the parser reads.
+      if (high > MAX_SAFE_HIGH_WORD) this.unsafeLength = (BigInt(high) << 32n) | BigInt(low);
+      header.payloadLength = high * 0x1_0000_0000 + low;
+    }
+    if (header.masked) {
       const keyStart = start + 2 + lengthBytes;
       const key = header.maskKey;
       key[0] = bytes[keyStart];
@@ -223,12 +270,8 @@ export class FrameParser {
       key[2] = bytes[keyStart + 2];
       key[3] = bytes[keyStart + 3];
     }
-    this.skip(headerLength);
-    this.payloadRemaining = payloadLength;
-    this.payloadConsumed = 0;
-    this.state = State.Payload;
-    if (!this.sink.onFrameHeader(header)) return this.halt();
-    return true;
+    this.headerRead = headerLength;
+    return high;
   }
 
   /** The rules the first two header bytes can break (§5.2, §5.5, §5.1); false after a failure. */
@@ -264,34 +307,25 @@ export class FrameParser {
     return true;
   }
 
-  /** The payload length from the 7-bit field or the extended one (§5.2); -1 after a failure. */
-  private readPayloadLength(bytes: Buffer, start: number, length7: number, lengthBytes: number): number {
-    let payloadLength = length7;
-    if (lengthBytes === 2) {
-      payloadLength = bytes.readUInt16BE(start + 2);
-    } else if (lengthBytes === 8) {
-      const high = bytes.readUInt32BE(start + 2);
-      // §5.2: "the most significant bit MUST be 0".
-      if (high > 0x7fff_ffff) {
-        this.fail('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', '64-bit payload length with the most significant bit set');
-        return -1;
-      }
-      if (high > MAX_SAFE_HIGH_WORD) {
-        this.fail('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'Payload length beyond 2^53 - 1', CloseCode.MessageTooBig);
-        return -1;
-      }
-      payloadLength = high * 0x1_0000_0000 + bytes.readUInt32BE(start + 6);
+  /** Judge the payload length of a complete header (§5.2, §10.4); false when the parser stopped on it. */
+  private checkPayloadLength(highWord: number): boolean {
+    // §5.2: "the most significant bit MUST be 0".
+    if (highWord > 0x7fff_ffff) {
+      return this.fail('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', '64-bit payload length with the most significant bit set');
     }
+    if (highWord > MAX_SAFE_HIGH_WORD) {
+      return this.fail('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'Payload length beyond 2^53 - 1', CloseCode.MessageTooBig);
+    }
+    const payloadLength = this.header.payloadLength;
     if (payloadLength > this.maxFramePayload) {
       // §10.4: limit what one peer can make us buffer; checked from the header, before any payload.
-      this.fail(
+      return this.fail(
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         `Frame payload of ${payloadLength} bytes exceeds the limit of ${this.maxFramePayload}`,
         CloseCode.MessageTooBig,
       );
-      return -1;
     }
-    return payloadLength;
+    return true;
   }
 
   /** Hand the sink as much of the payload as is buffered; returns false when we must wait. */
@@ -322,6 +356,7 @@ export class FrameParser {
       if (!this.sink.onFramePayload(piece, frameBuffer !== null)) return this.halt();
     }
     this.state = State.Header;
+    this.headerRead = 0;
     this.frameBuffer = null;
     if (!this.sink.onFrameEnd()) return this.halt();
     return true;

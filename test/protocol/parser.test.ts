@@ -234,6 +234,60 @@ describe('FrameParser: protocol errors from the header', () => {
   });
 });
 
+describe('FrameParser: what it read of a header, for tools that show it (headerBytesRead)', () => {
+  it('reads the first two bytes, then the whole header, and starts over after each frame', () => {
+    const recorder = new Recorder();
+    const parser = new FrameParser(recorder, { role: 'server' });
+    expect(parser.headerBytesRead).toBe(0);
+    parser.push(h('82'));
+    expect(parser.headerBytesRead).toBe(0);
+    parser.push(h('fe')); // masked, 16-bit length: 8 header bytes, 2 here
+    expect(parser.headerBytesRead).toBe(2);
+    expect(parser.header).toMatchObject({ fin: true, opcode: Opcode.Binary, masked: true, lengthForm: 16 });
+    parser.push(h('00 80 0a 0b 0c'));
+    expect(parser.headerBytesRead).toBe(2); // the key is still cut short
+    parser.push(h('0d'));
+    expect(parser.headerBytesRead).toBe(8);
+    expect(parser.header).toMatchObject({ payloadLength: 128, maskKey: [0x0a, 0x0b, 0x0c, 0x0d] });
+    parser.push(Buffer.alloc(128));
+    expect(recorder.frames).toHaveLength(1);
+    expect(parser.headerBytesRead).toBe(0);
+    expect(parser.unsafeLength).toBeNull();
+  });
+
+  it('a refused header that is all buffered is read whole before it is judged', () => {
+    // RSV1 on the masked "Hello" of §5.7: refused, yet its length and key were read.
+    const { parser, recorder } = parse(h('c1 85 37 fa 21 3d 7f 9f 4d 51 58'), { role: 'server' });
+    expect(parser.error?.code).toBe('WS_ERR_UNEXPECTED_RSV_1');
+    expect(recorder.headers).toBe(0);
+    expect(parser.headerBytesRead).toBe(6);
+    expect(parser.header).toMatchObject({ rsv1: true, opcode: Opcode.Text, masked: true, payloadLength: 5 });
+    expect(parser.header.maskKey).toEqual([0x37, 0xfa, 0x21, 0x3d]);
+  });
+
+  it('a header refused from its first two bytes alone shows only those', () => {
+    const { parser } = parse(h('89 7e'));
+    expect(parser.error?.code).toBe('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH');
+    expect(parser.headerBytesRead).toBe(2);
+    expect(parser.header).toMatchObject({ opcode: Opcode.Ping, lengthForm: 16 });
+    // The same header with its 16-bit length present: the length is read, the verdict is the same.
+    const whole = parse(h('89 7e 00 7e')).parser;
+    expect(whole.error?.code).toBe('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH');
+    expect(whole.headerBytesRead).toBe(4);
+    expect(whole.header.payloadLength).toBe(126);
+  });
+
+  it('keeps the exact value of a 64-bit length that a number cannot hold (unsafeLength)', () => {
+    const top = parse(h('82 7f 80 00 00 00 00 00 00 01')).parser;
+    expect(top.error?.code).toBe('WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH');
+    expect(top.unsafeLength).toBe((1n << 63n) + 1n);
+    const beyond = parse(h('82 7f 00 20 00 00 00 00 00 03')).parser;
+    expect(beyond.error?.closeCode).toBe(1009);
+    expect(beyond.unsafeLength).toBe((1n << 53n) + 3n);
+    expect(parse(h('82 7f 00 1f ff ff ff ff ff ff')).parser.unsafeLength).toBeNull(); // 2^53 - 1 is exact
+  });
+});
+
 describe('FrameParser: buffering and flow', () => {
   /** A parser whose sink keeps every payload piece as it is handed over (not copied). */
   function pieceParser(role: 'server' | 'client'): {

@@ -31,6 +31,7 @@ import {
   isKnownOpcode,
   type FrameHeader,
 } from './frame.js';
+import { ChunkQueue } from './chunk-queue.js';
 import { applyMask, applyMaskInto } from './mask.js';
 
 /** Receives what the parser finds. Return false from a callback to stop the parser. */
@@ -112,10 +113,8 @@ export class FrameParser {
   private state = State.Header;
   private paused = false;
   private headerRead = 0;
-  /** Received chunks not yet consumed; `chunks[0]` starts at `offset`. */
-  private chunks: Buffer[] = [];
-  private offset = 0;
-  private buffered = 0;
+  /** Received bytes not yet consumed. */
+  private readonly queue = new ChunkQueue();
   /** Payload bytes of the current frame still to come, and how many were already unmasked. */
   private payloadRemaining = 0;
   private payloadConsumed = 0;
@@ -153,23 +152,20 @@ export class FrameParser {
 
   /** Bytes received and not yet consumed (the rest of the current frame and what follows). */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.queue.length;
   }
 
   /** Stop parsing: every later byte is ignored (after a Close frame, §5.5.1, or a failure). */
   stop(): void {
     this.state = State.Stopped;
     this.frameBuffer = null;
-    this.chunks = [];
-    this.buffered = 0;
-    this.offset = 0;
+    this.queue.clear();
   }
 
   /** Feed received bytes. Never throws on any input; check `error` after a stop. */
   push(chunk: Buffer): void {
     if (this.state === State.Stopped || chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.queue.push(chunk);
     if (!this.paused) this.run();
   }
 
@@ -209,9 +205,10 @@ export class FrameParser {
    * is buffered; otherwise the first two bytes are judged at once instead of waiting (fail fast).
    */
   private parseHeader(): boolean {
-    if (this.buffered < 2) return false;
-    const first = this.peekByte(0);
-    const second = this.peekByte(1);
+    const queue = this.queue;
+    if (queue.length < 2) return false;
+    const first = queue.peekByte(0);
+    const second = queue.peekByte(1);
     const header = this.header;
     header.fin = (first & FIN_BIT) !== 0;
     header.rsv1 = (first & RSV1_BIT) !== 0;
@@ -226,12 +223,12 @@ export class FrameParser {
     this.headerRead = 2;
 
     const headerLength = 2 + lengthBytes + (header.masked ? MASK_KEY_LENGTH : 0);
-    const complete = this.buffered >= headerLength;
+    const complete = queue.length >= headerLength;
     const highWord = complete ? this.readHeaderRest(headerLength, lengthBytes) : 0;
     if (!this.checkFirstBytes(first, second)) return false;
     if (!complete || !this.checkPayloadLength(highWord)) return false;
 
-    this.skip(headerLength);
+    queue.skip(headerLength);
     this.payloadRemaining = header.payloadLength;
     this.payloadConsumed = 0;
     this.state = State.Payload;
@@ -245,11 +242,11 @@ export class FrameParser {
    * `checkPayloadLength` judges.
    */
   private readHeaderRest(headerLength: number, lengthBytes: number): number {
-    // The header's bytes: in place when the first chunk holds them all, else gathered (<= 14 bytes).
-    const chunk = this.chunks[0];
-    const inPlace = chunk.length - this.offset >= headerLength;
-    const bytes = inPlace ? chunk : this.gatherHeader(headerLength);
-    const start = inPlace ? this.offset : 0;
+    // In place when the first chunk holds the whole header, else gathered (at most 14 bytes).
+    const queue = this.queue;
+    const inPlace = queue.firstAvailable >= headerLength;
+    const bytes = inPlace ? queue.first : queue.copyFront(headerLength, (this.scratch ??= Buffer.allocUnsafe(MAX_HEADER_LENGTH)));
+    const start = inPlace ? queue.firstOffset : 0;
     const header = this.header;
     let high = 0;
     if (lengthBytes === 2) {
@@ -332,15 +329,9 @@ export class FrameParser {
   private passPayload(): boolean {
     if (this.payloadConsumed === 0 && this.payloadRemaining > 0 && !this.startPayload()) return false;
     while (this.payloadRemaining > 0) {
-      if (this.buffered === 0) return false;
-      const chunk = this.chunks[0];
-      const available = chunk.length - this.offset;
-      const size = available < this.payloadRemaining ? available : this.payloadRemaining;
-      let piece =
-        this.offset === 0 && size === chunk.length
-          ? chunk
-          : chunk.subarray(this.offset, this.offset + size);
-      this.consume(size);
+      if (this.queue.length === 0) return false;
+      let piece = this.queue.takeFront(this.payloadRemaining);
+      const size = piece.length;
       const frameBuffer = this.frameBuffer;
       if (frameBuffer !== null) {
         // Unmask while copying into the frame's own buffer: its pieces come out contiguous.
@@ -373,14 +364,15 @@ export class FrameParser {
   private startPayload(): boolean {
     const length = this.payloadRemaining;
     if (length < MIN_GATHERED_FRAME || isControlOpcode(this.header.opcode)) return true;
-    if (this.buffered > 0 && this.chunks[0].length - this.offset >= length) return true; // one view
-    if (this.buffered * MAX_GATHER_RATIO >= length) {
+    const buffered = this.queue.length;
+    if (this.queue.firstAvailable >= length) return true; // one view
+    if (buffered * MAX_GATHER_RATIO >= length) {
       this.frameBuffer = Buffer.allocUnsafe(length);
       return true;
     }
-    const held = this.chunks.length;
+    const held = this.queue.chunkCount;
     // Wait for more, unless the reads are too many or too small to hold: then pass them on.
-    return held > MAX_HELD_READS || this.buffered < held * MIN_HELD_AVERAGE;
+    return held > MAX_HELD_READS || buffered < held * MIN_HELD_AVERAGE;
   }
 
   private fail(
@@ -396,48 +388,4 @@ export class FrameParser {
     this.stop();
     return false;
   }
-
-  // --- buffer bookkeeping -------------------------------------------------------------------
-
-  private peekByte(index: number): number {
-    let position = this.offset + index;
-    for (let i = 0; i < this.chunks.length; i++) {
-      const chunk = this.chunks[i];
-      if (position < chunk.length) return chunk[position];
-      position -= chunk.length;
-    }
-    return 0; // unreachable: callers check `buffered` first
-  }
-
-  /** Copy a header that spans chunks into `scratch` (at most 14 bytes), without consuming it. */
-  private gatherHeader(count: number): Buffer {
-    const scratch = (this.scratch ??= Buffer.allocUnsafe(MAX_HEADER_LENGTH));
-    let copied = 0;
-    for (let i = 0, from = this.offset; copied < count; i++, from = 0) {
-      const chunk = this.chunks[i];
-      const size = Math.min(count - copied, chunk.length - from);
-      chunk.copy(scratch, copied, from, from + size);
-      copied += size;
-    }
-    return scratch;
-  }
-
-  /** Consume `count` bytes from the front, across chunks. */
-  private skip(count: number): void {
-    while (count > 0) {
-      const size = Math.min(count, this.chunks[0].length - this.offset);
-      this.consume(size);
-      count -= size;
-    }
-  }
-
-  private consume(count: number): void {
-    this.buffered -= count;
-    this.offset += count;
-    if (this.offset === this.chunks[0].length) {
-      this.chunks.shift();
-      this.offset = 0;
-    }
-  }
 }
-

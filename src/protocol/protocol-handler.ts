@@ -1,0 +1,54 @@
+/**
+ * What a connection's protocol object and its I/O layer say to each other (RFC 6455 §4.1 and
+ * §7.1 states; the events of §5.4 messages, §5.5 control frames and §7.1.7 failures).
+ */
+import type { ProtocolError } from './errors.js';
+import type { MessageCodec } from './extensions/message-codec.js';
+import type { MaskKeySource } from './outbox.js';
+
+/** RFC 6455 §4.1 and §7.1: the states every endpoint goes through (`ws` and browsers use the numbers). */
+export enum ReadyState {
+  Connecting = 0,
+  Open = 1,
+  Closing = 2,
+  Closed = 3,
+}
+
+export type Role = 'server' | 'client';
+
+/** What the protocol tells the I/O layer. Callbacks run synchronously inside the call that caused them. */
+export interface ProtocolHandler {
+  /** A complete, validated message. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A Ping arrived; the Pong is already queued when `autoPong` is on (§5.5.2). */
+  onPing(data: Buffer): void;
+  onPong(data: Buffer): void;
+  /** The peer's Close frame arrived; our answer (if we had not closed first) is queued. */
+  onCloseFrame(code: number, reason: Buffer): void;
+  /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
+  onProtocolError(error: ProtocolError): void;
+  /**
+   * Work finished outside any call into the protocol (a message inflated or compressed by the
+   * I/O layer's engine): collect `dataToSend()`, and read again if reading waited for it.
+   */
+  onReady(): void;
+}
+
+export interface ProtocolOptions {
+  role: Role;
+  /** Where the connection starts; the handshake subclasses start in Connecting. Default Open. */
+  state?: ReadyState;
+  /** Largest message accepted, checked from frame headers before buffering (1009). Default 64 MiB. */
+  maxPayload?: number;
+  /** Answer pings automatically (§5.5.2 says we MUST). Default true. */
+  autoPong?: boolean;
+  /** Where client masking keys come from (required for the client role, §5.3). */
+  maskKeySource?: MaskKeySource;
+}
+
+/** RFC 7692 once negotiated: the engine and the size below which messages go uncompressed. */
+export interface CompressionSetup {
+  codec: MessageCodec;
+  threshold: number;
+}
+

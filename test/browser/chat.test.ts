@@ -108,6 +108,22 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     await cy.context().close();
   });
 
+  it('switching to a room where the nickname is taken leaves the page in no room, saying why', async () => {
+    const bob = await open('bob', 'kitchen');
+    const ann = await open('ann', 'hall');
+    await ann.fill('#nick', 'BOB');
+    await ann.fill('#room', 'kitchen');
+    await ann.click('#join');
+    await waitText(ann, '#join-error', 'the nickname "BOB" is taken in "kitchen"');
+    await waitText(ann, '#current-room', 'no room');
+    expect(await members(ann)).toEqual([]);
+    expect(await ann.isDisabled('#text')).toBe(true);
+    // It did leave the hall: the rooms list, seen from bob, no longer counts ann there.
+    await waitText(bob, '#rooms', 'kitchen1');
+    await bob.context().close();
+    await ann.context().close();
+  });
+
   it('reconnects after a server restart, shows it, and rejoins with history', async () => {
     const page = await open('dee', 'garden');
     await page.fill('#text', 'said before the restart');

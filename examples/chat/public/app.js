@@ -146,13 +146,8 @@ const handlers = {
   },
   left(m) {
     if (m.room !== state.room) return;
-    state.room = '';
-    forgetRoom();
-    setJoined(false);
-    $('current-room').textContent = 'no room';
-    renderMembers([], state.nick, pickRecipient);
+    showNoRoom();
     appendNote(`You left ${m.room}`);
-    highlightRoom('');
   },
   presence(m) {
     if (m.room === state.room) renderMembers(m.members, state.nick, pickRecipient);
@@ -182,11 +177,20 @@ const handlers = {
       }, 2000);
     } else {
       state.rejoinTries = 0;
-      state.room = '';
-      forgetRoom();
+      showNoRoom();
     }
   },
 };
+
+/** In no room: after leaving, or when a join was refused for good. */
+function showNoRoom() {
+  state.room = '';
+  forgetRoom();
+  setJoined(false);
+  $('current-room').textContent = 'no room';
+  renderMembers([], state.nick, pickRecipient);
+  highlightRoom('');
+}
 
 function setJoined(joined) {
   state.joined = joined;
@@ -225,7 +229,11 @@ function joinRoom() {
   $('join-error').textContent = '';
   if (!nick || !room) return;
   if (state.joined && room === state.room && nick === state.nick) return;
-  if (state.joined) send({ type: 'leave', room: state.room });
+  // Switching rooms: out of the old one now, so a refused join (nickname taken) leaves us in none.
+  if (state.joined) {
+    send({ type: 'leave', room: state.room });
+    setJoined(false);
+  }
   state.nick = nick;
   state.room = room;
   state.rejoinTries = 0;

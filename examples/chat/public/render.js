@@ -32,6 +32,9 @@ export function clearLog() {
   $('log').replaceChildren();
 }
 
+/** Nicknames compare as the server compares them: compatibility-normalized, case-folded. */
+export const sameNick = (a, b) => a.normalize('NFKC').toLowerCase() === b.normalize('NFKC').toLowerCase();
+
 /** A line of the room's log: a message, a join or leave, or a private message; `me` is our nickname. */
 export function appendEntry(entry, me, fromHistory = false) {
   const li = document.createElement('li');
@@ -43,7 +46,7 @@ export function appendEntry(entry, me, fromHistory = false) {
     li.append(time(entry.ts), document.createTextNode(entry.text));
   } else {
     const who =
-      entry.type !== 'private' ? entry.from : entry.from === me ? `you → ${entry.to} (private)` : `${entry.from} → you (private)`;
+      entry.type !== 'private' ? entry.from : sameNick(entry.from, me) ? `you → ${entry.to} (private)` : `${entry.from} → you (private)`;
     li.append(time(entry.ts), span('nick', who), span('text', entry.text));
   }
   appendItem(li);

@@ -105,7 +105,18 @@ export async function startChatServer<S extends ChatSocket>(
     const prefix = config.redisPrefix;
     hub = transport.hub({ heartbeat: config.heartbeat, redis: { publisher, subscriber, prefix: `${prefix}hub:` }, log });
     history = new RedisHistory(data, prefix);
-    presence = new RedisPresence({ redis: data, node: randomUUID(), prefix, nodeTtlMs: config.nodeTtlMs });
+    presence = new RedisPresence({
+      redis: data,
+      node: randomUUID(),
+      prefix,
+      nodeTtlMs: config.nodeTtlMs,
+      // Paused or cut off past the TTL: other processes may have said our users left. Their pages
+      // reconnect and join again, so presence and the rooms' logs tell the truth again.
+      onLeaseLost: () => {
+        log('presence: lease lost, closing connections so they join again');
+        chat.restartConnections();
+      },
+    });
     // Look for users of dead processes as often as a process refreshes its own liveness.
     tuning = { sweepIntervalMs: Math.max(50, Math.round(config.nodeTtlMs / 3)), ...tuning };
   } else {

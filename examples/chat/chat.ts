@@ -1,5 +1,6 @@
 // The chat itself: one instance per process, fed every accepted socket. It validates and rate-limits
 // input, keeps nicknames unique per room, records history, and leaves all fan-out to the hub.
+import { createHash } from 'node:crypto';
 import {
   encode,
   isStrike,
@@ -7,15 +8,22 @@ import {
   Limits,
   type ClientMessage,
   type ErrorCode,
-  type Member,
+  type LogEntry,
   type ServerMessage,
 } from './protocol.js';
 import { TokenBucket } from './rate-limit.js';
-import type { HistoryStore } from './history.js';
+import { visibleTo, type HistoryEntry, type HistoryStore } from './history.js';
 import type { PresenceStore } from './presence.js';
 
 /** Close code for a client that breaks the rules (RFC 6455 §7.4.1: 1008 policy violation). */
 export const POLICY_VIOLATION = 1008;
+/** Close code asking a client to come back (IANA registry: 1012 Service Restart). */
+export const SERVICE_RESTART = 1012;
+
+/** The stored form of a join's key: its hash, so history and presence never hold the secret itself. */
+export function ownerOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
+}
 
 /** The part of a wsmith WebSocket the chat uses. */
 export interface ChatSocket {
@@ -57,11 +65,16 @@ export interface ChatOptions<S extends ChatSocket> {
   log?: (message: string) => void;
 }
 
+/** Who a connection is in one room: its nickname, and the owner (key hash) it joined with. */
+interface Membership {
+  nick: string;
+  owner?: string;
+}
+
 interface Connection<S> {
   socket: S;
   id: string;
-  /** room -> nickname in that room */
-  rooms: Map<string, string>;
+  rooms: Map<string, Membership>;
   bucket: TokenBucket;
   strikes: number;
   rateLimited: number;
@@ -141,6 +154,14 @@ export class Chat<S extends ChatSocket> {
     void this.sendRooms(conn);
   }
 
+  /**
+   * Closes every connection with 1012 so its page reconnects and joins again. For when presence lost
+   * this process's users (its lease expired while it was paused or cut off from Redis).
+   */
+  restartConnections(reason = 'presence lost: join again'): void {
+    for (const conn of this.connections) if (!conn.closed) conn.socket.close(SERVICE_RESTART, reason);
+  }
+
   /** Stops the sweep timer and removes every local user from presence. */
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
@@ -182,13 +203,13 @@ export class Chat<S extends ChatSocket> {
   private async handle(conn: Connection<S>, message: ClientMessage): Promise<void> {
     switch (message.type) {
       case 'join':
-        return this.join(conn, message.room, message.nick);
+        return this.join(conn, message.room, message.nick, message.key);
       case 'leave':
         return this.leave(conn, message.room);
       case 'message':
         return this.say(conn, message.room, message.text);
       case 'typing':
-        return this.typing(conn, message.room);
+        return this.typing(conn, message.room, message.to);
       case 'private':
         return this.whisper(conn, message.room, message.to, message.text);
       case 'rooms':
@@ -196,81 +217,100 @@ export class Chat<S extends ChatSocket> {
     }
   }
 
-  private async join(conn: Connection<S>, room: string, nick: string): Promise<void> {
+  private async join(conn: Connection<S>, room: string, nick: string, key: string | undefined): Promise<void> {
     const current = conn.rooms.get(room);
-    if (current !== undefined && current !== nick) {
-      return this.error(conn, 'invalid_field', `already in "${room}" as "${current}"; leave first`);
+    if (current !== undefined && current.nick !== nick) {
+      return this.error(conn, 'invalid_field', `already in "${room}" as "${current.nick}"; leave first`);
     }
     if (current === undefined && conn.rooms.size >= this.maxRooms) {
       return this.error(conn, 'too_many_rooms', `at most ${this.maxRooms} rooms per connection`);
     }
-    const member: Member = { id: conn.id, nick };
-    if (!(await this.presence.join(room, member))) {
-      return this.error(conn, 'nick_taken', `the nickname "${nick}" is taken in "${room}"`);
-    }
+    const owner = current?.owner ?? (key === undefined ? undefined : ownerOf(key));
+    const claim = await this.presence.join(room, { id: conn.id, nick, owner });
+    if (!claim.ok) return this.error(conn, 'nick_taken', `the nickname "${nick}" is taken in "${room}"`);
     // Join the hub's room before reading history: a line said meanwhile then reaches the client live
     // (and maybe also in the history; the page drops the duplicate) instead of falling in between.
     // If the socket closes while we wait, the disconnect queued behind this join parts the room.
     this.hub.join(conn.socket, room);
-    conn.rooms.set(room, nick);
+    conn.rooms.set(room, { nick, owner });
     const [history, members] = await Promise.all([
       this.history.load(room),
       this.presence.members(room),
       this.hub.ready?.(),
     ]);
-    this.send(conn, { type: 'joined', room, nick, members, history });
+    this.send(conn, { type: 'joined', room, nick, members, history: visibleTo(history, nick, owner) });
     if (current !== undefined) return;
-    this.hub.broadcast(encode({ type: 'system', room, text: `${nick} joined`, ts: this.now() }), {
-      room,
-      except: conn.socket,
-    });
+    // The nickname was held by a user of a process that died and no sweep has reported it yet.
+    if (claim.replaced) this.post({ type: 'system', room, text: `${claim.replaced.nick} left`, ts: this.now() }, conn.socket);
+    this.post({ type: 'system', room, text: `${nick} joined`, ts: this.now() }, conn.socket);
     this.hub.broadcast(encode({ type: 'presence', room, members }), { room, except: conn.socket });
     this.scheduleRoomsUpdate();
   }
 
   private async leave(conn: Connection<S>, room: string): Promise<void> {
-    const nick = conn.rooms.get(room);
-    if (nick === undefined) return this.error(conn, 'not_in_room', `not in "${room}"`);
-    await this.part(conn, room, nick);
+    const membership = conn.rooms.get(room);
+    if (membership === undefined) return this.error(conn, 'not_in_room', `not in "${room}"`);
+    await this.part(conn, room, membership.nick);
     this.send(conn, { type: 'left', room });
   }
 
   private async disconnect(conn: Connection<S>): Promise<void> {
-    for (const [room, nick] of conn.rooms) await this.part(conn, room, nick);
+    for (const [room, { nick }] of conn.rooms) await this.part(conn, room, nick);
   }
 
-  /** Removes a user from a room and tells the room. */
+  /** Removes a user from a room and tells the room, unless a sweep already did (see RedisPresence). */
   private async part(conn: Connection<S>, room: string, nick: string): Promise<void> {
     conn.rooms.delete(room);
     if (!conn.closed) this.hub.leave(conn.socket, room);
-    await this.presence.leave(room, { id: conn.id, nick });
+    if (await this.presence.leave(room, { id: conn.id, nick })) await this.announceLeft(room, [nick]);
+  }
+
+  /** "ann left" for each nickname, then the room's presence and the rooms list. */
+  private async announceLeft(room: string, nicks: string[]): Promise<void> {
     const members = await this.presence.members(room);
-    this.hub.broadcast(encode({ type: 'system', room, text: `${nick} left`, ts: this.now() }), { room });
+    for (const nick of nicks) this.post({ type: 'system', room, text: `${nick} left`, ts: this.now() });
     this.hub.broadcast(encode({ type: 'presence', room, members }), { room });
     this.scheduleRoomsUpdate();
   }
 
-  private async say(conn: Connection<S>, room: string, text: string): Promise<void> {
-    const from = conn.rooms.get(room);
-    if (from === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
-    const line = { room, from, text, ts: this.now() };
-    // The write completes in the background; the room does not wait on the disk or on Redis.
-    this.history.append(line).catch((error: unknown) => this.log(`history: ${String(error)}`));
-    this.hub.broadcast(encode({ type: 'message', ...line }), { room });
+  /** A line of the room's log: said to the room now (but to `except`) and recorded in its history. */
+  private post(entry: Exclude<LogEntry, { type: 'private' }>, except?: S): void {
+    this.record(entry);
+    this.hub.broadcast(encode(entry), { room: entry.room, except });
   }
 
-  private async typing(conn: Connection<S>, room: string): Promise<void> {
-    const nick = conn.rooms.get(room);
+  /** The write completes in the background: the room does not wait on the disk or on Redis. */
+  private record(entry: HistoryEntry): void {
+    this.history.append(entry).catch((error: unknown) => this.log(`history: ${String(error)}`));
+  }
+
+  private async say(conn: Connection<S>, room: string, text: string): Promise<void> {
+    const from = conn.rooms.get(room)?.nick;
+    if (from === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
+    this.post({ type: 'message', room, from, text, ts: this.now() });
+  }
+
+  /** To the room but the typist or, with `to`, to that one user: a private message shows no one else. */
+  private async typing(conn: Connection<S>, room: string, to: string | undefined): Promise<void> {
+    const nick = conn.rooms.get(room)?.nick;
     if (nick === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
-    this.hub.broadcast(encode({ type: 'typing', room, nick }), { room, except: conn.socket });
+    if (to === undefined) {
+      this.hub.broadcast(encode({ type: 'typing', room, nick }), { room, except: conn.socket });
+      return;
+    }
+    // No error when the recipient is gone: typing is a hint the page sends every second or so.
+    const target = await this.presence.find(room, to);
+    if (target && target.id !== conn.id) this.hub.sendTo(target.id, encode({ type: 'typing', room, nick, to: target.nick }));
   }
 
   private async whisper(conn: Connection<S>, room: string, to: string, text: string): Promise<void> {
-    const from = conn.rooms.get(room);
-    if (from === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
+    const me = conn.rooms.get(room);
+    if (me === undefined) return this.error(conn, 'not_in_room', `join "${room}" first`);
     const target = await this.presence.find(room, to);
     if (!target) return this.error(conn, 'no_such_user', `nobody called "${to}" in "${room}"`);
-    const payload = encode({ type: 'private', room, from, to: target.nick, text, ts: this.now() });
+    const line = { type: 'private', room, from: me.nick, to: target.nick, text, ts: this.now() } as const;
+    this.record({ ...line, fromOwner: me.owner, toOwner: target.owner });
+    const payload = encode(line);
     // sendTo finds the target on this process or, through the hub's adapter, on another one.
     this.hub.sendTo(target.id, payload);
     if (target.id !== conn.id && !conn.ending) conn.socket.send(payload);
@@ -293,15 +333,14 @@ export class Chat<S extends ChatSocket> {
     });
   }
 
-  /** Broadcasts corrected presence for rooms that lost users of a crashed process. */
+  /** Says "left" for the users of crashed processes this process removed from presence. */
   private async sweep(): Promise<void> {
     try {
-      const changed = await this.presence.sweep();
-      for (const room of changed) {
-        const members = await this.presence.members(room);
-        this.hub.broadcast(encode({ type: 'presence', room, members }), { room });
+      const byRoom = new Map<string, string[]>();
+      for (const { room, member } of await this.presence.sweep()) {
+        byRoom.set(room, [...(byRoom.get(room) ?? []), member.nick]);
       }
-      if (changed.length > 0) this.scheduleRoomsUpdate();
+      for (const [room, nicks] of byRoom) await this.announceLeft(room, nicks);
     } catch (error) {
       this.log(`sweep: ${String(error)}`);
     }

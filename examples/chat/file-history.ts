@@ -8,8 +8,7 @@
 // of the two whole files).
 import { mkdir, readFile, appendFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChatLine } from './protocol.js';
-import { HISTORY_CAP, isChatLine, type HistoryStore } from './history.js';
+import { HISTORY_CAP, toHistoryEntry, type HistoryEntry, type HistoryStore } from './history.js';
 
 /** A file name for any room name: keeps [A-Za-z0-9_-], percent-encodes every other UTF-8 byte. */
 export function roomFileName(room: string): string {
@@ -22,14 +21,14 @@ export function roomFileName(room: string): string {
 }
 
 /** Parses a history file, skipping lines that are torn or not chat lines. */
-export function parseHistoryFile(text: string, cap: number): { lines: ChatLine[]; clean: boolean } {
-  const lines: ChatLine[] = [];
+export function parseHistoryFile(text: string, cap: number): { lines: HistoryEntry[]; clean: boolean } {
+  const lines: HistoryEntry[] = [];
   let clean = text.length === 0 || text.endsWith('\n');
   for (const raw of text.split('\n')) {
     if (raw.length === 0) continue;
     try {
-      const value: unknown = JSON.parse(raw);
-      if (isChatLine(value)) lines.push(value);
+      const entry = toHistoryEntry(JSON.parse(raw));
+      if (entry) lines.push(entry);
       else clean = false;
     } catch {
       clean = false;
@@ -57,11 +56,11 @@ export class FileHistory implements HistoryStore {
     this.ready = mkdir(dir, { recursive: true });
   }
 
-  load(room: string): Promise<ChatLine[]> {
+  load(room: string): Promise<HistoryEntry[]> {
     return this.enqueue(room, async (file) => (await this.readRepaired(room, file)).slice(-this.cap));
   }
 
-  append(line: ChatLine): Promise<void> {
+  append(line: HistoryEntry): Promise<void> {
     return this.enqueue(line.room, async (file) => {
       if (file.count === undefined) await this.readRepaired(line.room, file);
       await appendFile(this.path(line.room), JSON.stringify(line) + '\n');
@@ -82,7 +81,7 @@ export class FileHistory implements HistoryStore {
     return join(this.dir, roomFileName(room));
   }
 
-  private async read(room: string): Promise<{ lines: ChatLine[]; clean: boolean }> {
+  private async read(room: string): Promise<{ lines: HistoryEntry[]; clean: boolean }> {
     let text: string;
     try {
       text = await readFile(this.path(room), 'utf8');
@@ -94,14 +93,14 @@ export class FileHistory implements HistoryStore {
   }
 
   /** Reads the file and, if it holds a torn line or is over its cap, rewrites it whole. */
-  private async readRepaired(room: string, file: RoomFile): Promise<ChatLine[]> {
+  private async readRepaired(room: string, file: RoomFile): Promise<HistoryEntry[]> {
     const { lines, clean } = await this.read(room);
     if (!clean) await this.rewrite(room, lines);
     file.count = lines.length;
     return lines;
   }
 
-  private async rewrite(room: string, lines: ChatLine[]): Promise<void> {
+  private async rewrite(room: string, lines: HistoryEntry[]): Promise<void> {
     const target = this.path(room);
     const temporary = `${target}.${process.pid}.tmp`;
     await writeFile(temporary, lines.map((line) => JSON.stringify(line) + '\n').join(''));

@@ -2,15 +2,33 @@
 // compatibility normalization and case folding, so "Alice" and "ａｌｉｃｅ" clash.
 import type { Member, RoomCount } from './protocol.js';
 
+/** A member as presence keeps it: `owner` is the hash of the key it joined with (never broadcast). */
+export interface Occupant extends Member {
+  owner?: string;
+}
+
+/** A join either claims the nickname, possibly from a user of a dead process, or finds it taken. */
+export type JoinResult = { ok: true; replaced?: Member } | { ok: false };
+
+/** A user removed from presence without leaving itself: its process died. */
+export interface Departure {
+  room: string;
+  member: Member;
+}
+
 export interface PresenceStore {
-  /** Claims `member.nick` in `room`; false when someone else holds it. */
-  join(room: string, member: Member): Promise<boolean>;
-  leave(room: string, member: Member): Promise<void>;
+  /** Claims `member.nick` in `room`. `replaced` names a user of a dead process who held it until now. */
+  join(room: string, member: Occupant): Promise<JoinResult>;
+  /** True when this call removed the member (false: it was gone already, e.g. swept after a crash). */
+  leave(room: string, member: Member): Promise<boolean>;
   members(room: string): Promise<Member[]>;
-  find(room: string, nick: string): Promise<Member | undefined>;
+  find(room: string, nick: string): Promise<Occupant | undefined>;
   rooms(): Promise<RoomCount[]>;
-  /** Rooms whose membership changed without a leave here (another process died); [] for one process. */
-  sweep(): Promise<string[]>;
+  /**
+   * Removes the users of processes that died, each reported by exactly one of the processes that sweep
+   * at the same time, so its "left" line is said once. [] for one process.
+   */
+  sweep(): Promise<Departure[]>;
   close(): Promise<void>;
 }
 
@@ -24,31 +42,32 @@ export const byCount = (a: RoomCount, b: RoomCount): number => b.count - a.count
 
 /** Presence for a single process. */
 export class LocalPresence implements PresenceStore {
-  private readonly byRoom = new Map<string, Map<string, Member>>();
+  private readonly byRoom = new Map<string, Map<string, Occupant>>();
 
-  async join(room: string, member: Member): Promise<boolean> {
+  async join(room: string, member: Occupant): Promise<JoinResult> {
     let members = this.byRoom.get(room);
     if (!members) this.byRoom.set(room, (members = new Map()));
     const key = nickKey(member.nick);
     const holder = members.get(key);
-    if (holder && holder.id !== member.id) return false;
-    members.set(key, { id: member.id, nick: member.nick });
-    return true;
+    if (holder && holder.id !== member.id) return { ok: false };
+    members.set(key, { ...member });
+    return { ok: true };
   }
 
-  async leave(room: string, member: Member): Promise<void> {
+  async leave(room: string, member: Member): Promise<boolean> {
     const members = this.byRoom.get(room);
-    if (!members) return;
+    if (!members) return false;
     const key = nickKey(member.nick);
-    if (members.get(key)?.id === member.id) members.delete(key);
+    const removed = members.get(key)?.id === member.id && members.delete(key);
     if (members.size === 0) this.byRoom.delete(room);
+    return removed;
   }
 
   async members(room: string): Promise<Member[]> {
-    return [...(this.byRoom.get(room)?.values() ?? [])].sort(byNick);
+    return [...(this.byRoom.get(room)?.values() ?? [])].map(({ id, nick }) => ({ id, nick })).sort(byNick);
   }
 
-  async find(room: string, nick: string): Promise<Member | undefined> {
+  async find(room: string, nick: string): Promise<Occupant | undefined> {
     return this.byRoom.get(room)?.get(nickKey(nick));
   }
 
@@ -56,7 +75,7 @@ export class LocalPresence implements PresenceStore {
     return [...this.byRoom].map(([name, members]) => ({ name, count: members.size })).sort(byCount);
   }
 
-  async sweep(): Promise<string[]> {
+  async sweep(): Promise<Departure[]> {
     return [];
   }
 

@@ -7,12 +7,15 @@ export const Limits = {
   text: 2000,
 } as const;
 
+/** A join's `key`: a secret the client keeps, so a later join can prove it is the same user. */
+export const KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
 /** Messages a client may send. */
 export type ClientMessage =
-  | { type: 'join'; room: string; nick: string }
+  | { type: 'join'; room: string; nick: string; key?: string }
   | { type: 'leave'; room: string }
   | { type: 'message'; room: string; text: string }
-  | { type: 'typing'; room: string }
+  | { type: 'typing'; room: string; to?: string }
   | { type: 'private'; room: string; to: string; text: string }
   | { type: 'rooms' };
 
@@ -28,6 +31,22 @@ export interface ChatLine {
   ts: number;
 }
 
+export interface SystemLine {
+  room: string;
+  text: string;
+  ts: number;
+}
+
+export interface PrivateLine extends ChatLine {
+  to: string;
+}
+
+/** One line of a room's log as a client sees it, live or in the history sent on join. */
+export type LogEntry =
+  | ({ type: 'message' } & ChatLine)
+  | ({ type: 'system' } & SystemLine)
+  | ({ type: 'private' } & PrivateLine);
+
 export interface RoomCount {
   name: string;
   count: number;
@@ -36,13 +55,11 @@ export interface RoomCount {
 /** Messages the server sends. */
 export type ServerMessage =
   | { type: 'welcome'; id: string; typingTimeoutMs: number; limits: typeof Limits }
-  | { type: 'joined'; room: string; nick: string; members: Member[]; history: ChatLine[] }
+  | { type: 'joined'; room: string; nick: string; members: Member[]; history: LogEntry[] }
   | { type: 'left'; room: string }
   | { type: 'presence'; room: string; members: Member[] }
-  | ({ type: 'message' } & ChatLine)
-  | { type: 'system'; room: string; text: string; ts: number }
-  | { type: 'typing'; room: string; nick: string }
-  | { type: 'private'; room: string; from: string; to: string; text: string; ts: number }
+  | LogEntry
+  | { type: 'typing'; room: string; nick: string; to?: string }
   | { type: 'rooms'; rooms: RoomCount[] }
   | { type: 'error'; code: ErrorCode; message: string };
 
@@ -108,11 +125,19 @@ export function parseClientMessage(text: string): ParseResult {
     return true;
   };
   const invalid = () => fail('invalid_field', problem);
+  /** An optional name field: absent is fine, present must be valid. */
+  const maybe = (name: string, max: number): boolean => obj[name] === undefined || need(name, max);
 
   switch (obj.type) {
-    case 'join':
+    case 'join': {
       if (!need('room', Limits.room) || !need('nick', Limits.nick)) return invalid();
-      return { ok: true, message: { type: 'join', room: fields.room, nick: fields.nick } };
+      const key = obj.key;
+      if (key !== undefined && (typeof key !== 'string' || !KEY_PATTERN.test(key))) {
+        return fail('invalid_field', '"key" must be 16 to 128 characters of A-Z, a-z, 0-9, _ and -');
+      }
+      const join = { type: 'join', room: fields.room, nick: fields.nick } as const;
+      return { ok: true, message: key === undefined ? join : { ...join, key } };
+    }
     case 'leave':
       if (!need('room', Limits.room)) return invalid();
       return { ok: true, message: { type: 'leave', room: fields.room } };
@@ -120,8 +145,11 @@ export function parseClientMessage(text: string): ParseResult {
       if (!need('room', Limits.room) || !need('text', Limits.text, TEXT_FORBIDDEN)) return invalid();
       return { ok: true, message: { type: 'message', room: fields.room, text: fields.text } };
     case 'typing':
-      if (!need('room', Limits.room)) return invalid();
-      return { ok: true, message: { type: 'typing', room: fields.room } };
+      if (!need('room', Limits.room) || !maybe('to', Limits.nick)) return invalid();
+      return {
+        ok: true,
+        message: fields.to === undefined ? { type: 'typing', room: fields.room } : { type: 'typing', room: fields.room, to: fields.to },
+      };
     case 'private':
       if (!need('room', Limits.room) || !need('to', Limits.nick) || !need('text', Limits.text, TEXT_FORBIDDEN)) {
         return invalid();

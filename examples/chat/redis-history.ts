@@ -1,7 +1,6 @@
 // History in Redis: one capped list per room, shared by every chat process.
 import type { Redis } from 'ioredis';
-import type { ChatLine } from './protocol.js';
-import { HISTORY_CAP, isChatLine, type HistoryStore } from './history.js';
+import { HISTORY_CAP, toHistoryEntry, type HistoryEntry, type HistoryStore } from './history.js';
 
 export class RedisHistory implements HistoryStore {
   constructor(
@@ -14,13 +13,13 @@ export class RedisHistory implements HistoryStore {
     return `${this.prefix}history:${room}`;
   }
 
-  async load(room: string): Promise<ChatLine[]> {
+  async load(room: string): Promise<HistoryEntry[]> {
     const raw = await this.redis.lrange(this.key(room), -this.cap, -1);
-    const lines: ChatLine[] = [];
+    const lines: HistoryEntry[] = [];
     for (const entry of raw) {
       try {
-        const value: unknown = JSON.parse(entry);
-        if (isChatLine(value)) lines.push(value);
+        const line = toHistoryEntry(JSON.parse(entry));
+        if (line) lines.push(line);
       } catch {
         // Skip entries written by something else.
       }
@@ -28,7 +27,7 @@ export class RedisHistory implements HistoryStore {
     return lines;
   }
 
-  async append(line: ChatLine): Promise<void> {
+  async append(line: HistoryEntry): Promise<void> {
     const key = this.key(line.room);
     // One MULTI so the list never holds more than cap entries between the push and the trim.
     await this.redis.multi().rpush(key, JSON.stringify(line)).ltrim(key, -this.cap, -1).exec();

@@ -1,17 +1,20 @@
 // Presence shared by every chat process through Redis, so a user on process A sees users on process B.
 //
-//   <prefix>presence:<room>   hash  nickKey -> {"id","nick","node"}   (HSETNX claims a nickname atomically)
+//   <prefix>presence:<room>   hash  nickKey -> {"id","nick","node","owner"?}  (HSETNX claims a nickname)
 //   <prefix>rooms             set   rooms that may have members
-//   <prefix>node:<node>       string with a TTL, refreshed while the process lives
+//   <prefix>node:<node>       the node's lease: a key with a TTL, renewed every third of the TTL
 //
-// Presence changes themselves reach the other processes as ordinary room broadcasts through the hub's
-// Redis adapter. If a process dies without cleaning up, its node key expires and sweep() removes its
-// entries, so the survivors can broadcast corrected presence.
+// Presence changes reach the other processes as ordinary room broadcasts through the hub's Redis adapter.
+// A process that dies stops renewing its lease, which expires within the TTL; the next sweep of a
+// surviving process then removes that node's entries. Each removal is a compare-and-delete, so when
+// several survivors sweep at once exactly one of them reports each departed user, and its "left" line
+// is said once. A process that was only paused (or cut off from Redis) past the TTL finds its lease gone
+// when it renews it: its users may already have been announced as gone, so it calls onLeaseLost.
 import type { Redis } from 'ioredis';
 import type { Member, RoomCount } from './protocol.js';
-import { byCount, byNick, nickKey, type PresenceStore } from './presence.js';
+import { byCount, byNick, nickKey, type Departure, type JoinResult, type Occupant, type PresenceStore } from './presence.js';
 
-interface Entry extends Member {
+interface Entry extends Occupant {
   node: string;
 }
 
@@ -19,26 +22,50 @@ export interface RedisPresenceOptions {
   redis: Redis;
   node: string;
   prefix?: string;
-  /** How long a node counts as alive after its last refresh. */
+  /** How long a node counts as alive after its last lease renewal. */
   nodeTtlMs?: number;
+  /** Called when a renewal finds the lease expired: other nodes may have removed our users. */
+  onLeaseLost?: () => void;
 }
+
+// Lua runs atomically in Redis: the value is compared and changed in one step, so two processes that
+// saw the same dead entry cannot both take it over or both report it.
+const REPLACE_IF_SAME = `if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1`;
+const DELETE_IF_SAME = `if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
+return 1`;
+const FORGET_IF_EMPTY = `if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0`;
+
+/** Tries to claim a nickname this many times when its entry changes under us (leaves, takeovers). */
+const CLAIM_ATTEMPTS = 3;
 
 export class RedisPresence implements PresenceStore {
   private readonly redis: Redis;
   private readonly node: string;
   private readonly prefix: string;
   private readonly nodeTtlMs: number;
+  private readonly onLeaseLost: () => void;
   private readonly timer: NodeJS.Timeout;
-  /** Entries this process added, removed on close. */
-  private readonly own = new Map<string, Set<string>>();
+  /** The first lease: a join waits for it, or another node's sweep could take our entry for dead. */
+  private readonly leased: Promise<void>;
+  /** Entries this process wrote: room -> nickKey -> the stored value, removed on leave and close. */
+  private readonly own = new Map<string, Map<string, string>>();
 
-  constructor({ redis, node, prefix = 'chat:', nodeTtlMs = 15_000 }: RedisPresenceOptions) {
+  constructor({ redis, node, prefix = 'chat:', nodeTtlMs = 15_000, onLeaseLost = () => {} }: RedisPresenceOptions) {
     this.redis = redis;
     this.node = node;
     this.prefix = prefix;
     this.nodeTtlMs = nodeTtlMs;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), Math.max(50, nodeTtlMs / 3));
+    this.onLeaseLost = onLeaseLost;
+    this.leased = this.redis.set(this.nodeKey(node), '1', 'PX', nodeTtlMs).then(
+      () => undefined,
+      () => undefined, // Redis down: joins fail on their own commands; the renewals retry.
+    );
+    this.timer = setInterval(() => void this.renew(), Math.max(50, nodeTtlMs / 3));
     this.timer.unref();
   }
 
@@ -46,45 +73,61 @@ export class RedisPresence implements PresenceStore {
     return `${this.prefix}presence:${room}`;
   }
 
+  private get roomsKey(): string {
+    return `${this.prefix}rooms`;
+  }
+
   private nodeKey(node: string): string {
     return `${this.prefix}node:${node}`;
   }
 
-  private async refresh(): Promise<void> {
+  private async renew(): Promise<void> {
     try {
+      // XX: renew only a lease we still hold. null: it expired, and survivors may have swept our users.
+      if ((await this.redis.set(this.nodeKey(this.node), '1', 'PX', this.nodeTtlMs, 'XX')) !== null) return;
       await this.redis.set(this.nodeKey(this.node), '1', 'PX', this.nodeTtlMs);
+      this.onLeaseLost();
     } catch {
-      // Redis down: the entries age out on the other nodes; we retry on the next tick.
+      // Redis unreachable: retried on the next tick; if the lease expires meanwhile, that renewal says so.
     }
   }
 
-  async join(room: string, member: Member): Promise<boolean> {
+  async join(room: string, member: Occupant): Promise<JoinResult> {
+    await this.leased;
+    const hash = this.roomKey(room);
     const key = nickKey(member.nick);
-    const value = JSON.stringify({ id: member.id, nick: member.nick, node: this.node });
-    let claimed = (await this.redis.hsetnx(this.roomKey(room), key, value)) === 1;
-    if (!claimed) {
-      const holder = parseEntry(await this.redis.hget(this.roomKey(room), key));
-      if (holder?.id === member.id) claimed = true;
-      else if (!holder || !(await this.alive([holder.node])).has(holder.node)) {
-        // The holder's process is gone; take the nickname over.
-        await this.redis.hset(this.roomKey(room), key, value);
-        claimed = true;
+    const entry: Entry = { id: member.id, nick: member.nick, node: this.node };
+    if (member.owner !== undefined) entry.owner = member.owner;
+    const value = JSON.stringify(entry);
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      let stored = value;
+      let replaced: Member | undefined;
+      if ((await this.redis.hsetnx(hash, key, value)) !== 1) {
+        const raw = await this.redis.hget(hash, key);
+        if (raw === null) continue; // its holder left meanwhile: claim it again
+        const holder = parseEntry(raw);
+        if (holder?.id === member.id) stored = raw; // this very connection holds it already
+        else if (holder && (await this.alive([holder.node])).has(holder.node)) return { ok: false };
+        else if ((await this.redis.eval(REPLACE_IF_SAME, 1, hash, key, raw, value)) !== 1) continue;
+        else if (holder) replaced = { id: holder.id, nick: holder.nick };
       }
+      await this.redis.sadd(this.roomsKey, room);
+      let keys = this.own.get(room);
+      if (!keys) this.own.set(room, (keys = new Map()));
+      keys.set(key, stored);
+      return replaced ? { ok: true, replaced } : { ok: true };
     }
-    if (!claimed) return false;
-    await this.redis.sadd(`${this.prefix}rooms`, room);
-    let keys = this.own.get(room);
-    if (!keys) this.own.set(room, (keys = new Set()));
-    keys.add(key);
-    return true;
+    return { ok: false };
   }
 
-  async leave(room: string, member: Member): Promise<void> {
+  async leave(room: string, member: Member): Promise<boolean> {
     const key = nickKey(member.nick);
-    const holder = parseEntry(await this.redis.hget(this.roomKey(room), key));
-    if (holder?.id === member.id) await this.redis.hdel(this.roomKey(room), key);
-    this.own.get(room)?.delete(key);
-    if (this.own.get(room)?.size === 0) this.own.delete(room);
+    const keys = this.own.get(room);
+    const stored = keys?.get(key);
+    if (stored === undefined || parseEntry(stored)?.id !== member.id) return false;
+    keys!.delete(key);
+    if (keys!.size === 0) this.own.delete(room);
+    return (await this.redis.eval(DELETE_IF_SAME, 2, this.roomKey(room), this.roomsKey, key, stored, room)) === 1;
   }
 
   async members(room: string): Promise<Member[]> {
@@ -92,59 +135,61 @@ export class RedisPresence implements PresenceStore {
     return entries.map(({ id, nick }) => ({ id, nick })).sort(byNick);
   }
 
-  async find(room: string, nick: string): Promise<Member | undefined> {
+  async find(room: string, nick: string): Promise<Occupant | undefined> {
     const entry = parseEntry(await this.redis.hget(this.roomKey(room), nickKey(nick)));
     if (!entry || !(await this.alive([entry.node])).has(entry.node)) return undefined;
-    return { id: entry.id, nick: entry.nick };
+    const { node: _node, ...occupant } = entry;
+    return occupant;
   }
 
   async rooms(): Promise<RoomCount[]> {
-    const names = await this.redis.smembers(`${this.prefix}rooms`);
     const counts: RoomCount[] = [];
-    for (const name of names) {
+    for (const name of await this.redis.smembers(this.roomsKey)) {
       const count = (await this.liveEntries(name)).length;
       if (count > 0) counts.push({ name, count });
-      else await this.redis.srem(`${this.prefix}rooms`, name);
     }
     return counts.sort(byCount);
   }
 
-  async sweep(): Promise<string[]> {
-    const changed: string[] = [];
-    for (const room of await this.redis.smembers(`${this.prefix}rooms`)) {
-      const all = await this.redis.hlen(this.roomKey(room));
-      if ((await this.liveEntries(room)).length !== all) changed.push(room);
+  async sweep(): Promise<Departure[]> {
+    const departures: Departure[] = [];
+    for (const room of await this.redis.smembers(this.roomsKey)) {
+      const hash = this.roomKey(room);
+      const fields = Object.entries(await this.redis.hgetall(hash)).map(([key, raw]) => ({ key, raw, entry: parseEntry(raw) }));
+      if (fields.length === 0) {
+        await this.redis.eval(FORGET_IF_EMPTY, 2, hash, this.roomsKey, room);
+        continue;
+      }
+      const alive = await this.alive(fields.flatMap(({ entry }) => (entry ? [entry.node] : [])));
+      for (const { key, raw, entry } of fields) {
+        if (entry && alive.has(entry.node)) continue;
+        const removed = (await this.redis.eval(DELETE_IF_SAME, 2, hash, this.roomsKey, key, raw, room)) === 1;
+        if (removed && entry) departures.push({ room, member: { id: entry.id, nick: entry.nick } });
+      }
     }
-    return changed;
+    return departures;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    const batch = this.redis.multi();
-    for (const [room, keys] of this.own) if (keys.size > 0) batch.hdel(this.roomKey(room), ...keys);
+    const batch = this.redis.pipeline();
+    for (const [room, keys] of this.own) {
+      for (const [key, stored] of keys) batch.eval(DELETE_IF_SAME, 2, this.roomKey(room), this.roomsKey, key, stored, room);
+    }
     batch.del(this.nodeKey(this.node));
     await batch.exec();
     this.own.clear();
   }
 
-  /** The room's entries whose process is alive; entries of dead processes are deleted on the way. */
+  /** The room's entries whose process is alive (dead ones are left for sweep() to report). */
   private async liveEntries(room: string): Promise<Entry[]> {
-    const hash = await this.redis.hgetall(this.roomKey(room));
-    const entries: [string, Entry][] = [];
-    const dead: string[] = [];
-    for (const [key, raw] of Object.entries(hash)) {
+    const entries: Entry[] = [];
+    for (const raw of Object.values(await this.redis.hgetall(this.roomKey(room)))) {
       const entry = parseEntry(raw);
-      if (entry) entries.push([key, entry]);
-      else dead.push(key);
+      if (entry) entries.push(entry);
     }
-    const alive = await this.alive(entries.map(([, entry]) => entry.node));
-    const live: Entry[] = [];
-    for (const [key, entry] of entries) {
-      if (alive.has(entry.node)) live.push(entry);
-      else dead.push(key);
-    }
-    if (dead.length > 0) await this.redis.hdel(this.roomKey(room), ...dead);
-    return live;
+    const alive = await this.alive(entries.map((entry) => entry.node));
+    return entries.filter((entry) => alive.has(entry.node));
   }
 
   private async alive(nodes: string[]): Promise<Set<string>> {
@@ -160,7 +205,9 @@ function parseEntry(raw: string | null | undefined): Entry | undefined {
   try {
     const value = JSON.parse(raw) as Partial<Entry>;
     if (typeof value.id === 'string' && typeof value.nick === 'string' && typeof value.node === 'string') {
-      return { id: value.id, nick: value.nick, node: value.node };
+      const entry: Entry = { id: value.id, nick: value.nick, node: value.node };
+      if (typeof value.owner === 'string') entry.owner = value.owner;
+      return entry;
     }
   } catch {
     // fall through

@@ -9,7 +9,12 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/render.js': { file: 'render.js', type: 'text/javascript; charset=utf-8' },
+  '/session.js': { file: 'session.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+  // Browsers that ignore the page's <link rel="icon"> ask for this one: the same picture, not a 404.
+  '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
 // The page loads nothing from elsewhere and runs no inline script, so even an injection could not run.

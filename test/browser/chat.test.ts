@@ -2,14 +2,9 @@
 // presence, typing indicators that expire, messages, private messages, a hostile nickname shown as text,
 // presence after a page closes, and the reconnect after a server restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestChat, type TestChat } from '../examples/chat/support/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`skipping the chat browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
+import { artifact, hasChromium, launchChromium, waitText } from './support/chat-browser.js';
 
 const TYPING_MS = 600; // the page's typing expiry, injected through the server so the test waits 0.6 s, not 3
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -22,19 +17,7 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
 
   beforeAll(async () => {
     chat = await startTestChat({ typingTimeoutMs: TYPING_MS });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -58,18 +41,6 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     await page.click('#join');
     await page.waitForFunction((n) => Array.from(document.querySelectorAll('#members li')).some((li) => li.textContent === n), nick);
     return page;
-  }
-
-  /** Waits until the element's text equals `text` (or contains it, with `contains`). */
-  function waitText(page: Page, selector: string, text: string, contains = false) {
-    return page.waitForFunction(
-      ([s, t, c]) => {
-        const content = document.querySelector(s as string)?.textContent ?? '';
-        return c ? content.includes(t as string) : content === t;
-      },
-      [selector, text, contains] as const,
-      { timeout: 5000 },
-    );
   }
 
   const members = (page: Page) => page.$$eval('#members li', (items) => items.map((li) => li.textContent));
@@ -137,6 +108,22 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     await cy.context().close();
   });
 
+  it('switching to a room where the nickname is taken leaves the page in no room, saying why', async () => {
+    const bob = await open('bob', 'kitchen');
+    const ann = await open('ann', 'hall');
+    await ann.fill('#nick', 'BOB');
+    await ann.fill('#room', 'kitchen');
+    await ann.click('#join');
+    await waitText(ann, '#join-error', 'the nickname "BOB" is taken in "kitchen"');
+    await waitText(ann, '#current-room', 'no room');
+    expect(await members(ann)).toEqual([]);
+    expect(await ann.isDisabled('#text')).toBe(true);
+    // It did leave the hall: the rooms list, seen from bob, no longer counts ann there.
+    await waitText(bob, '#rooms', 'kitchen1');
+    await bob.context().close();
+    await ann.context().close();
+  });
+
   it('reconnects after a server restart, shows it, and rejoins with history', async () => {
     const page = await open('dee', 'garden');
     await page.fill('#text', 'said before the restart');
@@ -160,8 +147,3 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
     await page.context().close();
   });
 });
-
-async function artifact(name: string): Promise<string> {
-  await mkdir('test-artifacts', { recursive: true });
-  return `test-artifacts/${name}`;
-}

@@ -1,8 +1,18 @@
-// The chat page. Everything a user typed reaches the DOM through textContent only, never parsed as
-// HTML, so a nickname like <img src=x onerror=alert(1)> is shown as those characters.
-'use strict';
-
-const $ = (id) => document.getElementById(id);
+// The chat page: the connection (with reconnect and backoff), the server's messages, the user's actions.
+// Drawing is in render.js, what survives a reload in session.js.
+import {
+  $,
+  appendEntry,
+  appendNote,
+  clearLog,
+  entryKey,
+  highlightRoom,
+  renderMembers,
+  renderRooms,
+  renderTyping,
+  setStatus,
+} from './render.js';
+import { forgetRoom, rememberJoined, restore, userKey } from './session.js';
 
 const state = {
   socket: null,
@@ -11,9 +21,10 @@ const state = {
   joined: false,
   typingTimeoutMs: 3000,
   lastTypingSent: 0,
-  typers: new Map(), // nick -> timer that removes the indicator
-  rejoinTries: 0, // > 0 while rejoining after a reconnect
-  early: [], // lines of the room being joined that arrived before its history
+  lastTypingTo: '', // '' for the room, else the nickname a private message is being typed to
+  typers: new Map(), // nick -> { timer, toMe }
+  rejoinTries: 0, // > 0 while joining again after a reconnect or a reload
+  early: [], // entries of the room being joined that arrived before its history
   attempt: 0,
   reconnectTimer: 0,
   countdownTimer: 0,
@@ -36,11 +47,10 @@ function connect() {
   socket.addEventListener('open', () => {
     state.attempt = 0;
     setStatus('connected', 'connected');
-    // Rejoin after a reconnect: the server forgot us when the old connection closed.
+    // After a reconnect or a reload: the server forgot us when the old connection closed.
     if (state.room && state.nick) {
       state.rejoinTries = 1;
-      state.early = [];
-      send({ type: 'join', room: state.room, nick: state.nick });
+      sendJoin();
     }
   });
   socket.addEventListener('message', (event) => {
@@ -50,8 +60,7 @@ function connect() {
     } catch {
       return;
     }
-    const handler = handlers[message.type];
-    if (handler) handler(message);
+    if (Object.hasOwn(handlers, message.type)) handlers[message.type](message);
   });
   socket.addEventListener('close', (event) => {
     if (state.socket !== socket) return;
@@ -95,7 +104,24 @@ function send(message) {
   return false;
 }
 
+/** Joins state.room as state.nick, with our key so our private messages come back in the history. */
+function sendJoin() {
+  state.early = [];
+  send({ type: 'join', room: state.room, nick: state.nick, key: userKey() });
+}
+
 // ---- messages from the server ----
+
+/** A message, a join or leave line, or a private message: shown once we have the room's history. */
+function receiveEntry(entry) {
+  if (entry.room !== state.room) return;
+  if (!state.joined) {
+    state.early.push(entry);
+    return;
+  }
+  if (entry.from) stopTyping(entry.from);
+  appendEntry(entry, state.nick);
+}
 
 const handlers = {
   welcome(m) {
@@ -105,50 +131,35 @@ const handlers = {
     state.room = m.room;
     state.nick = m.nick;
     state.rejoinTries = 0;
+    rememberJoined(m.nick, m.room);
     setJoined(true);
     $('current-room').textContent = m.room;
-    $('log').replaceChildren();
-    for (const line of m.history) appendLine(line, 'history');
-    // A line said while we were joining can come both live and in the history: show it once.
-    const seen = new Set(m.history.map(lineKey));
-    for (const line of state.early) if (line.room === m.room && !seen.has(lineKey(line))) appendLine(line);
+    clearLog();
+    for (const entry of m.history) appendEntry(entry, state.nick, true);
+    // An entry said while we were joining can come both live and in the history: show it once.
+    const seen = new Set(m.history.map(entryKey));
+    for (const entry of state.early) if (entry.room === m.room && !seen.has(entryKey(entry))) appendEntry(entry, state.nick);
     state.early = [];
-    appendSystem(`You joined ${m.room} as ${m.nick}`, Date.now());
-    renderMembers(m.members);
-    highlightRoom();
+    appendNote(`You joined ${m.room} as ${m.nick}`);
+    renderMembers(m.members, state.nick, pickRecipient);
+    highlightRoom(m.room);
   },
   left(m) {
     if (m.room !== state.room) return;
-    state.room = '';
-    setJoined(false);
-    $('current-room').textContent = 'no room';
-    renderMembers([]);
-    appendSystem(`You left ${m.room}`, Date.now());
-    highlightRoom();
+    showNoRoom();
+    appendNote(`You left ${m.room}`);
   },
   presence(m) {
-    if (m.room === state.room) renderMembers(m.members);
+    if (m.room === state.room) renderMembers(m.members, state.nick, pickRecipient);
   },
-  message(m) {
-    if (m.room !== state.room) return;
-    if (!state.joined) {
-      state.early.push(m);
-      return;
-    }
-    stopTyping(m.from);
-    appendLine(m);
-  },
-  system(m) {
-    if (m.room === state.room) appendSystem(m.text, m.ts);
-  },
-  private(m) {
-    appendPrivate(m);
-  },
+  message: receiveEntry,
+  system: receiveEntry,
+  private: receiveEntry,
   typing(m) {
-    if (m.room === state.room && m.nick !== state.nick) startTyping(m.nick);
+    if (m.room === state.room && m.nick !== state.nick) startTyping(m.nick, Boolean(m.to));
   },
   rooms(m) {
-    renderRooms(m.rooms);
+    renderRooms(m.rooms, state.joined ? state.room : '', joinRoomNamed);
   },
   error(m) {
     const target = m.code === 'nick_taken' || !state.joined ? $('join-error') : $('error');
@@ -157,132 +168,28 @@ const handlers = {
       if (target.textContent === m.message) target.textContent = '';
     }, 5000);
     if (m.code !== 'nick_taken' || state.joined) return;
-    // After a network drop our old connection may still hold the nickname until the server's heartbeat
+    // After a network drop or a reload our old connection may still hold the nickname until the server
     // notices it is gone: retry the rejoin a few times. A clash on a fresh join is final.
     if (state.rejoinTries > 0 && state.rejoinTries < 8) {
       state.rejoinTries++;
       setTimeout(() => {
-        if (!state.joined && state.room) send({ type: 'join', room: state.room, nick: state.nick });
+        if (!state.joined && state.room) sendJoin();
       }, 2000);
     } else {
       state.rejoinTries = 0;
-      state.room = '';
+      showNoRoom();
     }
   },
 };
 
-// ---- rendering (text only) ----
-
-const lineKey = (line) => `${line.ts}\u0000${line.from}\u0000${line.text}`;
-
-function time(ts) {
-  const el = document.createElement('time');
-  const date = new Date(ts);
-  el.dateTime = date.toISOString();
-  el.textContent = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return el;
-}
-
-function appendItem(li) {
-  const log = $('log');
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.append(li);
-  if (atBottom) log.scrollTop = log.scrollHeight;
-}
-
-function appendLine(line, extraClass) {
-  const li = document.createElement('li');
-  li.className = 'line' + (extraClass ? ' ' + extraClass : '');
-  const nick = document.createElement('span');
-  nick.className = 'nick';
-  nick.textContent = line.from;
-  const text = document.createElement('span');
-  text.className = 'text';
-  text.textContent = line.text;
-  li.append(time(line.ts), nick, text);
-  appendItem(li);
-}
-
-function appendSystem(text, ts) {
-  const li = document.createElement('li');
-  li.className = 'system';
-  li.append(time(ts), document.createTextNode(text));
-  appendItem(li);
-}
-
-function appendPrivate(m) {
-  const li = document.createElement('li');
-  li.className = 'line private';
-  const nick = document.createElement('span');
-  nick.className = 'nick';
-  nick.textContent = m.from === state.nick ? `you → ${m.to} (private)` : `${m.from} → you (private)`;
-  const text = document.createElement('span');
-  text.className = 'text';
-  text.textContent = m.text;
-  li.append(time(m.ts), nick, text);
-  appendItem(li);
-}
-
-function renderMembers(members) {
-  const list = $('members');
-  const select = $('to');
-  const chosen = select.value;
-  list.classList.remove('stale');
-  list.replaceChildren();
-  const everyone = document.createElement('option');
-  everyone.value = '';
-  everyone.textContent = 'Everyone';
-  select.replaceChildren(everyone);
-  for (const member of members) {
-    const li = document.createElement('li');
-    li.textContent = member.nick;
-    if (member.nick === state.nick) {
-      li.className = 'me';
-      li.title = 'you';
-    } else {
-      li.title = `message ${member.nick} privately`;
-      li.addEventListener('click', () => {
-        select.value = member.nick;
-        $('text').focus();
-      });
-      const option = document.createElement('option');
-      option.value = member.nick;
-      option.textContent = `only ${member.nick}`;
-      select.append(option);
-    }
-    list.append(li);
-  }
-  select.value = [...select.options].some((o) => o.value === chosen) ? chosen : '';
-}
-
-function renderRooms(rooms) {
-  const list = $('rooms');
-  list.classList.remove('stale');
-  list.replaceChildren();
-  for (const room of rooms) {
-    const li = document.createElement('li');
-    li.dataset.room = room.name;
-    const count = document.createElement('span');
-    count.className = 'count';
-    count.textContent = String(room.count);
-    li.append(document.createTextNode(room.name), count);
-    li.addEventListener('click', () => {
-      $('room').value = room.name;
-      joinRoom();
-    });
-    list.append(li);
-  }
-  highlightRoom();
-}
-
-function highlightRoom() {
-  for (const li of $('rooms').children) li.classList.toggle('current', state.joined && li.dataset.room === state.room);
-}
-
-function setStatus(kind, text) {
-  const status = $('status');
-  status.className = 'status ' + kind;
-  status.textContent = text;
+/** In no room: after leaving, or when a join was refused for good. */
+function showNoRoom() {
+  state.room = '';
+  forgetRoom();
+  setJoined(false);
+  $('current-room').textContent = 'no room';
+  renderMembers([], state.nick, pickRecipient);
+  highlightRoom('');
 }
 
 function setJoined(joined) {
@@ -293,31 +200,25 @@ function setJoined(joined) {
   $('text').placeholder = joined ? `Message ${state.room}` : 'Join a room to chat';
 }
 
-// ---- typing indicators: others only, expiring without keystrokes ----
+// ---- typing indicators: expiring without keystrokes ----
 
-function startTyping(nick) {
-  clearTimeout(state.typers.get(nick));
-  state.typers.set(nick, setTimeout(() => stopTyping(nick), state.typingTimeoutMs));
-  renderTyping();
+function startTyping(nick, toMe) {
+  clearTimeout(state.typers.get(nick)?.timer);
+  state.typers.set(nick, { toMe, timer: setTimeout(() => stopTyping(nick), state.typingTimeoutMs) });
+  renderTyping(state.typers);
 }
 
 function stopTyping(nick) {
   if (!state.typers.has(nick)) return;
-  clearTimeout(state.typers.get(nick));
+  clearTimeout(state.typers.get(nick).timer);
   state.typers.delete(nick);
-  renderTyping();
+  renderTyping(state.typers);
 }
 
 function clearTypers() {
-  for (const timer of state.typers.values()) clearTimeout(timer);
+  for (const { timer } of state.typers.values()) clearTimeout(timer);
   state.typers.clear();
-  renderTyping();
-}
-
-function renderTyping() {
-  const names = [...state.typers.keys()];
-  $('typing').textContent =
-    names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
+  renderTyping(state.typers);
 }
 
 // ---- user actions ----
@@ -328,12 +229,26 @@ function joinRoom() {
   $('join-error').textContent = '';
   if (!nick || !room) return;
   if (state.joined && room === state.room && nick === state.nick) return;
-  if (state.joined) send({ type: 'leave', room: state.room });
+  // Switching rooms: out of the old one now, so a refused join (nickname taken) leaves us in none.
+  if (state.joined) {
+    send({ type: 'leave', room: state.room });
+    setJoined(false);
+  }
   state.nick = nick;
   state.room = room;
+  state.rejoinTries = 0;
   clearTypers();
-  state.early = [];
-  send({ type: 'join', room, nick });
+  sendJoin();
+}
+
+function joinRoomNamed(room) {
+  $('room').value = room;
+  joinRoom();
+}
+
+function pickRecipient(nick) {
+  $('to').value = nick;
+  $('text').focus();
 }
 
 $('join-form').addEventListener('submit', (event) => {
@@ -361,11 +276,23 @@ $('send-form').addEventListener('submit', (event) => {
 });
 
 // Throttled on the sender: at most one typing event per third of the expiry, enough to keep it shown.
+// While a private message is being written, only its recipient is told.
 $('text').addEventListener('input', () => {
   const now = Date.now();
-  if (!state.joined || !$('text').value || now - state.lastTypingSent < state.typingTimeoutMs / 3) return;
+  const to = $('to').value;
+  if (!state.joined || !$('text').value) return;
+  if (to === state.lastTypingTo && now - state.lastTypingSent < state.typingTimeoutMs / 3) return;
   state.lastTypingSent = now;
-  send({ type: 'typing', room: state.room });
+  state.lastTypingTo = to;
+  send(to ? { type: 'typing', room: state.room, to } : { type: 'typing', room: state.room });
 });
 
+// A reload of this tab joins its room again under the same nickname.
+const saved = restore();
+$('nick').value = saved.nick;
+if (saved.room) {
+  $('room').value = saved.room;
+  state.nick = saved.nick;
+  state.room = saved.room;
+}
 connect();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FileHistory, parseHistoryFile, roomFileName } from '../../../examples/chat/file-history.js';
 import { tempDir } from './support/server.js';
 
-const line = (room: string, i: number) => ({ room, from: 'ann', text: `m${i}`, ts: 1000 + i });
+const line = (room: string, i: number) => ({ type: 'message' as const, room, from: 'ann', text: `m${i}`, ts: 1000 + i });
 
 describe('chat FileHistory', () => {
   it('names files safely for any room name', () => {
@@ -42,9 +42,26 @@ describe('chat FileHistory', () => {
     expect(parseHistoryFile(text, 100)).toEqual({ lines: [line('r', 1), line('r', 2), line('r', 3)], clean: true });
   });
 
-  it('skips lines that parse but are not chat lines', () => {
-    const text = '{"room":"r","from":"a","text":"ok","ts":1}\n{"hello":1}\n42\n';
-    expect(parseHistoryFile(text, 100)).toEqual({ lines: [{ room: 'r', from: 'a', text: 'ok', ts: 1 }], clean: false });
+  it('skips lines that parse but are not chat lines, and reads lines without a type as messages', () => {
+    const text = '{"room":"r","from":"a","text":"ok","ts":1}\n{"hello":1}\n42\n{"type":"shout","room":"r","text":"x","ts":2}\n';
+    expect(parseHistoryFile(text, 100)).toEqual({
+      lines: [{ type: 'message', room: 'r', from: 'a', text: 'ok', ts: 1 }],
+      clean: false,
+    });
+  });
+
+  it('keeps join/leave lines and private lines with their owners, in order', async () => {
+    const dir = await tempDir();
+    const first = new FileHistory(dir);
+    const entries = [
+      { type: 'system' as const, room: 'r', text: 'ann joined', ts: 1 },
+      { type: 'private' as const, room: 'r', from: 'ann', to: 'bob', text: 'psst', ts: 2, fromOwner: 'A', toOwner: 'B' },
+      line('r', 3),
+      { type: 'system' as const, room: 'r', text: 'ann left', ts: 4 },
+    ];
+    for (const entry of entries) void first.append(entry);
+    await first.close();
+    expect(await new FileHistory(dir).load('r')).toEqual(entries);
   });
 
   it('keeps rooms apart', async () => {

@@ -44,6 +44,11 @@ describe('chat protocol: parseClientMessage', () => {
     ['{"type":"join","room":"r","nick":"a\\u0000b"}', 'invalid_field'],
     ['{"type":"message","room":"r","text":"bell\\u0007"}', 'invalid_field'],
     ['{"type":"private","room":"r","text":"x"}', 'invalid_field'],
+    ['{"type":"join","room":"r","nick":"a","key":"short"}', 'invalid_field'],
+    ['{"type":"join","room":"r","nick":"a","key":"has spaces in it, sixteen+"}', 'invalid_field'],
+    ['{"type":"join","room":"r","nick":"a","key":12345678901234567}', 'invalid_field'],
+    ['{"type":"typing","room":"r","to":""}', 'invalid_field'],
+    ['{"type":"typing","room":"r","to":42}', 'invalid_field'],
   ])('refuses %s with %s', (text, code) => {
     const result = parseClientMessage(text);
     expect(result.ok).toBe(false);
@@ -51,6 +56,18 @@ describe('chat protocol: parseClientMessage', () => {
       expect(result.code).toBe(code);
       expect(result.message.length).toBeGreaterThan(0);
     }
+  });
+
+  it('takes a join key and a typing recipient when given, and leaves them out when not', () => {
+    const key = 'k'.repeat(16);
+    expect(parse({ type: 'join', room: 'r', nick: 'ann', key })).toEqual({
+      ok: true,
+      message: { type: 'join', room: 'r', nick: 'ann', key },
+    });
+    expect(parse({ type: 'join', room: 'r', nick: 'ann', key: 'k'.repeat(129) })).toMatchObject({ ok: false });
+    expect(parse({ type: 'typing', room: 'r', to: ' bob ' })).toEqual({ ok: true, message: { type: 'typing', room: 'r', to: 'bob' } });
+    const plain = parse({ type: 'typing', room: 'r' });
+    expect(plain.ok && 'to' in plain.message).toBe(false);
   });
 
   it('refuses over-long fields and accepts them at the limit', () => {

@@ -38,9 +38,18 @@ describe('chat server: HTTP', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     expect(await page.text()).toContain('<script src="/app.js"');
-    const script = await fetch(`http://127.0.0.1:${chat.port}/app.js`);
-    expect(script.headers.get('content-type')).toMatch(/javascript/);
-    expect(await script.text()).not.toMatch(/innerHTML/);
+    for (const name of ['app.js', 'render.js', 'session.js']) {
+      const script = await fetch(`http://127.0.0.1:${chat.port}/${name}`);
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+      expect(await script.text()).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+    }
+    // The icon, also where browsers look without reading the page's <link rel="icon">: no 404 in the console.
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const icon = await fetch(`http://127.0.0.1:${chat.port}${path}`);
+      expect(icon.status).toBe(200);
+      expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await icon.text()).toMatch(/^<svg /);
+    }
 
     const client = await connect(chat);
     await client.join('lobby', 'ann');
@@ -342,12 +351,19 @@ describe('chat server: history', () => {
     const second = await start({ dataDir });
     const bob = await connect(second);
     const joined = await bob.join('lobby', 'bob');
-    expect((joined.history as { text: string }[]).map((l) => l.text)).toEqual(['before restart']);
+    // The shutdown said "ann left" (to the room, and into its history) as it closed her connection.
+    expect((joined.history as { text: string }[]).map((l) => l.text)).toEqual(['ann joined', 'before restart', 'ann left']);
     bob.send({ type: 'message', room: 'lobby', text: 'after restart' });
     await bob.next('message');
     const cy = await connect(second);
     const again = await cy.join('lobby', 'cy');
-    expect((again.history as { text: string }[]).map((l) => l.text)).toEqual(['before restart', 'after restart']);
+    expect((again.history as { text: string }[]).map((l) => l.text)).toEqual([
+      'ann joined',
+      'before restart',
+      'ann left',
+      'bob joined',
+      'after restart',
+    ]);
   });
 
   it('starts from a file with garbage lines without failing', async () => {
@@ -355,6 +371,6 @@ describe('chat server: history', () => {
     await writeFile(join(dataDir, 'lobby.jsonl'), 'garbage\n{"room":"lobby","from":"x","text":"ok","ts":1}\n');
     const chat = await start({ dataDir });
     const client = await connect(chat);
-    expect((await client.join('lobby', 'ann')).history).toEqual([{ room: 'lobby', from: 'x', text: 'ok', ts: 1 }]);
+    expect((await client.join('lobby', 'ann')).history).toEqual([{ type: 'message', room: 'lobby', from: 'x', text: 'ok', ts: 1 }]);
   });
 });

@@ -1,14 +1,16 @@
 // Experiment for permessage-deflate (RFC 7692): which zlib path should a message take?
-// `npm run build && node --expose-gc build/bench/experiments/deflate.js [--codec-only]`
+// `npm run build && node --expose-gc build/bench/experiments/deflate.js [--codec-only] [--rounds N]`
 //
 // Part 1 measures node:zlib's public paths on one message at a time, for compress and inflate:
 //   sync one-shot   deflateRawSync / inflateRawSync (a fresh zlib context per call, on the event loop)
-//   async stream    one reused DeflateRaw/InflateRaw stream, write + flush + reset (thread pool)
+//   pooled stream   one reused DeflateRaw/InflateRaw stream, write + flush + reset (thread pool)
 //   async one-shot  zlib.deflateRaw / zlib.inflateRaw (a fresh context per call, thread pool)
 // For each it prints the wall time per operation and the event loop's busy time per operation
 // (performance.eventLoopUtilization), i.e. what the operation takes from every other connection.
-// Part 2 measures wsmith's codec (dist/node/deflate/) on the same payloads, and the memory a
+// Part 2 measures wsmith's codec (dist/node/deflate/) on 1 KiB and 1 MiB, and the memory a
 // codec costs per connection in each mode.
+// The machine is shared: every case runs in each of N rounds (default 5), the cases interleaved,
+// and the median of the rounds is printed, with the range of the wall time.
 import * as zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 
@@ -25,20 +27,16 @@ type Params = {
 };
 type Role = 'server' | 'client';
 type Settings = object;
-type CodecModule = {
-  createMessageCodec(params: Params, role: Role, settings: Settings): Codec;
-};
-type OptionsModule = {
-  normalizePerMessageDeflate(option: boolean, role: Role): Settings;
-};
 interface Modules {
-  codec: CodecModule;
-  options: OptionsModule;
+  codec: { createMessageCodec(params: Params, role: Role, settings: Settings): Codec };
+  options: { normalizePerMessageDeflate(option: boolean, role: Role): Settings };
 }
 
 const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const WINDOW_MS = Number(process.env.WINDOW_MS ?? 600);
+const WINDOW_MS = Number(process.env.WINDOW_MS ?? 250);
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg === -1 ? 5 : Number(process.argv[roundsArg + 1]);
 
 /** Chat-like JSON: compresses to about a fifth, like most WebSocket traffic that is worth compressing. */
 function payload(size: number): Buffer {
@@ -54,36 +52,57 @@ interface Figure {
   busyMicros: number;
 }
 
-function print(label: string, figure: Figure): void {
-  console.log(
-    `${label.padEnd(46)} ${figure.wallMicros.toFixed(1).padStart(9)} µs/op  ${figure.busyMicros.toFixed(1).padStart(9)} µs event loop/op`,
-  );
+/** One thing to measure: `prepare` (untimed) runs before each round, `run` is one operation. */
+interface Case {
+  label: string;
+  prepare?: () => Promise<void>;
+  run: () => unknown;
+  sync: boolean;
+  /** Stop a round after this many operations (a prepared series has an end). */
+  maxOperations?: () => number;
 }
 
-function measureSync(run: () => void): Figure {
-  for (let i = 0; i < 20; i++) run();
-  let rounds = 0;
-  const start = performance.now();
-  while (performance.now() - start < WINDOW_MS) {
-    run();
-    rounds++;
-  }
-  const micros = ((performance.now() - start) * 1000) / rounds;
-  return { wallMicros: micros, busyMicros: micros };
-}
-
-async function measureAsync(run: () => Promise<unknown>): Promise<Figure> {
-  for (let i = 0; i < 20; i++) await run();
-  let rounds = 0;
+async function measure(c: Case): Promise<Figure> {
+  await c.prepare?.();
+  let operations = 0;
   const elu = performance.eventLoopUtilization();
   const start = performance.now();
-  while (performance.now() - start < WINDOW_MS) {
-    await run();
-    rounds++;
+  const max = c.maxOperations?.() ?? Infinity;
+  while (performance.now() - start < WINDOW_MS && operations < max) {
+    if (c.sync) c.run();
+    else await c.run();
+    operations++;
   }
-  const wall = performance.now() - start;
-  const used = performance.eventLoopUtilization(elu);
-  return { wallMicros: (wall * 1000) / rounds, busyMicros: (used.active * 1000) / rounds };
+  const wall = (performance.now() - start) * 1000;
+  const busy = c.sync ? wall : performance.eventLoopUtilization(elu).active * 1000;
+  return { wallMicros: wall / operations, busyMicros: busy / operations };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Warm every case up, then measure them interleaved, ROUNDS times; print the medians. */
+async function runCases(title: string, cases: Case[]): Promise<void> {
+  console.log(`\n--- ${title}`);
+  for (const c of cases) {
+    await c.prepare?.();
+    for (let i = 0; i < 10; i++) await c.run();
+  }
+  const figures = cases.map((): Figure[] => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, c] of cases.entries()) figures[i].push(await measure(c));
+  }
+  for (const [i, c] of cases.entries()) {
+    const walls = figures[i].map((f) => f.wallMicros);
+    const wall = median(walls);
+    const busy = median(figures[i].map((f) => f.busyMicros));
+    const range = `${Math.min(...walls).toFixed(1)}-${Math.max(...walls).toFixed(1)}`;
+    console.log(
+      `${c.label.padEnd(40)} ${wall.toFixed(1).padStart(9)} µs/op (${range.padStart(17)})  ${busy.toFixed(1).padStart(9)} µs event loop/op`,
+    );
+  }
 }
 
 function streamRound(stream: zlib.DeflateRaw | zlib.InflateRaw, inputs: Buffer[]): Promise<Buffer> {
@@ -100,97 +119,87 @@ function streamRound(stream: zlib.DeflateRaw | zlib.InflateRaw, inputs: Buffer[]
   });
 }
 
-async function zlibPaths(size: number): Promise<void> {
+function zlibCases(size: number): Case[] {
   const data = payload(size);
   const compressed = zlib.deflateRawSync(data, { finishFlush: SYNC_FLUSH }).subarray(0, -4);
-  console.log(`\n--- ${size} bytes (compresses to ${compressed.length})`);
-  print('compress  sync one-shot', measureSync(() => zlib.deflateRawSync(data, { finishFlush: SYNC_FLUSH })));
   const deflater = zlib.createDeflateRaw({ chunkSize: 64 * 1024 });
-  print('compress  async reused stream (64 KiB chunks)', await measureAsync(() => streamRound(deflater, [data])));
-  print(
-    'compress  async one-shot',
-    await measureAsync(
-      () => new Promise((resolve) => zlib.deflateRaw(data, { finishFlush: SYNC_FLUSH }, (_error, result) => resolve(result))),
-    ),
-  );
-  print(
-    'inflate   sync one-shot (concat tail)',
-    measureSync(() =>
-      zlib.inflateRawSync(Buffer.concat([compressed, TAIL]), { finishFlush: SYNC_FLUSH, maxOutputLength: 1 << 26 }),
-    ),
-  );
   const inflater = zlib.createInflateRaw({ chunkSize: 64 * 1024 });
-  print('inflate   async reused stream (64 KiB chunks)', await measureAsync(() => streamRound(inflater, [compressed, TAIL])));
   const inflater16 = zlib.createInflateRaw();
-  print('inflate   async reused stream (16 KiB chunks)', await measureAsync(() => streamRound(inflater16, [compressed, TAIL])));
-  print(
-    'inflate   async one-shot',
-    await measureAsync(
-      () =>
-        new Promise((resolve) =>
-          zlib.inflateRaw(Buffer.concat([compressed, TAIL]), { finishFlush: SYNC_FLUSH }, (_error, result) => resolve(result)),
-        ),
-    ),
-  );
-  deflater.close();
-  inflater.close();
-  inflater16.close();
+  const inflateOptions = { finishFlush: SYNC_FLUSH, maxOutputLength: 1 << 26 };
+  return [
+    { label: 'compress  sync one-shot', sync: true, run: () => zlib.deflateRawSync(data, { finishFlush: SYNC_FLUSH }) },
+    { label: 'compress  pooled stream (64 KiB chunks)', sync: false, run: () => streamRound(deflater, [data]) },
+    {
+      label: 'compress  async one-shot',
+      sync: false,
+      run: () => new Promise((resolve) => zlib.deflateRaw(data, { finishFlush: SYNC_FLUSH }, (_e, out) => resolve(out))),
+    },
+    {
+      label: 'inflate   sync one-shot (concat tail)',
+      sync: true,
+      run: () => zlib.inflateRawSync(Buffer.concat([compressed, TAIL]), inflateOptions),
+    },
+    { label: 'inflate   pooled stream (64 KiB chunks)', sync: false, run: () => streamRound(inflater, [compressed, TAIL]) },
+    { label: 'inflate   pooled stream (16 KiB chunks)', sync: false, run: () => streamRound(inflater16, [compressed, TAIL]) },
+    {
+      label: 'inflate   async one-shot',
+      sync: false,
+      run: () => new Promise((resolve) => zlib.inflateRaw(Buffer.concat([compressed, TAIL]), inflateOptions, (_e, out) => resolve(out))),
+    },
+  ];
 }
 
-function codecRound(codec: Codec, data: Buffer): Promise<Buffer> {
+function compressWith(codec: Codec, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     codec.compress(data, (error, compressed) => (error === null ? resolve(compressed) : reject(error)));
   });
 }
 
-function inflateRound(codec: Codec, data: Buffer): Promise<unknown> {
+function inflateWith(codec: Codec, data: Buffer): Promise<unknown> {
   return new Promise((resolve, reject) =>
     codec.decompress(data, 1 << 26, (result) => (result.ok ? resolve(result) : reject(new Error('inflate failed')))),
   );
 }
 
-const NO_TAKEOVER: Params = {
-  serverNoContextTakeover: true,
-  clientNoContextTakeover: true,
-  serverMaxWindowBits: 15,
-  clientMaxWindowBits: 15,
-};
+const NO_TAKEOVER: Params = { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
 const TAKEOVER: Params = { ...NO_TAKEOVER, serverNoContextTakeover: false, clientNoContextTakeover: false };
 const MODES = [
   ['no context takeover', NO_TAKEOVER],
   ['context takeover', TAKEOVER],
 ] as const;
 
-/** Each item once, in order (context takeover: messages must be inflated in the order sent). */
-async function measureList(items: Buffer[], run: (item: Buffer) => Promise<unknown>): Promise<Figure> {
-  const elu = performance.eventLoopUtilization();
-  const start = performance.now();
-  for (const item of items) await run(item);
-  const wall = performance.now() - start;
-  const used = performance.eventLoopUtilization(elu);
-  return { wallMicros: (wall * 1000) / items.length, busyMicros: (used.active * 1000) / items.length };
-}
-
-async function codecPaths({ codec, options }: Modules): Promise<void> {
+function codecCases({ codec, options }: Modules, size: number): Case[] {
   const server = options.normalizePerMessageDeflate(true, 'server');
   const client = options.normalizePerMessageDeflate(true, 'client');
-  for (const size of [1024, 1 << 20]) {
-    const data = payload(size);
-    const count = size > 65536 ? 40 : 4000;
-    console.log(`\n--- wsmith codec, ${size} bytes`);
-    for (const [mode, params] of MODES) {
-      const sender = codec.createMessageCodec(params, 'server', server);
-      await codecRound(sender, data); // warm up (pools, takeover context)
-      print(`compress  ${mode}`, await measureAsync(() => codecRound(sender, data)));
-      // The receiver must see every message of the sender, in order: compress a series first.
-      const peer = codec.createMessageCodec(params, 'server', server);
-      const series: Buffer[] = [];
-      for (let i = 0; i < count; i++) series.push(await codecRound(peer, data));
-      const receiver = codec.createMessageCodec(params, 'client', client);
-      print(`inflate   ${mode}`, await measureList(series, (compressed) => inflateRound(receiver, compressed)));
-      for (const c of [sender, peer, receiver]) c.dispose();
-    }
+  const data = payload(size);
+  const cases: Case[] = [];
+  for (const [mode, params] of MODES) {
+    const sender = codec.createMessageCodec(params, 'server', server);
+    cases.push({ label: `compress  ${mode}`, sync: false, run: () => compressWith(sender, data) });
+    // A receiver with context takeover must see every message of its sender, in order: each
+    // round inflates a fresh series, compressed beforehand (untimed).
+    let series: Buffer[] = [];
+    let next = 0;
+    let receiver: Codec | null = null;
+    cases.push({
+      label: `inflate   ${mode}`,
+      sync: false,
+      prepare: async () => {
+        receiver?.dispose();
+        receiver = codec.createMessageCodec(params, 'client', client);
+        const peer = codec.createMessageCodec(params, 'server', server);
+        // Enough for a window at a guess of the fastest rate (30 µs for 1 KiB, 2 ms for 1 MiB).
+        const count = Math.ceil((WINDOW_MS * 1000) / (size > 65536 ? 2000 : 30)) + 20;
+        series = [];
+        for (let i = 0; i < count; i++) series.push(await compressWith(peer, data));
+        peer.dispose();
+        next = 0;
+      },
+      run: () => inflateWith(receiver!, series[next++]),
+      maxOperations: () => series.length - next,
+    });
   }
+  return cases;
 }
 
 async function memoryPerConnection({ codec, options }: Modules): Promise<void> {
@@ -208,16 +217,16 @@ async function memoryPerConnection({ codec, options }: Modules): Promise<void> {
     const count = mode === 'context takeover' ? 500 : 5000;
     // Warm the shared pools first, so that only per-connection memory is counted.
     const warm = codec.createMessageCodec(params, 'server', server);
-    await inflateRound(warm, await codecRound(warm, big));
+    await inflateWith(warm, await compressWith(warm, big));
     warm.dispose();
     gc();
     const before = process.memoryUsage();
     const codecs: Codec[] = [];
     for (let i = 0; i < count; i++) {
       const c = codec.createMessageCodec(params, 'server', server);
-      await codecRound(c, data);
-      await inflateRound(c, compressed);
-      await inflateRound(c, await codecRound(c, big));
+      await compressWith(c, data);
+      await inflateWith(c, compressed);
+      await inflateWith(c, await compressWith(c, big));
       codecs.push(c);
     }
     gc();
@@ -236,19 +245,22 @@ async function memoryPerConnection({ codec, options }: Modules): Promise<void> {
 
 async function main(): Promise<void> {
   if (!process.argv.includes('--codec-only')) {
-    for (const size of [1024, 2048, 4096, 8192, 16 * 1024, 64 * 1024, 256 * 1024, 1 << 20]) await zlibPaths(size);
+    for (const size of [1024, 2048, 4096, 8192, 16 * 1024, 64 * 1024, 256 * 1024, 1 << 20]) {
+      const packed = zlib.deflateRawSync(payload(size), { finishFlush: SYNC_FLUSH }).length - 4;
+      await runCases(`${size} bytes (compresses to ${packed})`, zlibCases(size));
+    }
   }
   let modules: Modules;
   try {
     modules = {
-      codec: (await import(new URL('../../../dist/node/deflate/zlib-codec.js', import.meta.url).href)) as CodecModule,
-      options: (await import(new URL('../../../dist/protocol/extensions/deflate-options.js', import.meta.url).href)) as OptionsModule,
+      codec: (await import(new URL('../../../dist/node/deflate/zlib-codec.js', import.meta.url).href)) as Modules['codec'],
+      options: (await import(new URL('../../../dist/protocol/extensions/deflate-options.js', import.meta.url).href)) as Modules['options'],
     };
   } catch {
     console.log('\n(build wsmith first for the codec figures)');
     return;
   }
-  await codecPaths(modules);
+  for (const size of [1024, 1 << 20]) await runCases(`wsmith codec, ${size} bytes`, codecCases(modules, size));
   await memoryPerConnection(modules);
 }
 

@@ -23,15 +23,15 @@ export class ContextPool {
 
   acquire(): ZlibContext {
     for (let context = this.#idle.pop(); context !== undefined; context = this.#idle.pop()) {
-      if (!context.dead) return context; // one that failed while idle is dropped
+      if (!context.dead) return context;
+      context.close(); // failed while idle
     }
     return this.#create();
   }
 
   /** Give a context back after its message: reset it for the next one, or close it. */
   release(context: ZlibContext): void {
-    if (context.dead) return;
-    if (this.#idle.length >= this.#maxIdle) {
+    if (context.dead || this.#idle.length >= this.#maxIdle) {
       context.close();
       return;
     }

@@ -197,6 +197,17 @@ class ZlibMessageCodec implements MessageCodec {
     this.#inflater = null;
   }
 
+  /** A dead context (failed, or its DEFLATE stream ended): close it; the next message makes another. */
+  #dropDeflater(context: ZlibContext): void {
+    context.close();
+    if (this.#deflater === context) this.#deflater = null;
+  }
+
+  #dropInflater(context: ZlibContext): void {
+    context.close();
+    if (this.#inflater === context) this.#inflater = null;
+  }
+
   // --- compress ----------------------------------------------------------------------------
 
   /** Start one message; true if it finished synchronously (done was called). */
@@ -228,7 +239,7 @@ class ZlibMessageCodec implements MessageCodec {
       const context = engine.compressTakeover ? (this.#deflater ??= engine.createConnectionDeflater()) : engine.deflatePool.acquire();
       context.process(data, null, Infinity, (outcome) => {
         if (engine.compressTakeover) {
-          if (context.dead && this.#deflater === context) this.#deflater = null;
+          if (context.dead) this.#dropDeflater(context);
         } else {
           engine.deflatePool.release(context);
         }
@@ -268,7 +279,7 @@ class ZlibMessageCodec implements MessageCodec {
       done({ ok: false, reason: 'corrupt', message: DISPOSED });
       return true;
     }
-    const limit = Math.min(Math.max(maxBytes, 0), MAX_BUFFER);
+    const limit = maxBytes >= 0 ? Math.min(maxBytes, MAX_BUFFER) : 0; // NaN and negatives: nothing allowed
     if (!engine.inflateTakeover && data.length <= SYNC_INFLATE_MAX_INPUT) {
       const result = inflateSync(data, limit);
       if (result !== null) {
@@ -286,7 +297,7 @@ class ZlibMessageCodec implements MessageCodec {
       const context = engine.inflateTakeover ? (this.#inflater ??= engine.createConnectionInflater()) : engine.inflatePool.acquire();
       context.process(data, TAIL, limit, (outcome) => {
         if (engine.inflateTakeover) {
-          if (context.dead && this.#inflater === context) this.#inflater = null;
+          if (context.dead) this.#dropInflater(context);
         } else {
           engine.inflatePool.release(context);
         }

@@ -95,10 +95,10 @@ export class ZlibContext {
     if (!this.#dead) this.stream.reset();
   }
 
-  /** Free the zlib state; a message going through ends with an error. */
+  /** Free the zlib state; a message going through ends with an error. Closing twice is harmless. */
   close(): void {
     this.#dead = true;
-    this.stream.close();
+    if (!this.stream.destroyed) this.stream.close();
   }
 
   #onData(chunk: Buffer): void {

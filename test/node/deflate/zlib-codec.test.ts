@@ -3,6 +3,7 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   createMessageCodec,
+  drainZlibPools,
   SYNC_COMPRESS_MAX_INPUT,
   SYNC_INFLATE_MAX_INPUT,
   SYNC_INFLATE_MAX_OUTPUT,
@@ -192,11 +193,19 @@ describe('round trips', () => {
     for (const compressed of [stored, fast, best]) expectSame(await inflated(codec(params(), 'client'), compressed), message);
   });
 
-  it('a BFINAL message ends the peer stream: the next message starts a fresh context (§7.2.3.4)', async () => {
+  it('a BFINAL message ends the peer stream: the next message starts a fresh context, the ended one is closed (§7.2.3.4)', async () => {
+    const before = openZlibContexts();
     const receiver = codec(TAKEOVER, 'client');
     expect((await inflated(receiver, Buffer.from([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]))).toString()).toBe('Hello');
     expect((await inflated(receiver, Buffer.from([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]))).toString()).toBe('Hello');
+    // A large BFINAL message takes the pool's path without takeover; its ended context is not reused.
+    const large = sample(100_000);
+    const finished = zlib.deflateRawSync(large, { level: 0 }); // Z_FINISH: the last block has BFINAL set
+    const pooled = codec(params(), 'client');
+    for (let i = 0; i < 2; i++) expectSame(await inflated(pooled, finished), large);
     receiver.dispose();
+    await settle(() => openZlibContexts() <= before + 1);
+    expect(openZlibContexts()).toBeLessThanOrEqual(before + 1); // at most one idle pooled inflater
   });
 });
 
@@ -391,6 +400,16 @@ describe('resources', () => {
     }
     // The pool grew by at most one deflate and one inflate context, used one message at a time.
     expect(openZlibContexts() - before).toBeLessThanOrEqual(2);
+  });
+
+  it('frees idle pooled contexts on request; they are made again when needed', async () => {
+    const c = codec(params(), 'server');
+    await inflated(c, (await compress(c, sample(20_000))).value);
+    drainZlibPools();
+    await settle(() => openZlibContexts() === 0);
+    expect(openZlibContexts()).toBe(0);
+    expectSame(await inflated(c, (await compress(c, sample(20_000))).value), sample(20_000));
+    expect(openZlibContexts()).toBe(2);
   });
 
   it('makes a takeover context on first use and frees it on dispose', async () => {

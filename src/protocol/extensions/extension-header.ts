@@ -10,9 +10,9 @@
  * exactly as sent; parameters stay in order, duplicates included, so that the extension can
  * decline an offer that repeats one (RFC 7692 §5.1).
  *
- * Linear time on any input, by construction: `parseExtensionHeader` is one loop over the
- * characters in which every iteration reads exactly one character and moves on; there is no
- * regular expression and no backtracking. Each name or value is cut out once with `slice`, and a
+ * Linear time on any input, by construction: one pass over the characters, each read once
+ * (by the main loop, or by `readQuoted` for a quoted value, which the main loop then skips);
+ * no regular expression, no backtracking. Each name or value is cut out once with `slice`, and a
  * quoted value with escapes is joined once from its pieces, so the strings built add up to at most
  * the input's length. (ws 3.3.1 and earlier spent quadratic time on hostile headers here.)
  */
@@ -51,9 +51,6 @@ const enum State {
   /** After "=": OWS, then a token or a quoted-string. */
   ValueStart,
   ValueToken,
-  QuotedValue,
-  /** After a backslash inside a quoted-string (a quoted-pair). */
-  QuotedEscape,
   /** Not a place to be: what `afterItem` answers for a character that may not follow. */
   Invalid,
 }
@@ -71,7 +68,6 @@ export function parseExtensionHeader(header: string | readonly string[]): Extens
   let start = 0; // where the token or quoted content being read began
   let element: ExtensionElement | null = null;
   let paramName = '';
-  let pieces: string[] | null = null; // a quoted value's parts, when it has escapes
 
   for (let i = 0; i < length; i++) {
     const code = value.charCodeAt(i);
@@ -112,8 +108,11 @@ export function parseExtensionHeader(header: string | readonly string[]): Extens
       case State.ValueStart:
         if (isWhitespace(code)) break;
         if (code === DQUOTE) {
-          state = State.QuotedValue;
-          start = i + 1;
+          const quoted = readQuoted(value, i + 1, paramName);
+          if (typeof quoted === 'string') return quoted;
+          element!.params.push({ name: paramName, value: quoted.text });
+          i = quoted.end; // the closing quote
+          state = State.AfterItem;
         } else if (isTokenChar(code)) {
           state = State.ValueToken;
           start = i;
@@ -126,30 +125,6 @@ export function parseExtensionHeader(header: string | readonly string[]): Extens
         element!.params.push({ name: paramName, value: value.slice(start, i) });
         state = afterItem(code);
         if (state === State.Invalid) return unexpected(value, i, '";", "," or the end');
-        break;
-      case State.QuotedValue:
-        if (isTokenChar(code)) break;
-        if (code === BACKSLASH) {
-          (pieces ??= []).push(value.slice(start, i));
-          start = i + 1; // the escaped character begins the next piece
-          state = State.QuotedEscape;
-        } else if (code === DQUOTE) {
-          if (pieces === null) {
-            if (i === start) return `empty quoted value for parameter "${paramName}" (RFC 6455 §9.1: it must be a token)`;
-            element!.params.push({ name: paramName, value: value.slice(start, i) });
-          } else {
-            pieces.push(value.slice(start, i));
-            element!.params.push({ name: paramName, value: pieces.join('') });
-            pieces = null;
-          }
-          state = State.AfterItem;
-        } else {
-          return notToken(value, i, paramName);
-        }
-        break;
-      case State.QuotedEscape:
-        if (!isTokenChar(code)) return notToken(value, i, paramName);
-        state = State.QuotedValue;
         break;
     }
   }
@@ -182,15 +157,42 @@ function finish(
       return 'expected a parameter name after ";" at the end of the header';
     case State.ValueStart:
       return `expected a value for parameter "${paramName}" after "=" at the end of the header`;
-    case State.QuotedValue:
-    case State.QuotedEscape:
-      return `unterminated quoted value for parameter "${paramName}"`;
     case State.ListStart:
     case State.AfterItem:
     case State.Invalid:
       break;
   }
   return elements;
+}
+
+/**
+ * A quoted-string value from just after its opening quote: the unescaped text, which §9.1 wants
+ * to be a token, and the index of the closing quote. Each character is read once; the text is
+ * cut out once, or joined once from its pieces when it has escapes (quoted-pair).
+ */
+function readQuoted(value: string, from: number, paramName: string): { text: string; end: number } | string {
+  let pieces: string[] | null = null;
+  let start = from;
+  for (let i = from; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (isTokenChar(code)) continue;
+    if (code === DQUOTE) {
+      if (pieces === null) {
+        if (i === from) return `empty quoted value for parameter "${paramName}" (RFC 6455 §9.1: it must be a token)`;
+        return { text: value.slice(from, i), end: i };
+      }
+      pieces.push(value.slice(start, i));
+      return { text: pieces.join(''), end: i };
+    }
+    if (code !== BACKSLASH) return notToken(value, i, paramName);
+    // quoted-pair: the next character stands for itself, and must be a token character too.
+    (pieces ??= []).push(value.slice(start, i));
+    i++;
+    if (i === value.length) break;
+    if (!isTokenChar(value.charCodeAt(i))) return notToken(value, i, paramName);
+    start = i;
+  }
+  return `unterminated quoted value for parameter "${paramName}"`;
 }
 
 /** After a parameter name: "=" starts its value; otherwise it has none and is complete. */

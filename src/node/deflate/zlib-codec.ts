@@ -2,25 +2,26 @@
  * The permessage-deflate engine (RFC 7692 §7.2) on node:zlib, behind the protocol's
  * `MessageCodec` interface. Public node:zlib APIs only.
  *
- * Which path a message takes — measured by bench/experiments/deflate.ts (Node 20, zlib 1.3.1,
- * 2 shared cores; chat-like JSON that compresses to about a fifth; µs per message, wall time /
- * event-loop busy time):
+ * Which path a message takes — measured by bench/experiments/deflate.ts (Node 20.20, zlib 1.3.1,
+ * 2 cores shared with other work; chat-like JSON that compresses to about a fifth; median of 7
+ * rounds; µs per message, wall time / event-loop busy time; sizes are uncompressed):
  *
- *                       1 KiB          4 KiB          16 KiB         64 KiB          1 MiB
- *   compress sync     15 / 15        36 / 36       156 / 156      670 / 670     12457 / 12457
- *   compress pool    104 / 41       119 / 44       233 / 56       791 / 73      13259 / 586
- *   inflate sync       6 / 6         10 / 10        21 / 21        79 / 79       1085 / 1085
- *   inflate pool     109 / 45       127 / 55       115 / 42       261 / 89       1209 / 426
+ *                                1 KiB      4 KiB      16 KiB      64 KiB          1 MiB
+ *   compress  sync one-shot    23 / 23    42 / 42    99 / 99    745 / 745    13352 / 13352
+ *   compress  pool, 16 KiB     85 / 38   109 / 56   135 / 45    827 / 96     13586 / 476
+ *   inflate   sync one-shot    10 / 10    14 / 14    22 / 22     77 / 77      1301 / 1301
+ *   inflate   pool, 64 KiB     67 / 49   101 / 58    67 / 46    143 / 90      1419 / 698
  *
  * "sync" is deflateRawSync / inflateRawSync (a fresh zlib context per call, on the event loop);
- * "pool" is a reused stream through the thread pool with 64 KiB output chunks (with 16 KiB
- * chunks, inflating 1 MiB took 4270 µs: one thread-pool hop per chunk). A hop costs about 100 µs
- * of latency and 40-55 µs of event-loop time whatever the size, so a message goes to the pool only
- * where doing it on the event loop would cost more than handing it over: compressing up to 4 KiB
- * of input, and inflating up to 64 KiB of output, happen synchronously. Inflated size is unknown
- * in advance: input up to 8 KiB (text inflates 4-5×) is inflated synchronously with its output
- * capped at 64 KiB, and a message that passes the cap (and not the limit) is inflated again in the
- * pool, a waste of at most ~80 µs on a message that costs ≥ 260 µs anyway.
+ * "pool" is a reused stream through libuv's thread pool, with the output chunk size shown
+ * (inflating 1 MiB with 16 KiB chunks: 2296 / 1445, a hop per chunk; compressing 1 MiB with
+ * 64 KiB chunks: 12912 / 2658). A hop costs 40-60 µs of event-loop time and more of latency
+ * whatever the size, so a message goes to the pool only where doing it on the event loop would
+ * cost more than handing it over: compressing up to 4 KiB of input, and inflating up to 64 KiB of
+ * output, happen synchronously. The inflated size is unknown in advance: input up to 8 KiB
+ * (text inflates 4-5×) is inflated synchronously with its output capped at 64 KiB, and a message
+ * that passes the cap (and not the limit) is inflated again in the pool, a waste of under 80 µs
+ * on a message that costs more than 140 µs anyway.
  *
  * Without context takeover in a direction, a connection keeps no zlib state for it: small
  * messages use one-shot calls, larger ones borrow a context from a pool shared by all connections
@@ -28,6 +29,9 @@
  * stream, made on first use; node:zlib has no public way to drive a stream synchronously (its
  * `_processChunk` closes the stream after one call), so those messages always take the pool's
  * path through the thread pool: one more reason for wsmith's default of no context takeover.
+ * Measured per connection (the same experiment): about 110 bytes of JS heap without context
+ * takeover; with it, about 290 KiB of RSS (zlib's deflate state alone is 256 KiB at 15 bits
+ * and memLevel 8), 3.6 KiB of JS heap and 67 KiB of buffers.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import * as zlib from 'node:zlib';
@@ -45,9 +49,13 @@ export const SYNC_COMPRESS_MAX_INPUT = 4 * 1024;
 export const SYNC_INFLATE_MAX_INPUT = 8 * 1024;
 /** ... and of output; past it, the message is inflated again in the thread pool. */
 export const SYNC_INFLATE_MAX_OUTPUT = 64 * 1024;
-/** Output chunk of the pooled streams: fewer thread-pool hops per large message. */
-const POOLED_CHUNK_SIZE = 64 * 1024;
-/** Output chunk of a connection's own stream (context takeover): zlib's default, less memory. */
+/** Output chunks of the pooled streams (see the table above). */
+const POOLED_DEFLATE_CHUNK_SIZE = 16 * 1024;
+const POOLED_INFLATE_CHUNK_SIZE = 64 * 1024;
+/**
+ * Output chunk of a connection's own streams (context takeover): zlib's default. 64 KiB would
+ * inflate large messages faster, but every such connection would hold 48 KiB more.
+ */
 const CONNECTION_CHUNK_SIZE = 16 * 1024;
 /** Idle pooled contexts kept per kind; more are closed when released. */
 const MAX_IDLE_PER_POOL = 8;
@@ -98,9 +106,9 @@ function engineFor(params: DeflateParams, role: DeflateRole, settings: DeflateSe
   for (let size = 512; size <= 2 * SYNC_COMPRESS_MAX_INPUT; size *= 2) {
     syncDeflate.set(size, { ...deflate, finishFlush: SYNC_FLUSH, chunkSize: size });
   }
-  const pooledDeflate = { ...deflate, chunkSize: settings.deflateChunkSize ?? POOLED_CHUNK_SIZE };
+  const pooledDeflate = { ...deflate, chunkSize: settings.deflateChunkSize ?? POOLED_DEFLATE_CHUNK_SIZE };
   // A 15-bit window reads whatever any agreed window produced: one inflate pool for all.
-  const pooledInflate = { windowBits: 15, chunkSize: settings.inflateChunkSize ?? POOLED_CHUNK_SIZE };
+  const pooledInflate = { windowBits: 15, chunkSize: settings.inflateChunkSize ?? POOLED_INFLATE_CHUNK_SIZE };
   const connectionDeflate = { ...deflate, chunkSize: settings.deflateChunkSize ?? CONNECTION_CHUNK_SIZE };
   // At least 9 bits: reads what a window of 8 makes, and what zlib makes when asked for 8.
   const connectionInflate = {

@@ -8,7 +8,7 @@
  * zlib breaks its promise (ws does, through node:zlib). We never promise it: a server declines
  * an offer whose server_max_window_bits is 8 (§7.1.2.1: it can only answer the same or a smaller
  * value), and a client fails a response that sets client_max_window_bits to 8 (§7.1.2.2 lets a
- * client fail a response it cannot honour). python-websockets does the same since 2026 (PR
+ * client fail a response it cannot honour). python-websockets does the same (its PR
  * #1768). The peer's window may be 8: we inflate with a window of at least 9 bits, which reads
  * anything a window of 8 can produce, and also what a zlib peer makes after promising 8.
  */

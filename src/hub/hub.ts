@@ -22,7 +22,8 @@ import { transportOf, type WebSocket } from '../node/websocket.js';
 import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
-import { encodeMessageFrame, framePayload, isBinaryFrame } from './prepared-message.js';
+import { BroadcastFrames } from './broadcast-frames.js';
+import { encodeMessageFrame } from './prepared-message.js';
 import { Rooms } from './rooms.js';
 import type {
   AddOptions,
@@ -295,42 +296,45 @@ export class Hub {
       if (members === undefined) return 0;
       receivers = members;
     }
+    const frames = new BroadcastFrames(frame);
     const limit = this.maxBufferedBytes - frame.length;
     let delivered = 0;
     for (const ws of receivers) {
-      if (ws !== except && this.queue(ws, frame, limit)) delivered++;
+      if (ws !== except && this.queue(ws, frames, limit)) delivered++;
     }
     this.counters.messagesOut += delivered;
-    this.counters.bytesOut += delivered * frame.length;
     return delivered;
   }
 
   private deliver(ws: WebSocket, frame: Buffer): boolean {
-    const queued = this.queue(ws, frame, this.maxBufferedBytes - frame.length);
-    if (queued) {
-      this.counters.messagesOut++;
-      this.counters.bytesOut += frame.length;
-    }
+    const queued = this.queue(ws, new BroadcastFrames(frame), this.maxBufferedBytes - frame.length);
+    if (queued) this.counters.messagesOut++;
     return queued;
   }
 
-  /** Queue `frame` on `ws`, unless more than `limit` bytes already wait for it (a slow consumer). */
-  private queue(ws: WebSocket, frame: Buffer, limit: number): boolean {
+  /**
+   * Queue the broadcast on `ws`, unless more than `limit` bytes already wait for it (a slow
+   * consumer): the shared frame (plain, or compressed once for all), or the connection's own
+   * encoding where it must make one (a client-role socket masks, §5.3; context takeover).
+   */
+  private queue(ws: WebSocket, frames: BroadcastFrames, limit: number): boolean {
     const buffered = ws.bufferedAmount;
     // An idle socket always takes the message, even one larger than the limit on its own.
     if (buffered !== 0 && buffered > limit) {
       this.slowConsumer(ws);
       return false;
     }
-    return this.clientRole.size > 0 && this.clientRole.has(ws)
-      ? this.sendOwnEncoding(ws, frame)
-      : (transportOf(ws)?.sendEncoded(frame) ?? false);
-  }
-
-  /** A client-role socket masks its frames (§5.3): it encodes the payload itself. */
-  private sendOwnEncoding(ws: WebSocket, frame: Buffer): boolean {
-    if (ws.readyState !== ReadyState.Open) return false;
-    ws.send(framePayload(frame), { binary: isBinaryFrame(frame) });
+    const transport = transportOf(ws);
+    if (transport === null) return false;
+    const frame = this.clientRole.size > 0 && this.clientRole.has(ws) ? null : frames.frameFor(transport);
+    if (frame === null) {
+      if (ws.readyState !== ReadyState.Open) return false;
+      ws.send(frames.payload, { binary: frames.isBinary });
+      this.counters.bytesOut += frames.payload.length;
+      return true;
+    }
+    if (!transport.sendEncoded(frame)) return false;
+    this.counters.bytesOut += Buffer.isBuffer(frame) ? frame.length : frame.sizeHint;
     return true;
   }
 

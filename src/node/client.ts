@@ -23,8 +23,15 @@ import {
 import { ClientProtocol } from '../protocol/client-protocol.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
+import { deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
+import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 
 export interface ClientOptions {
+  /**
+   * permessage-deflate (RFC 7692), with ws's option names: offered by default, as ws and
+   * browsers do; `false` offers nothing.
+   */
+  perMessageDeflate?: PerMessageDeflateOption;
   /** Largest message accepted (1009 beyond it). Default 64 MiB. */
   maxPayload?: number;
   /** How long to wait for the peer's Close before cutting TCP. Default 30 s. */
@@ -108,9 +115,10 @@ export function dial(
 ): Dial {
   const target = parseWebSocketUrl(address);
   const offered = normalizeProtocols(protocols);
+  const deflate = deflateSetupFor(options.perMessageDeflate, 'client');
   // Build one request now so that a bad header throws here rather than later.
   buildClientRequest({ target, key: generateKey(), protocols: offered, origin: options.origin, headers: options.headers });
-  return new ClientHandshake(target, offered, options, observer);
+  return new ClientHandshake(target, offered, options, observer, deflate);
 }
 
 class ClientHandshake implements Dial, HandshakeObserver {
@@ -123,8 +131,10 @@ class ClientHandshake implements Dial, HandshakeObserver {
   private redirects = 0;
   private timer: NodeJS.Timeout | null = null;
   private done = false;
+  private readonly deflate: DeflateSetup | null;
 
-  constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, observer: DialObserver) {
+  constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, observer: DialObserver, deflate: DeflateSetup | null) {
+    this.deflate = deflate;
     this.observer = observer;
     this.protocols = protocols;
     this.options = options;
@@ -151,6 +161,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
       (handler) =>
         new ClientProtocol(handler, {
           request,
+          deflate: this.deflate,
           maskKeySource: nextMaskKey,
           maxPayload: options.maxPayload,
           maxResponseHeaderSize: options.maxResponseHeaderSize,

@@ -13,7 +13,9 @@ import { ReadyState } from '../protocol/protocol.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
 import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
+import { broadcastCompressorFor, deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 import {
   decideUpgrade,
@@ -37,6 +39,13 @@ export interface WebSocketServerOptions {
   noServer?: boolean;
   /** Largest message accepted (1009 beyond it). Default 64 MiB. */
   maxPayload?: number;
+  /**
+   * permessage-deflate (RFC 7692), with ws's option names. Off by default, as in ws. Unlike ws,
+   * the server answers server_no_context_takeover and client_no_context_takeover unless told
+   * otherwise (set them to false to allow context takeover), so no connection keeps a zlib
+   * context between messages.
+   */
+  perMessageDeflate?: PerMessageDeflateOption;
   /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
   handleProtocols?: HandleProtocols;
   /** Accept or refuse a client before the handshake completes (`ws`'s signature, sync or with a callback). */
@@ -81,10 +90,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** Our own listener (`port` option). */
   #tcpServer: TcpServer | null = null;
   #closed = false;
+  /** permessage-deflate as configured (validated once, here), or null when off. */
+  readonly #deflate: DeflateSetup | null;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
     this.options = options;
+    this.#deflate = deflateSetupFor(options.perMessageDeflate, 'server');
     const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
     if (modes !== 1) {
       throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
@@ -172,7 +184,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback): SocketTransport {
     const handshake = new ServerHandshake(this.#handshakeHost, incoming, callback);
     const maxPayload = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload }), handshake);
+    const deflate = this.#deflate;
+    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload, deflate }), handshake);
     handshake.transport = transport;
     return transport;
   }
@@ -180,6 +193,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** What a handshake in progress needs from its server (private to this module). */
   readonly #handshakeHost: HandshakeHost = {
     options: () => this.options,
+    deflate: () => this.#deflate,
     shouldHandle: (request) => this.shouldHandle(request),
     emitRejection: (status, reason, request) => this.emit('rejection', status, reason, request),
     emitHookError: (error, hook, request) => {
@@ -228,6 +242,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
 interface HandshakeHost {
   options(): Readonly<WebSocketServerOptions>;
+  deflate(): DeflateSetup | null;
   shouldHandle(request: IncomingMessage): boolean;
   emitRejection(status: number, reason: string, request: IncomingMessage): void;
   emitHookError(error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage): void;
@@ -306,8 +321,12 @@ class ServerHandshake implements HandshakeObserver {
     if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;
     // The 101 goes out before any frame, and before the trace starts (it traces frames only).
     transport.flush();
+    const deflate = this.host.deflate();
+    if (deflate !== null && protocol.agreedDeflate !== null) {
+      transport.broadcastCompressor = broadcastCompressorFor(deflate, protocol.agreedDeflate);
+    }
     const ws = new WebSocket(null);
-    attachOpenConnection(ws, transport, decision.protocol ?? '', '');
+    attachOpenConnection(ws, transport, decision.protocol ?? '', protocol.agreedExtensions);
     const traceSink = resolveTraceSink(options.trace);
     if (traceSink !== null) transport.startTrace(traceSink, decision.protocol ?? '');
     // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:

@@ -13,8 +13,10 @@ import type { Duplex } from 'node:stream';
 import type { ResponseHead } from '../protocol/client-handshake.js';
 import type { ClientProtocolHandler } from '../protocol/client-protocol.js';
 import type { ProtocolError } from '../protocol/errors.js';
+import type { PendingFrame } from '../protocol/pending-frame.js';
 import { ReadyState, type Protocol } from '../protocol/protocol.js';
 import type { HandshakeOffer, HandshakeRequest, ServerProtocolHandler } from '../protocol/server-protocol.js';
+import type { BroadcastCompressor } from './deflate/setup.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { ConnectionTrace } from './trace.js';
 import type { TraceSink } from './trace.js';
@@ -89,6 +91,11 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   /** Unsent bytes above which we stop reading the peer (a Hub raises it: see hub.ts). */
   readPauseThreshold = READ_PAUSE_THRESHOLD;
+  /**
+   * RFC 7692: a server-side connection that agreed to permessage-deflate without server context
+   * takeover can take a broadcast compressed once for all such connections (see hub.ts).
+   */
+  broadcastCompressor: BroadcastCompressor | null = null;
   /** Inside a read: the flush happens when the read's handling ends. */
   private reading = false;
   private flushScheduled = false;
@@ -234,7 +241,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
    * Queue a frame encoded once for many connections (a Hub's broadcast) if a message may be sent
    * now; false otherwise.
    */
-  sendEncoded(frame: Buffer): boolean {
+  sendEncoded(frame: Buffer | PendingFrame): boolean {
     if (!this.protocol.canSend) return false;
     this.protocol.sendEncoded(frame);
     this.scheduleFlush();

@@ -14,6 +14,7 @@ import {
   type ClientRequestOptions,
   type ResponseHead,
 } from './client-handshake.js';
+import { acceptDeflateResponse, buildDeflateOffer, type DeflateParams, type DeflateSetup } from './extensions/permessage-deflate.js';
 import type { MaskKeySource } from './outbox.js';
 import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
 
@@ -44,7 +45,10 @@ export interface ExtensionOffering {
 export interface ClientProtocolOptions {
   /** What the request says (the key must be fresh, §4.1 item 7). */
   request: ClientRequestOptions;
+  /** Extensions offered and judged by their owner (another extension than permessage-deflate). */
   extensions?: ExtensionOffering;
+  /** permessage-deflate, when the client offers it (RFC 7692; `ws` and browsers do by default). */
+  deflate?: DeflateSetup | null;
   maskKeySource: MaskKeySource;
   maxPayload?: number;
   autoPong?: boolean;
@@ -60,6 +64,8 @@ export class ClientProtocol extends Protocol {
   /** The subprotocol and extensions the server agreed to ('' for none). */
   agreedProtocol = '';
   agreedExtensions = '';
+  /** RFC 7692: the permessage-deflate parameters agreed, or null. */
+  agreedDeflate: DeflateParams | null = null;
 
   constructor(handler: ClientProtocolHandler, options: ClientProtocolOptions) {
     super(handler, {
@@ -69,7 +75,7 @@ export class ClientProtocol extends Protocol {
       maxPayload: options.maxPayload,
       autoPong: options.autoPong,
     });
-    this.extensions = options.extensions ?? null;
+    this.extensions = options.extensions ?? (options.deflate ? this.deflateOffering(options.deflate) : null);
     this.request = { ...options.request, extensions: this.extensions?.offer };
     this.reader = new ResponseHeadReader(options.maxResponseHeaderSize ?? DEFAULT_MAX_RESPONSE_HEADER_SIZE);
   }
@@ -119,6 +125,20 @@ export class ClientProtocol extends Protocol {
     if (compression !== null) this.enableCompression(compression);
     this.setState(ReadyState.Open);
     this.handler.onOpen(response, rest);
+  }
+
+  /** RFC 7692 §5: offer permessage-deflate, and judge the server's answer to the offer. */
+  private deflateOffering(deflate: DeflateSetup): ExtensionOffering {
+    return {
+      offer: buildDeflateOffer(deflate.settings),
+      accept: (response) => {
+        const agreed = acceptDeflateResponse(response === '' ? undefined : response, deflate.settings);
+        if (typeof agreed === 'string') return agreed;
+        if (agreed === null) return { compression: null };
+        this.agreedDeflate = agreed;
+        return { compression: { codec: deflate.createCodec(agreed, 'client'), threshold: deflate.settings.threshold } };
+      },
+    };
   }
 
   private failHandshake(error: Error, response: ResponseHead | null, body: Buffer): void {

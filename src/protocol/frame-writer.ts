@@ -13,6 +13,7 @@
 import type { MessageCodec } from './extensions/message-codec.js';
 import { Opcode, encodeFrame } from './frame.js';
 import { Outbox, type MaskKeySource } from './outbox.js';
+import type { PendingFrame } from './pending-frame.js';
 
 /** Negotiated permessage-deflate, as the sending side uses it. */
 export interface OutboundCompression {
@@ -39,7 +40,7 @@ export class FrameWriter {
   /** Is our fragmented message open (so the next data frame is a continuation)? */
   private sendingFragmented = false;
   /** Pre-encoded frames waiting for our fragmented message's final frame (§5.4). */
-  private heldForFragments: Buffer[] | null = null;
+  private heldForFragments: Array<Buffer | PendingFrame> | null = null;
   /** Frames waiting behind an unfinished compression, in order (RFC 7692). */
   private held: Held[] | null = null;
   private heldBytes = 0;
@@ -76,7 +77,7 @@ export class FrameWriter {
     if (fin && this.heldForFragments !== null) {
       const frames = this.heldForFragments;
       this.heldForFragments = null;
-      for (const frame of frames) this.appendEncoded(frame);
+      for (const frame of frames) this.sendEncoded(frame);
     }
   }
 
@@ -85,10 +86,15 @@ export class FrameWriter {
     this.appendFrame(true, opcode, payload, false);
   }
 
-  /** Queue a complete pre-encoded frame (from `encodeFrame`), e.g. one broadcast to many. */
-  sendEncoded(frame: Buffer): void {
+  /**
+   * Queue a complete pre-encoded frame (from `encodeFrame`), e.g. one broadcast to many; or a
+   * `PendingFrame` whose bytes come later (a broadcast being compressed once for all).
+   */
+  sendEncoded(frame: Buffer | PendingFrame): void {
     if (this.sendingFragmented) (this.heldForFragments ??= []).push(frame);
-    else this.appendEncoded(frame);
+    else if (Buffer.isBuffer(frame)) this.appendEncoded(frame);
+    else if (frame.frame !== null) this.appendEncoded(frame.frame);
+    else this.waitFor(frame);
   }
 
   /** Take everything ready for the wire, in order. Frames still waiting stay. */
@@ -118,6 +124,19 @@ export class FrameWriter {
     pending = { frame: null, size };
     (this.held ??= []).push(pending);
     this.heldBytes += size;
+  }
+
+  /** Hold the place of a shared frame that is not ready; release it (and what follows) once it is. */
+  private waitFor(shared: PendingFrame): void {
+    const pending: PendingMessage = { frame: null, size: shared.sizeHint };
+    (this.held ??= []).push(pending);
+    this.heldBytes += pending.size;
+    shared.whenReady(() => {
+      this.heldBytes += shared.frame!.length - pending.size;
+      pending.frame = shared.frame;
+      this.release();
+      this.onReady(null);
+    });
   }
 
   private completePending(pending: PendingMessage, opcode: number, error: Error | null, compressed: Buffer): void {

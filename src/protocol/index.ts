@@ -31,7 +31,9 @@ export {
   WEBSOCKET_GUID,
   WEBSOCKET_VERSION,
 } from './server-handshake.js';
-export type { UpgradeRequest, UpgradeValidation, ExtensionOffer } from './server-handshake.js';
+export type { UpgradeRequest, UpgradeValidation } from './server-handshake.js';
+export { parseExtensionHeader, formatExtensionHeader } from './extensions/extension-header.js';
+export type { ExtensionElement, ExtensionParam } from './extensions/extension-header.js';
 export { HttpHeadReader, buildRejectResponse, parseRequestLine } from './http-head.js';
 export type { OutgoingHeaders } from './http-head.js';
 export { Opcode, encodeFrame, isControlOpcode, MAX_CONTROL_PAYLOAD } from './frame.js';

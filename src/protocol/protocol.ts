@@ -21,6 +21,7 @@ import { FrameWriter } from './frame-writer.js';
 import { InboundMessage } from './inbound-message.js';
 import type { MaskKeySource } from './outbox.js';
 import { FrameParser, type FrameSink } from './parser.js';
+import type { PendingFrame } from './pending-frame.js';
 import { receiveMessage } from './receive-message.js';
 import { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role } from './protocol-handler.js';
 
@@ -121,6 +122,11 @@ export class Protocol implements FrameSink {
     this.currentState = ReadyState.Closed;
     this.closeTransportFlag = true;
     this.codec?.dispose();
+  }
+
+  /** Was permessage-deflate agreed (RFC 7692), so that messages may be compressed? */
+  get compressionEnabled(): boolean {
+    return this.codec !== null;
   }
 
   /** Memory held by the message being received, until it completes (§10.4 resource limits). */
@@ -273,7 +279,7 @@ export class Protocol implements FrameSink {
   }
 
   /** Queue a pre-encoded frame (from `encodeFrame`), e.g. one broadcast to many connections. */
-  sendEncoded(frame: Buffer): void {
+  sendEncoded(frame: Buffer | PendingFrame): void {
     this.writer.sendEncoded(frame);
   }
 

@@ -7,6 +7,7 @@
  * layer hands them over and writes the response this module builds.
  */
 import * as crypto from 'node:crypto';
+import { parseExtensionHeader, type ExtensionElement } from './extensions/extension-header.js';
 import { formatHeaderLines, isTokenChar, isWhitespace, type OutgoingHeaders } from './http-head.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
@@ -42,19 +43,14 @@ export interface UpgradeRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface ExtensionOffer {
-  name: string;
-  params: Record<string, string | true>;
-}
-
 export type UpgradeValidation =
   | {
       ok: true;
       key: string;
       /** Subprotocols the client offered, in its order of preference (§4.2.1 item 8). */
       protocols: string[];
-      /** Extensions the client offered (§9.1); we negotiate none yet. */
-      extensions: ExtensionOffer[];
+      /** Extensions the client offered (§9.1), in its order of preference. */
+      extensions: ExtensionElement[];
     }
   | {
       ok: false;
@@ -127,11 +123,11 @@ export function validateUpgradeRequest(request: UpgradeRequest): UpgradeValidati
     protocols = parsed;
   }
   // Item 9: the extensions offered (§9.1 grammar).
-  let extensions: ExtensionOffer[] = [];
+  let extensions: ExtensionElement[] = [];
   const extensionHeader = headerValue(headers, 'sec-websocket-extensions');
   if (extensionHeader !== undefined) {
-    const parsed = parseExtensionOffers(extensionHeader);
-    if (parsed === null) return reject('Invalid Sec-WebSocket-Extensions header');
+    const parsed = parseExtensionHeader(extensionHeader);
+    if (typeof parsed === 'string') return reject(`Invalid Sec-WebSocket-Extensions header: ${parsed}`);
     extensions = parsed;
   }
   return { ok: true, key, protocols, extensions };
@@ -192,74 +188,6 @@ function upgradeListContains(value: string, name: string): boolean {
     if (candidate.length === name.length && candidate.toLowerCase() === name) return true;
   }
   return false;
-}
-
-/**
- * Parse Sec-WebSocket-Extensions (RFC 6455 §9.1):
- *   extension-list = 1#extension
- *   extension      = extension-token *( ";" extension-param )
- *   extension-param = token [ "=" (token | quoted-string) ]
- * Returns null on a syntax error.
- */
-export function parseExtensionOffers(value: string): ExtensionOffer[] | null {
-  const offers: ExtensionOffer[] = [];
-  const length = value.length;
-  let i = 0;
-  const skipWhitespace = (): void => {
-    while (i < length && isWhitespace(value.charCodeAt(i))) i++;
-  };
-  const readToken = (): string | null => {
-    const start = i;
-    while (i < length && isTokenChar(value.charCodeAt(i))) i++;
-    return i === start ? null : value.slice(start, i);
-  };
-  while (i < length) {
-    skipWhitespace();
-    if (i < length && value.charCodeAt(i) === 0x2c) {
-      i++; // empty list element
-      continue;
-    }
-    if (i === length) break;
-    const name = readToken();
-    if (name === null) return null;
-    const params: Record<string, string | true> = Object.create(null) as Record<string, string | true>;
-    skipWhitespace();
-    while (i < length && value.charCodeAt(i) === 0x3b /* ; */) {
-      i++;
-      skipWhitespace();
-      const param = readToken();
-      if (param === null) return null;
-      skipWhitespace();
-      let paramValue: string | true = true;
-      if (i < length && value.charCodeAt(i) === 0x3d /* = */) {
-        i++;
-        skipWhitespace();
-        if (i < length && value.charCodeAt(i) === 0x22 /* " */) {
-          // quoted-string: the unquoted value must itself be a token (§9.1).
-          i++;
-          let unquoted = '';
-          while (i < length && value.charCodeAt(i) !== 0x22) {
-            if (value.charCodeAt(i) === 0x5c /* \ */) i++;
-            if (i < length) unquoted += value[i++];
-          }
-          if (i === length) return null; // unterminated
-          i++;
-          if (parseTokenList(unquoted)?.length !== 1 || unquoted.includes(',')) return null;
-          paramValue = unquoted;
-        } else {
-          const token = readToken();
-          if (token === null) return null;
-          paramValue = token;
-        }
-        skipWhitespace();
-      }
-      params[param] = paramValue;
-    }
-    offers.push({ name, params });
-    skipWhitespace();
-    if (i < length && value.charCodeAt(i) !== 0x2c) return null;
-  }
-  return offers;
 }
 
 // --- responses (§4.2.2) --------------------------------------------------------------------

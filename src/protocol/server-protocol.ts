@@ -7,7 +7,7 @@
  *   CONNECTING: request head in -> 400/426/431 answered here, or onRequest -> accept | reject
  *   OPEN ... CLOSED: the frames of `Protocol`
  */
-import type { ExtensionOffer } from './server-handshake.js';
+import type { ExtensionElement } from './extensions/extension-header.js';
 import { buildAcceptResponse, validateUpgradeRequest } from './server-handshake.js';
 import {
   HttpHeadReader,
@@ -15,6 +15,7 @@ import {
   parseRequestLine,
   type OutgoingHeaders,
 } from './http-head.js';
+import { negotiateDeflateAsServer, type DeflateParams, type DeflateSetup } from './extensions/permessage-deflate.js';
 import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
 
 /** Like node:http's default (--max-http-header-size): 16 KiB for the request line and headers. */
@@ -39,7 +40,7 @@ export interface HandshakeOffer {
   /** Subprotocols offered, in the client's order of preference (§4.2.1 item 8). */
   protocols: string[];
   /** Extensions offered (§9.1), in order. */
-  extensions: ExtensionOffer[];
+  extensions: ExtensionElement[];
 }
 
 export interface ServerProtocolHandler extends ProtocolHandler {
@@ -53,10 +54,21 @@ export interface ServerProtocolHandler extends ProtocolHandler {
   onReject(status: number, reason: string, request: HandshakeRequest | null): void;
 }
 
+export interface ServerProtocolOptions {
+  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
+  maxPayload?: number;
+  autoPong?: boolean;
+  /** permessage-deflate, when the server offers it (RFC 7692); off when absent. */
+  deflate?: DeflateSetup | null;
+}
+
 export interface AcceptOptions {
   /** The subprotocol chosen among those offered (§4.2.2 item 5). */
   protocol?: string;
-  /** The agreed extensions: the response header's value, and compression when it is agreed. */
+  /**
+   * The agreed extensions: the response header's value, and compression when it is agreed.
+   * Absent: the protocol object negotiates permessage-deflate itself when it was configured.
+   */
   extensions?: { header: string; compression: CompressionSetup | null };
   /** Extra response headers; checked for invalid names and values (a TypeError). */
   headers?: OutgoingHeaders;
@@ -83,8 +95,15 @@ export class ServerProtocol extends Protocol {
   /** Why the handshake was refused, once it was: the status and the reason sent. */
   rejection: { status: number; reason: string } | null = null;
 
-  constructor(handler: ServerProtocolHandler, options: { maxPayload?: number; autoPong?: boolean } = {}) {
-    super(handler, { ...options, role: 'server', state: ReadyState.Connecting });
+  /** RFC 7692: what permessage-deflate the accepted connection agreed to, or null. */
+  agreedDeflate: DeflateParams | null = null;
+  /** The Sec-WebSocket-Extensions value of the 101 ('' for none). */
+  agreedExtensions = '';
+  private readonly deflate: DeflateSetup | null;
+
+  constructor(handler: ServerProtocolHandler, options: ServerProtocolOptions = {}) {
+    super(handler, { maxPayload: options.maxPayload, autoPong: options.autoPong, role: 'server', state: ReadyState.Connecting });
+    this.deflate = options.deflate ?? null;
   }
 
   /** Is a valid request waiting for `accept()` or `reject()`? (Read nothing meanwhile.) */
@@ -157,16 +176,18 @@ export class ServerProtocol extends Protocol {
   accept(options: AcceptOptions = {}): void {
     const offer = this.offer;
     if (offer === null) throw new Error('There is no handshake request to accept');
+    const extensions = options.extensions ?? this.negotiateExtensions(offer);
+    this.agreedExtensions = extensions?.header ?? '';
     const response = buildAcceptResponse({
       key: offer.key,
       protocol: options.protocol,
-      extensions: options.extensions?.header,
+      extensions: extensions?.header,
       headers: options.headers,
     });
     this.offer = null;
     this.request = null;
     this.sendEncoded(Buffer.from(response, 'latin1'));
-    const compression = options.extensions?.compression ?? null;
+    const compression = extensions?.compression ?? null;
     if (compression !== null) this.enableCompression(compression);
     this.setState(ReadyState.Open);
   }
@@ -186,6 +207,17 @@ export class ServerProtocol extends Protocol {
     const request = this.request;
     this.request = null;
     this.handler.onReject(status, reason, request);
+  }
+
+  /** RFC 7692 §5: answer the first acceptable permessage-deflate offer, if the server offers it. */
+  private negotiateExtensions(offer: HandshakeOffer): AcceptOptions['extensions'] {
+    const deflate = this.deflate;
+    if (deflate === null) return undefined;
+    const agreement = negotiateDeflateAsServer(offer.extensions, deflate.settings);
+    if (agreement === null) return undefined;
+    this.agreedDeflate = agreement.params;
+    const codec = deflate.createCodec(agreement.params, 'server');
+    return { header: agreement.response, compression: { codec, threshold: deflate.settings.threshold } };
   }
 
   private handleRequest(request: HandshakeRequest, head: Buffer): void {

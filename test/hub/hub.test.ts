@@ -98,8 +98,8 @@ describe('Hub over real sockets', () => {
     const list = await peers(4);
     const frames: Buffer[] = [];
     const original = SocketTransport.prototype.sendEncoded;
-    const spy = vi.spyOn(SocketTransport.prototype, 'sendEncoded').mockImplementation(function (this: SocketTransport, frame: Buffer) {
-      frames.push(frame);
+    const spy = vi.spyOn(SocketTransport.prototype, 'sendEncoded').mockImplementation(function (this: SocketTransport, frame) {
+      frames.push(frame as Buffer);
       return original.call(this, frame);
     });
     server.hub.broadcast(Buffer.from('shared bytes'));

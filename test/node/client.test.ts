@@ -225,7 +225,8 @@ describe('client handshake failures: an error that says what was wrong, then clo
     ['a wrong Upgrade', (key: string) => accept(key).replace('Upgrade: websocket', 'Upgrade: h2c'), 'Invalid Upgrade header'],
     ['a wrong Connection', (key: string) => accept(key).replace('Connection: Upgrade', 'Connection: close'), 'Invalid Connection header'],
     ['a subprotocol not offered', (key: string) => accept(key, ['Sec-WebSocket-Protocol: evil']), 'Server sent an invalid subprotocol: "evil"'],
-    ['an extension not offered', (key: string) => accept(key, ['Sec-WebSocket-Extensions: permessage-deflate']), 'Server sent a Sec-WebSocket-Extensions header but no extension was offered'],
+    ['an extension not offered', (key: string) => accept(key, ['Sec-WebSocket-Extensions: x-webkit-deflate-frame']), 'the server accepted the extension "x-webkit-deflate-frame", which the client did not offer'],
+    ['permessage-deflate with a parameter not allowed', (key: string) => accept(key, ['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=16']), 'invalid permessage-deflate response: parameter "server_max_window_bits" needs an integer from 8 to 15, got value "16"'],
     ['garbage', () => 'SSH-2.0-OpenSSH\r\n\r\n', 'Invalid HTTP response: malformed status line "SSH-2.0-OpenSSH"'],
     ['headers over 16 KiB', () => 'HTTP/1.1 101 OK\r\nX: ' + 'a'.repeat(17_000), 'Invalid HTTP response: the headers exceed 16384 bytes'],
   ])('%s', async (_name, reply, message) => {

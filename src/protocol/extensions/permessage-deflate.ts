@@ -14,7 +14,8 @@
  */
 import type { ExtensionElement, ExtensionParam } from './extension-header.js';
 import { formatExtensionHeader, parseExtensionHeader } from './extension-header.js';
-import { MAX_WINDOW_BITS, MIN_ZLIB_WINDOW_BITS, type DeflateSettings } from './deflate-options.js';
+import { MAX_WINDOW_BITS, MIN_ZLIB_WINDOW_BITS, type DeflateRole, type DeflateSettings } from './deflate-options.js';
+import type { MessageCodec } from './message-codec.js';
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
@@ -28,6 +29,17 @@ export interface DeflateParams {
   serverMaxWindowBits: number;
   /** §7.1.2.2: the client's window (15 when not negotiated). */
   clientMaxWindowBits: number;
+}
+
+/**
+ * permessage-deflate as a connection is configured with it: the settings (the `perMessageDeflate`
+ * option, normalised) and where a codec comes from once the parameters are agreed. The I/O layer
+ * provides the codec (pooled zlib in wsmith's node layer; anything that implements
+ * `MessageCodec` elsewhere), so the protocol core stays free of zlib.
+ */
+export interface DeflateSetup {
+  settings: DeflateSettings;
+  createCodec(params: DeflateParams, role: DeflateRole): MessageCodec;
 }
 
 const SERVER_NO_CONTEXT_TAKEOVER = 'server_no_context_takeover';

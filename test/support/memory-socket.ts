@@ -74,10 +74,13 @@ export interface MemoryConnection {
 }
 
 /** Open one server-side WebSocket over memory; `wss` defaults to a fresh noServer server. */
-export function openMemoryConnection(wss = new WebSocketServer({ noServer: true })): Promise<MemoryConnection> {
+export function openMemoryConnection(
+  wss = new WebSocketServer({ noServer: true }),
+  extraHeaders: Record<string, string> = {},
+): Promise<MemoryConnection> {
   const [server, peer] = memoryPair();
   peer.resume(); // a peer that reads (and drops) everything, unless the test reads it itself
   return new Promise((resolve) => {
-    wss.handleUpgrade(upgradeRequest(server), server, Buffer.alloc(0), (ws) => resolve({ ws, peer, server }));
+    wss.handleUpgrade(upgradeRequest(server, '/', extraHeaders), server, Buffer.alloc(0), (ws) => resolve({ ws, peer, server }));
   });
 }

@@ -132,7 +132,7 @@ export class RawPeer {
   }
 
   /** Read the next complete unmasked frame from the server. */
-  async readFrame(): Promise<{ fin: boolean; opcode: number; payload: Buffer }> {
+  async readFrame(): Promise<{ fin: boolean; rsv1: boolean; opcode: number; payload: Buffer }> {
     const complete = (): number => {
       const b = this.received;
       if (b.length < 2) return -1;
@@ -155,7 +155,7 @@ export class RawPeer {
     const b = this.received;
     const length7 = b[1] & 0x7f;
     const offset = length7 === 126 ? 4 : length7 === 127 ? 10 : 2;
-    const frame = { fin: (b[0] & 0x80) !== 0, opcode: b[0] & 0x0f, payload: Buffer.from(b.subarray(offset, total)) };
+    const frame = { fin: (b[0] & 0x80) !== 0, rsv1: (b[0] & 0x40) !== 0, opcode: b[0] & 0x0f, payload: Buffer.from(b.subarray(offset, total)) };
     this.received = b.subarray(total);
     return frame;
   }
@@ -182,8 +182,9 @@ export function upgradeRequest(path = '/', headers: Record<string, string> = {},
 }
 
 /** A client frame: masked with a random key (§5.3). */
-export function maskedFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), fin = true): Buffer {
+export function maskedFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), fin = true, rsv = 0): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  opcode |= rsv;
   const key = randomBytes(4);
   let header: Buffer;
   if (data.length < 126) header = Buffer.of((fin ? 0x80 : 0) | opcode, 0x80 | data.length);

@@ -7,6 +7,8 @@ export interface ParsedFrame {
   fin: boolean;
   opcode: number;
   masked: boolean;
+  /** RFC 7692 §6: the first frame of a compressed message. */
+  rsv1: boolean;
   payload: Buffer;
 }
 
@@ -21,7 +23,7 @@ export function parseFrames(buffers: Buffer[], reader: 'server' | 'client'): Par
   const parser = new FrameParser(
     {
       onFrameHeader(header: FrameHeader) {
-        current = { fin: header.fin, opcode: header.opcode, masked: header.masked, payload: Buffer.alloc(0) };
+        current = { fin: header.fin, opcode: header.opcode, masked: header.masked, rsv1: header.rsv1, payload: Buffer.alloc(0) };
         pieces = [];
         return true;
       },
@@ -35,7 +37,8 @@ export function parseFrames(buffers: Buffer[], reader: 'server' | 'client'): Par
         return true;
       },
     },
-    { role: reader },
+    // RSV1 is read (not refused): the tests of permessage-deflate look at it.
+    { role: reader, allowedRsvBits: 0x40 },
   );
   // Copy: the parser unmasks in place and must not touch the writer's memory.
   for (const buffer of buffers) parser.push(Buffer.from(buffer));

@@ -10,6 +10,9 @@ export const wsmithTransport: Transport<WebSocket> = {
       server,
       path,
       maxPayload,
+      // Chat messages are small JSON; browsers offer permessage-deflate, and wsmith's default
+      // (no context takeover) keeps no zlib state per connection. Messages under 1 KiB go plain.
+      perMessageDeflate: true,
       verifyClient: (info: { req: import("node:http").IncomingMessage }) => verify(info.req),
       handleProtocols: (protocols) => selectProtocol(protocols),
     });

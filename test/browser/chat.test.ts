@@ -46,6 +46,12 @@ describe.skipIf(!hasChromium)('chat page in Chromium', () => {
   const members = (page: Page) => page.$$eval('#members li', (items) => items.map((li) => li.textContent));
   const logTexts = (page: Page) => page.$$eval('#log li', (items) => items.map((li) => li.textContent ?? ''));
 
+  it('the page negotiates permessage-deflate with the chat server (RFC 7692)', async () => {
+    const page = await open('zed');
+    expect(await page.getAttribute('#status', 'title')).toBe('messages are compressed (permessage-deflate)');
+    await page.close();
+  });
+
   it('two pages chat: presence, typing, messages, private messages, leaving', async () => {
     const ann = await open('ann');
     const bob = await open('bob');

@@ -46,7 +46,7 @@ function connect() {
   state.socket = socket;
   socket.addEventListener('open', () => {
     state.attempt = 0;
-    setStatus('connected', 'connected');
+    setStatus('connected', 'connected', socket.extensions);
     // After a reconnect or a reload: the server forgot us when the old connection closed.
     if (state.room && state.nick) {
       state.rejoinTries = 1;

@@ -115,10 +115,12 @@ export function highlightRoom(current) {
   for (const li of $('rooms').children) li.classList.toggle('current', current !== '' && li.dataset.room === current);
 }
 
-export function setStatus(kind, text) {
+export function setStatus(kind, text, extensions = '') {
   const status = $('status');
   status.className = 'status ' + kind;
   status.textContent = text;
+  // Say whether the connection compresses its messages (RFC 7692), as a tooltip.
+  status.title = extensions.startsWith('permessage-deflate') ? 'messages are compressed (permessage-deflate)' : '';
 }
 
 /** typers: nick -> { toMe } for everyone typing now; toMe: typing a private message to us. */

@@ -21,6 +21,7 @@ import {
   type WebSocketTarget,
 } from '../protocol/client-handshake.js';
 import { ClientProtocol } from '../protocol/client-protocol.js';
+import { openOverHttp2 } from './http2-client.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 import { deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
@@ -59,6 +60,11 @@ export interface ClientOptions {
   servername?: string;
   /** Log every frame in and out (src/node/trace.ts). Unset: on when `WSMITH_TRACE=1`. */
   trace?: TraceOption;
+  /**
+   * Open the WebSocket as a stream of an HTTP/2 connection to the origin (RFC 8441), shared by
+   * every such WebSocket to it; over HTTP/1.1 when the server does not take extended CONNECT.
+   */
+  http2?: boolean;
 }
 
 export const DEFAULT_MAX_REDIRECTS = 10;
@@ -132,6 +138,8 @@ class ClientHandshake implements Dial, HandshakeObserver {
   private timer: NodeJS.Timeout | null = null;
   private done = false;
   private readonly deflate: DeflateSetup | null;
+  /** The server took no extended CONNECT: dial over HTTP/1.1 from now on. */
+  private fellBack = false;
 
   constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, observer: DialObserver, deflate: DeflateSetup | null) {
     this.deflate = deflate;
@@ -153,10 +161,40 @@ class ClientHandshake implements Dial, HandshakeObserver {
 
   private open(target: WebSocketTarget): void {
     this.target = target;
-    const socket = this.connect(target);
+    if (this.options.http2 === true && !this.fellBack) {
+      this.openOverHttp2(target);
+      return;
+    }
+    this.transport = this.newTransport(target, this.connect(target));
+    (this.transport.protocol as ClientProtocol).connect();
+    // Written once connected (net and tls buffer writes made before that).
+    this.transport.flush();
+  }
+
+  /**
+   * RFC 8441: a stream of the origin's HTTP/2 connection, once the server says it takes
+   * extended CONNECT; HTTP/1.1 otherwise (the WebSocket then carries on over a new transport).
+   */
+  private openOverHttp2(target: WebSocketTarget): void {
+    const transport = this.newTransport(target, null);
+    this.transport = transport;
+    openOverHttp2(transport, target, this.options, {
+      fallBack: () => {
+        if (this.done || this.transport !== transport) return;
+        this.fellBack = true;
+        transport.handshake = null;
+        transport.terminate();
+        this.open(target);
+        this.observer.onRedirect(this.transport);
+      },
+      fail: (error) => this.fail(error),
+    });
+  }
+
+  private newTransport(target: WebSocketTarget, socket: Socket | null): SocketTransport {
     const options = this.options;
     const request = { target, key: generateKey(), protocols: this.protocols, origin: options.origin, headers: this.headers };
-    this.transport = new SocketTransport(
+    const transport = new SocketTransport(
       socket,
       (handler) =>
         new ClientProtocol(handler, {
@@ -168,10 +206,8 @@ class ClientHandshake implements Dial, HandshakeObserver {
         }),
       this,
     );
-    if (options.closeTimeout !== undefined) this.transport.closeTimeout = options.closeTimeout;
-    (this.transport.protocol as ClientProtocol).connect();
-    // Written once connected (net and tls buffer writes made before that).
-    this.transport.flush();
+    if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;
+    return transport;
   }
 
   private connect(target: WebSocketTarget): Socket {

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,6 +15,16 @@ import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
 import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
 import { broadcastCompressorFor, deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
+import {
+  DEFAULT_MAX_STREAMS_PER_CONNECTION,
+  StreamCounts,
+  incomingFromStream,
+  isHttp2Server,
+  listenForExtendedConnect,
+  sendHttp2Response,
+  toHandshakeRequest,
+  type AnyHttp2Server,
+} from './http2-server.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
@@ -28,8 +39,12 @@ import { WebSocket, attachOpenConnection } from './websocket.js';
 export type { VerifyClientResult, VerifyClientInfo, VerifyClientCallback } from './upgrade-decision.js';
 
 export interface WebSocketServerOptions {
-  /** Attach to this HTTP(S) server's 'upgrade' event. */
-  server?: HttpServer | HttpsServer;
+  /**
+   * Attach to this HTTP(S) server's 'upgrade' event; or to a node:http2 server (secure, with
+   * `allowHTTP1` for HTTP/1.1 clients too, or h2c), whose extended CONNECT streams become
+   * WebSockets (RFC 8441).
+   */
+  server?: HttpServer | HttpsServer | AnyHttp2Server;
   /** Or listen on this port with a server of our own (0 for any free port). */
   port?: number;
   host?: string;
@@ -54,6 +69,11 @@ export interface WebSocketServerOptions {
   closeTimeout?: number;
   /** How long a handshake may take, from the connection's start to the 101 (ms). Default 10 s. */
   handshakeTimeout?: number;
+  /**
+   * With an HTTP/2 `server` (RFC 8441): the most WebSocket streams one HTTP/2 connection may
+   * have open at once; more are refused with 429. Default 100.
+   */
+  maxStreamsPerConnection?: number;
   /** Keep the open connections in `clients`. Default true. */
   clientTracking?: boolean;
   /**
@@ -85,8 +105,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** The open connections (when `clientTracking` is on). */
   readonly clients = new Set<WebSocket>();
   readonly options: Readonly<WebSocketServerOptions>;
-  /** The user's HTTP(S) server whose 'upgrade' events we take (`server` option). */
-  #httpServer: HttpServer | HttpsServer | null = null;
+  /** The user's HTTP(S) or HTTP/2 server whose 'upgrade' events we take (`server` option). */
+  #httpServer: HttpServer | HttpsServer | AnyHttp2Server | null = null;
+  /** With an HTTP/2 server: stops taking its extended CONNECT streams. */
+  #stopHttp2: (() => void) | null = null;
+  readonly #http2Streams = new StreamCounts();
   /** Our own listener (`port` option). */
   #tcpServer: TcpServer | null = null;
   #closed = false;
@@ -111,6 +134,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     } else if (options.server !== undefined) {
       this.#httpServer = options.server;
       if (onListening !== undefined) this.#httpServer.once('listening', onListening);
+      if (isHttp2Server(options.server)) this.#stopHttp2 = listenForExtendedConnect(options.server, this.#onHttp2Stream);
     }
     upgradeListeners.set(this.#onUpgrade, this);
     this.#httpServer?.on('upgrade', this.#onUpgrade);
@@ -155,6 +179,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     }
     this.#closed = true;
     this.#httpServer?.removeListener('upgrade', this.#onUpgrade);
+    this.#stopHttp2?.();
     // Stop listening now; open connections are left to finish (their sockets close on their own).
     this.#tcpServer?.close();
     process.nextTick(() => {
@@ -211,6 +236,28 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     function untrack(this: WebSocket): void {
       clients.delete(this);
     })(this.clients);
+
+  /** An extended CONNECT stream with `:protocol: websocket` (RFC 8441 §5) on the HTTP/2 server. */
+  readonly #onHttp2Stream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
+    const request = toHandshakeRequest(headers);
+    const incoming = incomingFromStream(stream, request);
+    if (!this.shouldHandle(incoming)) return; // another WebSocketServer's path, or the application's
+    const transport = this.#startHandshake(stream, incoming, this.#emitConnection);
+    const protocol = transport.protocol as ServerProtocol;
+    const session = stream.session;
+    const cap = this.options.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;
+    if (this.#closed) {
+      protocol.reject(503, 'The server is shutting down');
+    } else if (session === undefined || !this.#http2Streams.take(session, cap)) {
+      protocol.reject(429, `At most ${cap} WebSocket streams per HTTP/2 connection`);
+    } else {
+      stream.once('close', () => this.#http2Streams.release(session));
+      protocol.receiveExtendedConnect(request);
+    }
+    sendHttp2Response(transport);
+    transport.flush();
+    transport.startReading();
+  };
 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!this.shouldHandle(request)) {
@@ -287,6 +334,7 @@ class ServerHandshake implements HandshakeObserver {
   }
 
   onReject(status: number, reason: string, request: HandshakeRequest | null): void {
+    sendHttp2Response(this.transport);
     this.end();
     const incoming = this.incoming ?? (request === null ? null : toIncomingMessage(this.transport.stream, request));
     if (incoming !== null) this.host.emitRejection(status, reason, incoming);
@@ -316,6 +364,7 @@ class ServerHandshake implements HandshakeObserver {
       return;
     }
     protocol.accept({ protocol: decision.protocol });
+    sendHttp2Response(transport); // over HTTP/2 the 200 goes as the stream's headers (RFC 8441 §5)
     this.end();
     const options = this.host.options();
     if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;

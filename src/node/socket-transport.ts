@@ -9,7 +9,7 @@
  * our replies, and a timer that cuts a peer who never finishes the closing handshake.
  */
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import type { ResponseHead } from '../protocol/client-handshake.js';
 import type { ClientProtocolHandler } from '../protocol/client-protocol.js';
 import type { ProtocolError } from '../protocol/errors.js';
@@ -60,6 +60,15 @@ export const READ_PAUSE_THRESHOLD = 1024 * 1024;
 /** RFC 6455 §7.1.1 leaves the wait for the peer's close open; `ws` waits 30 s too. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 
+/** Stands for the stream until there is one: it takes no writes and ends at once. */
+const NO_STREAM: Duplex = new (class NoStream extends Duplex {
+  override _read(): void {}
+  override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    callback(new Error('No stream yet'));
+  }
+})();
+NO_STREAM.destroy();
+
 /** The stream's transport, so that one set of listener functions serves every connection. */
 const kTransport = Symbol('wsmith.transport');
 type OwnedStream = Duplex & { [kTransport]: SocketTransport };
@@ -83,7 +92,8 @@ function onClose(this: Duplex): void {
 
 export class SocketTransport implements ServerProtocolHandler, ClientProtocolHandler, Flushable {
   readonly protocol: Protocol;
-  readonly stream: Duplex;
+  /** The stream, once there is one (an HTTP/2 client gets its stream after the session's settings). */
+  stream: Duplex = NO_STREAM;
   /** Set when the connection opens: who is told what happens, and about which owner. */
   private observer: TransportObserver | null = null;
   private owner: object | null = null;
@@ -109,10 +119,19 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   private trace: ConnectionTrace | null = null;
   private streamError: Error | null = null;
 
-  constructor(stream: Duplex, createProtocol: (handler: SocketTransport) => Protocol, handshake: HandshakeObserver | null) {
-    this.stream = stream;
+  constructor(
+    stream: Duplex | null,
+    createProtocol: (handler: SocketTransport) => Protocol,
+    handshake: HandshakeObserver | null,
+  ) {
     this.handshake = handshake;
     this.protocol = createProtocol(this);
+    if (stream !== null) this.attach(stream);
+  }
+
+  /** Move bytes over `stream` from now on (once; the constructor does it when it has the stream). */
+  attach(stream: Duplex): void {
+    this.stream = stream;
     (stream as OwnedStream)[kTransport] = this;
     stream.on('data', onData);
     stream.on('end', onEnd);
@@ -251,7 +270,8 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   /** Close TCP at once, without a closing handshake (the peer sees 1006). */
   terminate(): void {
     this.protocol.receiveEof();
-    this.stream.destroy();
+    if (this.stream === NO_STREAM) this.handleClose();
+    else this.stream.destroy();
   }
 
   private write(stream: Duplex, buffers: Buffer[]): void {
@@ -301,7 +321,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   }
 
   private endStream(): void {
-    if (this.ended) return;
+    if (this.ended || this.stream === NO_STREAM) return;
     this.ended = true;
     const stream = this.stream;
     if (!stream.writableEnded) stream.end();

@@ -15,6 +15,7 @@ import {
   type ResponseHead,
 } from './client-handshake.js';
 import { acceptDeflateResponse, buildDeflateOffer, type DeflateParams, type DeflateSetup } from './extensions/permessage-deflate.js';
+import { buildExtendedConnectRequest, validateExtendedConnectResponse, type Http2Headers } from './h2-handshake.js';
 import type { MaskKeySource } from './outbox.js';
 import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
 
@@ -85,6 +86,42 @@ export class ClientProtocol extends Protocol {
     this.sendEncoded(Buffer.from(buildClientRequest(this.request), 'latin1'));
   }
 
+  /**
+   * Over HTTP/2 (RFC 8441 §4, §5): the extended CONNECT request's headers, for the I/O layer to
+   * open a stream with; its response goes to `receiveHttp2Response`. Throws TypeError on an
+   * invalid header.
+   */
+  connectOverHttp2(): Record<string, string | readonly string[]> {
+    this.reader = null;
+    const request = this.request;
+    return buildExtendedConnectRequest({
+      target: request.target,
+      protocols: request.protocols,
+      extensions: request.extensions,
+      origin: request.origin,
+      headers: request.headers,
+    });
+  }
+
+  /** The response headers of the extended CONNECT stream: a 2xx opens the WebSocket (§5). */
+  receiveHttp2Response(headers: Http2Headers): void {
+    if (this.state !== ReadyState.Connecting) return;
+    const plain: Record<string, string | string[]> = {};
+    for (const name of Object.keys(headers)) if (!name.startsWith(':') && headers[name] !== undefined) plain[name] = headers[name]!;
+    const response: ResponseHead = { httpVersion: '2.0', statusCode: Number(headers[':status']), statusMessage: '', headers: plain };
+    const validation = validateExtendedConnectResponse(headers, {
+      protocols: this.request.protocols ?? [],
+      extensionsOffered: this.extensions !== null,
+    });
+    if (!validation.ok) {
+      const error = new Error(validation.message);
+      if (!(response.statusCode >= 200 && response.statusCode < 300)) Object.assign(error, { statusCode: response.statusCode });
+      this.failHandshake(error, response, EMPTY);
+      return;
+    }
+    this.open(response, validation.protocol, validation.extensions, EMPTY);
+  }
+
   protected override receiveHandshakeData(chunk: Buffer): void {
     const reader = this.reader;
     if (reader === null) return;
@@ -111,17 +148,22 @@ export class ClientProtocol extends Protocol {
       this.failHandshake(new Error(validation.message), response, rest);
       return;
     }
+    this.open(response, validation.protocol, validation.extensions, rest);
+  }
+
+  /** The response is valid: agree on the extensions (or fail on them), and open. */
+  private open(response: ResponseHead, protocol: string, extensions: string, rest: Buffer): void {
     let compression: CompressionSetup | null = null;
     if (this.extensions !== null) {
-      const agreed = this.extensions.accept(validation.extensions);
+      const agreed = this.extensions.accept(extensions);
       if (typeof agreed === 'string') {
         this.failHandshake(new Error(agreed), response, rest);
         return;
       }
       compression = agreed.compression;
     }
-    this.agreedProtocol = validation.protocol;
-    this.agreedExtensions = validation.extensions;
+    this.agreedProtocol = protocol;
+    this.agreedExtensions = extensions;
     if (compression !== null) this.enableCompression(compression);
     this.setState(ReadyState.Open);
     this.handler.onOpen(response, rest);

@@ -65,7 +65,7 @@ function reject(reason: string): UpgradeValidation {
 }
 
 /** One header's value; a repeated header is joined as a list (RFC 7230 §3.2.2). */
-function headerValue(headers: UpgradeRequest['headers'], name: string): string | undefined {
+export function headerValue(headers: UpgradeRequest['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }
@@ -113,24 +113,34 @@ export function validateUpgradeRequest(request: UpgradeRequest): UpgradeValidati
   if (key === undefined || !isValidKey(key)) {
     return reject('Missing or invalid Sec-WebSocket-Key header: expected 16 bytes in base64');
   }
-  // Item 8: the subprotocols offered, a list of tokens.
+  const offers = readOffers(headers);
+  if (typeof offers === 'string') return reject(offers);
+  return { ok: true, key, ...offers };
+}
+
+/**
+ * §4.2.1 items 8 and 9 (and RFC 8441 §5, which keeps them): the subprotocols offered, a list of
+ * tokens without repeats, and the extensions offered (§9.1 grammar). A message when invalid.
+ */
+export function readOffers(
+  headers: UpgradeRequest['headers'],
+): { protocols: string[]; extensions: ExtensionElement[] } | string {
   let protocols: string[] = [];
   const protocolHeader = headerValue(headers, 'sec-websocket-protocol');
   if (protocolHeader !== undefined) {
     const parsed = parseTokenList(protocolHeader);
-    if (parsed === null) return reject('Invalid Sec-WebSocket-Protocol header');
-    if (new Set(parsed).size !== parsed.length) return reject('Duplicate subprotocol in Sec-WebSocket-Protocol header');
+    if (parsed === null) return 'Invalid Sec-WebSocket-Protocol header';
+    if (new Set(parsed).size !== parsed.length) return 'Duplicate subprotocol in Sec-WebSocket-Protocol header';
     protocols = parsed;
   }
-  // Item 9: the extensions offered (§9.1 grammar).
   let extensions: ExtensionElement[] = [];
   const extensionHeader = headerValue(headers, 'sec-websocket-extensions');
   if (extensionHeader !== undefined) {
     const parsed = parseExtensionHeader(extensionHeader);
-    if (typeof parsed === 'string') return reject(`Invalid Sec-WebSocket-Extensions header: ${parsed}`);
+    if (typeof parsed === 'string') return `Invalid Sec-WebSocket-Extensions header: ${parsed}`;
     extensions = parsed;
   }
-  return { ok: true, key, protocols, extensions };
+  return { protocols, extensions };
 }
 
 function isHttpVersionAtLeast11(version: string | undefined): boolean {

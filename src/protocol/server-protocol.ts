@@ -9,9 +9,11 @@
  */
 import type { ExtensionElement } from './extensions/extension-header.js';
 import { buildAcceptResponse, validateUpgradeRequest } from './server-handshake.js';
+import { buildExtendedConnectResponse, validateExtendedConnect } from './h2-handshake.js';
 import {
   HttpHeadReader,
   buildRejectResponse,
+  formatHeaderLines,
   parseRequestLine,
   type OutgoingHeaders,
 } from './http-head.js';
@@ -94,6 +96,12 @@ export class ServerProtocol extends Protocol {
   private unread: Buffer | null = null;
   /** Why the handshake was refused, once it was: the status and the reason sent. */
   rejection: { status: number; reason: string } | null = null;
+  /**
+   * Over HTTP/2 (RFC 8441): the response to send as the stream's headers (and a body for a
+   * refusal), set by `accept()` or `reject()`. Over HTTP/1.1 the response is in `dataToSend()`.
+   */
+  http2Response: { headers: Record<string, string | number | readonly string[]>; body: string | null } | null = null;
+  private overHttp2 = false;
 
   /** RFC 7692: what permessage-deflate the accepted connection agreed to, or null. */
   agreedDeflate: DeflateParams | null = null;
@@ -129,6 +137,25 @@ export class ServerProtocol extends Protocol {
   receiveRequest(request: HandshakeRequest, head: Buffer): void {
     if (this.state !== ReadyState.Connecting || this.offer !== null) return;
     this.handleRequest(request, head);
+  }
+
+  /**
+   * An extended CONNECT request on an HTTP/2 stream (RFC 8441 §4, §5), as node:http2 read it:
+   * checked, then handed to the application like an HTTP/1.1 request. Its answer goes in
+   * `http2Response`, not in the bytes to send.
+   */
+  receiveExtendedConnect(request: HandshakeRequest): void {
+    if (this.state !== ReadyState.Connecting || this.offer !== null) return;
+    this.overHttp2 = true;
+    this.request = request;
+    const validation = validateExtendedConnect(request.headers);
+    if (!validation.ok) {
+      this.reject(validation.status, validation.reason, validation.headers);
+      return;
+    }
+    const offer: HandshakeOffer = { key: '', protocols: validation.protocols, extensions: validation.extensions };
+    this.offer = offer;
+    this.handler.onRequest(request, offer, EMPTY);
   }
 
   protected override receiveHandshakeData(chunk: Buffer): void {
@@ -178,15 +205,21 @@ export class ServerProtocol extends Protocol {
     if (offer === null) throw new Error('There is no handshake request to accept');
     const extensions = options.extensions ?? this.negotiateExtensions(offer);
     this.agreedExtensions = extensions?.header ?? '';
-    const response = buildAcceptResponse({
-      key: offer.key,
-      protocol: options.protocol,
-      extensions: extensions?.header,
-      headers: options.headers,
-    });
+    if (this.overHttp2) {
+      formatHeaderLines(options.headers); // the same checks of names and values (a TypeError)
+      const headers = buildExtendedConnectResponse({ protocol: options.protocol, extensions: extensions?.header, headers: options.headers });
+      this.http2Response = { headers, body: null };
+    } else {
+      const response = buildAcceptResponse({
+        key: offer.key,
+        protocol: options.protocol,
+        extensions: extensions?.header,
+        headers: options.headers,
+      });
+      this.sendEncoded(Buffer.from(response, 'latin1'));
+    }
     this.offer = null;
     this.request = null;
-    this.sendEncoded(Buffer.from(response, 'latin1'));
     const compression = extensions?.compression ?? null;
     if (compression !== null) this.enableCompression(compression);
     this.setState(ReadyState.Open);
@@ -200,7 +233,14 @@ export class ServerProtocol extends Protocol {
     if (this.state !== ReadyState.Connecting) return;
     this.offer = null;
     this.unread = null;
-    this.sendEncoded(Buffer.from(buildRejectResponse(status, reason, headers), 'utf8'));
+    if (this.overHttp2) {
+      formatHeaderLines(headers);
+      const responseHeaders: Record<string, string | number | readonly string[]> = { ':status': status, 'content-type': 'text/plain; charset=utf-8' };
+      for (const name of Object.keys(headers ?? {})) responseHeaders[name.toLowerCase()] = headers![name];
+      this.http2Response = { headers: responseHeaders, body: reason.replace(/[\r\n]+/g, ' ') + '\n' };
+    } else {
+      this.sendEncoded(Buffer.from(buildRejectResponse(status, reason, headers), 'utf8'));
+    }
     this.rejection = { status, reason };
     this.requestTransportClose();
     this.setState(ReadyState.Closed);

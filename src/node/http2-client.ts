@@ -1,0 +1,137 @@
+/**
+ * WebSockets over HTTP/2 from the client (RFC 8441): a WebSocket opened as one stream of an
+ * HTTP/2 connection to its origin, shared by every WebSocket to that origin, once the server has
+ * said in its SETTINGS that it takes extended CONNECT (§3). When it has not (or does not speak
+ * HTTP/2 at all), the WebSocket is dialed over HTTP/1.1 instead.
+ */
+import {
+  connect as http2Connect,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { WebSocketTarget } from '../protocol/client-handshake.js';
+import type { ClientProtocol } from '../protocol/client-protocol.js';
+import type { SocketTransport } from './socket-transport.js';
+
+/** The TLS options a session is made with (a session is shared only when they are the defaults). */
+export interface Http2SessionOptions {
+  rejectUnauthorized?: boolean;
+  ca?: TlsConnectionOptions['ca'];
+  cert?: TlsConnectionOptions['cert'];
+  key?: TlsConnectionOptions['key'];
+  servername?: string;
+}
+
+interface PooledSession {
+  session: ClientHttp2Session;
+  /** Resolves with whether the server takes extended CONNECT, once its SETTINGS arrived. */
+  ready: Promise<boolean>;
+  /** WebSocket streams open (or opening) on it: the session closes when none is left. */
+  streams: number;
+}
+
+const pool = new Map<string, PooledSession>();
+
+function originOf(target: WebSocketTarget): string {
+  return `${target.secure ? 'https' : 'http'}://${target.host}`;
+}
+
+function openSession(target: WebSocketTarget, options: Http2SessionOptions): PooledSession {
+  const session = http2Connect(originOf(target), {
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    servername: options.servername,
+  });
+  const ready = new Promise<boolean>((resolve) => {
+    // §3: SETTINGS_ENABLE_CONNECT_PROTOCOL comes in the server's first SETTINGS frame.
+    session.once('remoteSettings', (settings) => resolve(settings.enableConnectProtocol === true));
+    session.once('error', () => resolve(false));
+    session.once('close', () => resolve(false));
+  });
+  session.on('error', () => {}); // reported through the streams, or as a fallback to HTTP/1.1
+  return { session, ready, streams: 0 };
+}
+
+/** Is the session still usable for a new stream? */
+function usable(pooled: PooledSession): boolean {
+  return !pooled.session.closed && !pooled.session.destroyed;
+}
+
+/**
+ * The session for `target`'s origin: one shared by all WebSockets to it when the TLS options
+ * are the defaults, else a session of its own.
+ */
+function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): { pooled: PooledSession; shared: boolean } {
+  const shared = options.ca === undefined && options.cert === undefined && options.key === undefined && options.rejectUnauthorized !== false;
+  if (!shared) return { pooled: openSession(target, options), shared };
+  const key = originOf(target);
+  let pooled = pool.get(key);
+  if (pooled === undefined || !usable(pooled)) {
+    pooled = openSession(target, options);
+    pool.set(key, pooled);
+    const { session } = pooled;
+    session.once('close', () => {
+      if (pool.get(key)?.session === session) pool.delete(key);
+    });
+  }
+  return { pooled, shared };
+}
+
+/** How the dialer hears of the HTTP/2 attempt's outcome. */
+export interface Http2Attempt {
+  /** The server takes no extended CONNECT: dial over HTTP/1.1 instead. */
+  fallBack(): void;
+  /** The session failed before the stream could be opened. */
+  fail(error: Error): void;
+}
+
+/**
+ * Open the WebSocket's stream once the session is ready, and attach it to `transport` (whose
+ * ClientProtocol is CONNECTING). The stream's response headers go to the protocol object.
+ */
+export function openOverHttp2(
+  transport: SocketTransport,
+  target: WebSocketTarget,
+  options: Http2SessionOptions,
+  attempt: Http2Attempt,
+): void {
+  const { pooled, shared } = sessionFor(target, options);
+  pooled.streams++;
+  const release = (): void => {
+    if (--pooled.streams === 0 && (!shared || pool.get(originOf(target)) === pooled)) pooled.session.close();
+  };
+  void pooled.ready.then((connectProtocol) => {
+    if (transport.protocol.state !== 0 /* Connecting: not abandoned meanwhile */) {
+      release();
+      return;
+    }
+    if (!connectProtocol || !usable(pooled)) {
+      release();
+      attempt.fallBack();
+      return;
+    }
+    const protocol = transport.protocol as ClientProtocol;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = pooled.session.request(protocol.connectOverHttp2() as OutgoingHttpHeaders, { endStream: false });
+    } catch (error) {
+      release();
+      attempt.fail(error as Error);
+      return;
+    }
+    stream.once('close', release);
+    stream.once('response', (headers: IncomingHttpHeaders) => protocol.receiveHttp2Response(headers));
+    transport.attach(stream);
+    transport.startReading();
+  });
+}
+
+/** How many HTTP/2 sessions the pool holds (for tests and diagnostics). */
+export function pooledHttp2Sessions(): number {
+  return pool.size;
+}

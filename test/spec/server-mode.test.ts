@@ -12,17 +12,17 @@ describe('server mode against ws', () => {
   const progress: number[] = [];
 
   beforeAll(async () => {
-    server = await startWsEcho();
+    server = await startWsEcho({ perMessageDeflate: true });
     report = await runServerSuite({ url: server.url, agent: 'ws', timing: TEST_TIMING, ...QUICK, onProgress: (done) => progress.push(done) });
-  }, 90_000);
+  }, 120_000);
   afterAll(() => server.close());
 
   it('runs every selected case once, in order, with progress', () => {
     const ids = report.results.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBeGreaterThan(280);
+    expect(ids.length).toBeGreaterThan(280 + 216);
     expect(progress).toEqual(ids.map((_, i) => i + 1));
-    for (const s of ['0', '1', '2', '3', '4', '5', '6', '7', '9', '10']) expect(ids.some((id) => section(id) === s)).toBe(true);
+    for (const s of ['0', '1', '2', '3', '4', '5', '6', '7', '9', '10', '12', '13']) expect(ids.some((id) => section(id) === s)).toBe(true);
     for (const r of report.results) {
       expect(VERDICTS).toContain(r.verdict);
       expect(r.reason).not.toBe('');
@@ -38,6 +38,15 @@ describe('server mode against ws', () => {
     expect(report.results.find((r) => r.id === '7.1.6')?.verdict).toBe('INFORMATIONAL');
     expect(report.results.find((r) => r.id === '3.1')?.closeCode).toBe(1002);
     expect(report.results.find((r) => r.id === '6.3.1')?.closeCode).toBe(1007);
+  });
+
+  it('finds ws with perMessageDeflate conforming in every permessage-deflate case (sections 12 and 13)', () => {
+    const deflate = report.results.filter((r) => ['12', '13'].includes(section(r.id)));
+    expect(deflate).toHaveLength(216);
+    const notOkDeflate = deflate.filter((r) => r.verdict !== 'OK');
+    expect(notOkDeflate, describeResults(notOkDeflate)).toEqual([]);
+    // 13.5: ws answers the offer's server_no_context_takeover and server_max_window_bits=9.
+    expect(report.results.find((r) => r.id === '13.5.10')?.reason).toMatch(/answered "permessage-deflate; client_no_context_takeover; server_no_context_takeover; server_max_window_bits=9"/);
   });
 
   it('keeps a wire log of what was sent and received', () => {

@@ -22,12 +22,20 @@ describe('wsmith echo server', () => {
   afterAll(() => new Promise<void>((resolve) => wss.close(() => resolve())));
 
   it('has no FAILED and no NON-STRICT case', async () => {
-    // Every case, 16 MiB messages included; only the deflate sections are left out.
-    const report = await runServerSuite({ url, agent: 'wsmith', timing: TEST_TIMING, exclude: ['12.*', '13.*'] });
-    expect(report.results.length).toBe(317);
+    // Every case, 16 MiB messages included; sections 12 and 13 with 5 messages per case.
+    const report = await runServerSuite({ url, agent: 'wsmith', timing: TEST_TIMING, deflateMessages: 5 });
+    expect(report.results.length).toBe(317 + 216);
     const bad = notOk(report);
     expect(bad, describeResults(bad)).toEqual([]);
-  }, 90_000);
+    // TODO(permessage-deflate issue): wsmith does not negotiate permessage-deflate yet, so it
+    // declines every offer and sections 12 and 13 are UNIMPLEMENTED. Once it does, require OK here
+    // (and run its server with compression on) instead of accepting UNIMPLEMENTED.
+    const deflate = report.results.filter((r) => /^1[23]\./.test(r.id));
+    expect(deflate).toHaveLength(216);
+    const unexpected = deflate.filter((r) => r.verdict !== 'UNIMPLEMENTED' && r.verdict !== 'OK');
+    expect(unexpected, describeResults(unexpected)).toEqual([]);
+    expect(report.results.filter((r) => r.verdict === 'UNIMPLEMENTED').every((r) => /^1[23]\./.test(r.id))).toBe(true);
+  }, 120_000);
 });
 
 // wsmith's client runs through client mode in test/interop/client-conformance.test.ts.

@@ -66,6 +66,7 @@ describe('server mode against ws', () => {
     expect(html.match(/<details/g)).toHaveLength(report.results.length);
     expect(formatMarkdownComparison([report, report])).toMatch(/\| \*\*Total\*\* \|/);
     expect(formatTimingComparison([report])).toMatch(/\| 9\.7 \| \d+ \|/);
+    expect(formatTimingComparison([report])).toMatch(/\| 13 \| \d+ \|/);
   });
 });
 

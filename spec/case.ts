@@ -1,6 +1,7 @@
 // What a case is, the context it runs in, and the judges that turn what happened on the wire into
 // Autobahn's verdicts.
 import type { Socket } from 'node:net';
+import type { DeflateParams } from './extensions.js';
 import { Opcode, type FrameSpec } from './frame.js';
 import { describeEvent, type Wire, type WireEvent } from './wire.js';
 
@@ -26,17 +27,32 @@ export interface Timing {
 
 export const DEFAULT_TIMING: Timing = { waitMs: 1000, replyTimeoutMs: 2000, closeTimeoutMs: 2000, chopDelayMs: 1 };
 
+/** Options that change how much a case does, never what it checks. */
+export interface RunOptions {
+  /**
+   * Messages per case in sections 12 and 13 (Autobahn's definition: 1000). Fewer keep a test
+   * run short; the case list and every check stay the same.
+   */
+  deflateMessages?: number;
+}
+
 export interface CaseContext {
   wire: Wire;
   timing: Timing;
+  options: RunOptions;
+  /** How permessage-deflate negotiation went (offer and answer), for the reports. */
+  negotiation: string;
   /** Encode (masked when the suite is the client), log and write one frame. */
   send(spec: FrameSpec): Buffer;
   /** Write these frames' bytes in chops of `chopSize` octets, pausing between chops. */
   sendChopped(specs: FrameSpec[], chopSize: number, delayMs?: number): Promise<void>;
   /** Write each frame separately with a pause after each ("frame-wise chops", Autobahn's sync). */
   sendEach(specs: FrameSpec[], delayMs?: number): Promise<void>;
-  /** Send a message cut into fragments of `fragmentSize` bytes. */
-  sendMessage(opcode: number, payload: Buffer | string, fragmentSize?: number): void;
+  /**
+   * Send a message cut into fragments of `fragmentSize` bytes. With `compress`, the payload is
+   * compressed first (RFC 7692 §7.2.1) and the compressed bytes are fragmented, RSV1 on the first.
+   */
+  sendMessage(opcode: number, payload: Buffer | string, fragmentSize?: number, compress?: boolean): void;
   sleep(ms: number): Promise<void>;
 }
 
@@ -53,6 +69,14 @@ export interface RawContext {
   connect(): Promise<Socket>;
 }
 
+/** How a section 12/13 case negotiates permessage-deflate, in either role (RFC 7692 §7.1). */
+export interface DeflateNegotiation {
+  /** Server mode: the offers the suite sends, in order of preference. */
+  offers: DeflateParams[];
+  /** Client mode: the suite's answer to the client's offers; null declines them all. */
+  accept(offers: DeflateParams[]): { response: DeflateParams; offer: DeflateParams } | null;
+}
+
 export interface CaseDef {
   id: string;
   description: string;
@@ -65,8 +89,8 @@ export interface CaseDef {
   run?: (t: CaseContext) => Promise<Outcome>;
   /** Case speaks raw HTTP to a server (server mode only). */
   runRaw?: (r: RawContext) => Promise<Outcome>;
-  /** The case is listed but not implemented by the suite (sections 12 and 13). */
-  unimplemented?: string;
+  /** The case negotiates permessage-deflate (sections 12 and 13); no other case offers an extension. */
+  deflate?: DeflateNegotiation;
 }
 
 export function section(id: string): string {
@@ -147,7 +171,7 @@ function violationOutcome(w: Wire): Outcome | null {
  * frame back with an acceptable code, then the TCP close (RFC 6455 §7.1.1: the server closes
  * first; in client mode the suite is the server and closes it itself).
  */
-async function finishClean(t: CaseContext, want: WireEvent[], okCodes: (number | null)[] = [1000, null]): Promise<Outcome> {
+export async function finishClean(t: CaseContext, want: WireEvent[], okCodes: (number | null)[] = [1000, null]): Promise<Outcome> {
   const w = t.wire;
   if (!w.closeSent && w.open) w.sendClose(1000);
   await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
@@ -199,7 +223,8 @@ export interface FailureExpectation {
 /**
  * The peer must fail the connection (RFC 6455 §7.1.7): close frame with `code` then TCP close is
  * OK; a TCP close alone or another code is NON-STRICT; carrying on (echo, pong) or doing
- * nothing is FAILED.
+ * nothing is FAILED. A peer that failed the connection without first echoing the valid message
+ * before the bad frame is NON-STRICT, as Autobahn judges it (its expected[NON_STRICT] = []).
  */
 export async function expectFailure(t: CaseContext, exp: FailureExpectation): Promise<Outcome> {
   const w = t.wire;
@@ -215,8 +240,19 @@ export async function expectFailure(t: CaseContext, exp: FailureExpectation): Pr
   if (w.events.length > before.length) {
     return failed(`peer went on instead of failing the connection: ${describeEvent(w.events[before.length])}`);
   }
-  const diff = diffEvents(w.events, before);
+  const missedEcho = w.events.length === 0 && before.length > 0;
+  const diff = missedEcho ? null : diffEvents(w.events, before);
   if (diff) return failed(diff);
+  const outcome = judgeFailure(t, exp);
+  if (missedEcho && outcome.verdict !== 'FAILED') {
+    return nonStrict(`${outcome.reason}, but never echoed the valid message sent before the bad frame (${describeEvent(before[0])})`);
+  }
+  return outcome;
+}
+
+/** The close part of expectFailure: who failed the connection, with which code. */
+function judgeFailure(t: CaseContext, exp: FailureExpectation): Outcome {
+  const w = t.wire;
   if (w.closeReceived) {
     if (w.closedByMe) return failed('peer only answered our close; it never failed the connection');
     const code = w.closeReceived.code;

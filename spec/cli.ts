@@ -17,6 +17,7 @@ Options:
   --exclude 9.*,12.*    skip these cases
   --quick               skip section 9 cases with messages above 1 MiB (CI); same as --max-size 1048576
   --max-size BYTES      skip cases whose largest message is bigger than BYTES
+  --deflate-messages N  sections 12 and 13: send N messages per case instead of Autobahn's 1000
   --json FILE           write the JSON report
   --html FILE           write the HTML report (one self-contained page)
   --agent NAME          name of the implementation under test (server mode)
@@ -37,6 +38,7 @@ const { values, positionals } = parseArgs({
     exclude: { type: 'string' },
     quick: { type: 'boolean' },
     'max-size': { type: 'string' },
+    'deflate-messages': { type: 'string' },
     json: { type: 'string' },
     html: { type: 'string' },
     agent: { type: 'string' },
@@ -62,6 +64,11 @@ const num = (s: string | undefined, name: string): number | undefined => {
   return n;
 };
 
+function positiveInteger(n: number | undefined, name: string): number | undefined {
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) fail(`--${name} needs a whole number of at least 1`);
+  return n;
+}
+
 const timing: Partial<Timing> = {};
 const waitMs = num(values['wait-ms'], 'wait-ms');
 const replyMs = num(values['reply-timeout-ms'], 'reply-timeout-ms');
@@ -79,6 +86,7 @@ const suite: SuiteOptions = {
   cases: list(values.cases),
   exclude: list(values.exclude),
   maxMessageSize: num(values['max-size'], 'max-size') ?? (values.quick ? 1024 * 1024 : undefined),
+  deflateMessages: positiveInteger(num(values['deflate-messages'], 'deflate-messages'), 'deflate-messages'),
   timing,
   agent: values.agent,
   onProgress: progress,

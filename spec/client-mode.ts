@@ -7,10 +7,11 @@
 //   /updateReports?agent=NAME        -> the agent's report is complete (written, handed out)
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { DEFAULT_TIMING, type CaseDef, type Timing } from './case.js';
+import { formatResponse, negotiated, parseOffers } from './extensions.js';
 import { Opcode, closePayload, encodeFrame } from './frame.js';
 import { buildUpgradeResponse, hasToken, isValidKey, parseHttpHead, type HttpHead } from './handshake.js';
 import type { CaseResult, Report } from './report.js';
-import { runCaseOnSocket, unimplementedResult } from './run-case.js';
+import { NO_EXTENSION, resultWithoutRun, runCaseOnSocket, type Extension } from './run-case.js';
 import { pickCases, type SuiteOptions } from './server-mode.js';
 
 export interface FuzzingServerOptions extends SuiteOptions {
@@ -94,17 +95,20 @@ export class FuzzingServer {
   private async onRequest(socket: Socket, head: HttpHead): Promise<void> {
     const [method, target] = head.startLine.split(' ');
     const url = new URL(target ?? '/', 'ws://fuzzing');
-    const bad = this.checkRequest(method, head);
-    if (bad) {
+    const runDef = url.pathname === '/runCase' ? this.cases[Number(url.searchParams.get('case')) - 1] : undefined;
+    let extension: Extension | string = NO_EXTENSION;
+    let bad = this.checkRequest(method, head);
+    if (!bad && runDef?.deflate) {
+      extension = this.negotiate(runDef, head.headers['sec-websocket-extensions']);
+      if (typeof extension === 'string') bad = extension;
+    }
+    if (bad || typeof extension === 'string') {
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${bad}\n`);
-      const n = Number(url.searchParams.get('case'));
       const agent = url.searchParams.get('agent');
-      if (url.pathname === '/runCase' && agent && this.cases[n - 1]) {
-        this.record(agent, { ...unimplementedResult(this.cases[n - 1]), verdict: 'FAILED', reason: `bad opening handshake from the client: ${bad}` });
-      }
+      if (runDef && agent) this.record(agent, resultWithoutRun(runDef, 'FAILED', `bad opening handshake from the client: ${bad}`));
       return;
     }
-    socket.write(buildUpgradeResponse(head.headers['sec-websocket-key']!));
+    socket.write(buildUpgradeResponse(head.headers['sec-websocket-key']!, extension.negotiated?.response));
     const agent = url.searchParams.get('agent') ?? 'unknown';
     switch (url.pathname) {
       case '/getCaseCount':
@@ -124,11 +128,7 @@ export class FuzzingServer {
       case '/runCase': {
         const def = this.cases[Number(url.searchParams.get('case')) - 1];
         if (!def) return this.sendAndClose(socket, null, 1008);
-        if (def.unimplemented) {
-          this.record(agent, unimplementedResult(def));
-          return this.sendAndClose(socket, null);
-        }
-        const result = await runCaseOnSocket(def, socket, 'server', head.rest, this.timing);
+        const result = await runCaseOnSocket(def, socket, 'server', head.rest, this.timing, this.opts, extension);
         this.record(agent, result);
         return;
       }
@@ -147,6 +147,20 @@ export class FuzzingServer {
     if (!isValidKey(head.headers['sec-websocket-key'])) return `bad Sec-WebSocket-Key: ${head.headers['sec-websocket-key']}`;
     if (head.headers['sec-websocket-version'] !== '13') return `bad Sec-WebSocket-Version: ${head.headers['sec-websocket-version']}`;
     return null;
+  }
+
+  /**
+   * The suite's answer to the client's permessage-deflate offers for this case (Autobahn's
+   * accept functions); a string when an offer is malformed, which fails the handshake as in Autobahn.
+   */
+  private negotiate(def: CaseDef, header: string | undefined): Extension | string {
+    const offers = parseOffers(header);
+    if (typeof offers === 'string') return offers;
+    const offered = offers.length > 0 ? `the client offered "${header}"` : 'the client offered no permessage-deflate';
+    const accepted = offers.length > 0 ? def.deflate!.accept(offers) : null;
+    if (!accepted) return { negotiated: null, note: offers.length > 0 ? `${offered}; this case accepts none of the offers` : offered };
+    const response = formatResponse(accepted.response);
+    return { negotiated: negotiated('server', accepted.response, accepted.offer), note: `${offered}; the suite answered "${response}"` };
   }
 
   /** Service endpoints: one optional text message, then a clean close (the suite is the server). */

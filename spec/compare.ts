@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The numbers for the README: run the suite against ws and wsmith (servers and clients, in this
 // process, on loopback) and print a Markdown table of counts per section and verdict, then the
-// time of each section 9 group (one run on one machine: a rough guide, bench/ measures properly).
-//   node build/spec/compare.js [--quick] [--json-dir DIR]
+// time of each section 9 group and of sections 12 and 13 (one run on one machine: a rough guide,
+// bench/ measures properly).
+// ws runs with permessage-deflate on (its client's default; `perMessageDeflate: true` on its
+// server), so sections 12 and 13 show what it does; wsmith runs with its defaults.
+//   node build/spec/compare.js [--quick] [--deflate-messages N] [--json-dir DIR]
 // A development tool: it needs the dev dependency `ws` and a built wsmith (npm run build).
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -27,11 +30,13 @@ interface ServerLike {
 interface Library {
   name: string;
   Server: new (opts: { port: number; host: string }) => ServerLike;
+  /** Server options beyond port and host. */
+  serverOptions?: Record<string, unknown>;
   Client?: new (url: string) => EchoPeer;
 }
 
 async function serverReport(lib: Library, opts: SuiteOptions): Promise<Report> {
-  const wss = new lib.Server({ port: 0, host: '127.0.0.1' });
+  const wss = new lib.Server({ port: 0, host: '127.0.0.1', ...lib.serverOptions });
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('error', () => undefined);
@@ -56,9 +61,10 @@ function openWith(Client: NonNullable<Library['Client']>): OpenClient {
     });
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'json-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, 'deflate-messages': { type: 'string' }, 'json-dir': { type: 'string' } } });
 const opts: SuiteOptions = {
   maxMessageSize: values.quick ? 1024 * 1024 : undefined,
+  deflateMessages: values['deflate-messages'] ? Number(values['deflate-messages']) : undefined,
   onProgress: (done, total) => {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${done}/${total}`);
   },
@@ -67,7 +73,12 @@ const opts: SuiteOptions = {
 const ws = await import('ws');
 const wsmith = await import('wsmith');
 const libraries: Library[] = [
-  { name: 'ws', Server: ws.WebSocketServer as unknown as Library['Server'], Client: ws.WebSocket as unknown as Library['Client'] },
+  {
+    name: 'ws',
+    Server: ws.WebSocketServer as unknown as Library['Server'],
+    serverOptions: { perMessageDeflate: true },
+    Client: ws.WebSocket as unknown as Library['Client'],
+  },
   { name: 'wsmith', Server: wsmith.WebSocketServer as unknown as Library['Server'], Client: (wsmith as { WebSocket?: unknown }).WebSocket as Library['Client'] },
 ];
 

@@ -90,12 +90,13 @@ export function checkUpgradeResponse(head: HttpHead, key: string): string | null
   return null;
 }
 
-/** The 101 response a fuzzing server sends back (RFC 6455 §4.2.2); no subprotocol, no extension. */
-export function buildUpgradeResponse(key: string): string {
+/** The 101 response a fuzzing server sends back (RFC 6455 §4.2.2); no subprotocol, an extension when given. */
+export function buildUpgradeResponse(key: string, extensions?: string): string {
   return (
     'HTTP/1.1 101 Switching Protocols\r\n' +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
+    (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
     `Sec-WebSocket-Accept: ${computeAccept(key)}\r\n\r\n`
   );
 }

@@ -93,17 +93,18 @@ export function formatMarkdownComparison(reports: Report[]): string {
   return lines.join('\n');
 }
 
-/** Markdown: the time of each section 9 group (9.1 ... 9.8) per run, summed over its cases. */
+/** Markdown: the time per run of each section 9 group (9.1 ... 9.8) and of sections 12 and 13, summed over their cases. */
 export function formatTimingComparison(reports: Report[]): string {
-  const group = (id: string): string => id.split('.').slice(0, 2).join('.');
-  const groups = [...new Set(reports.flatMap((r) => r.results.filter((c) => section(c.id) === '9').map((c) => group(c.id))))].sort(compareIds);
+  const timed = (id: string): boolean => ['9', '12', '13'].includes(section(id));
+  const group = (id: string): string => (section(id) === '9' ? id.split('.').slice(0, 2).join('.') : section(id));
+  const groups = [...new Set(reports.flatMap((r) => r.results.filter((c) => timed(c.id)).map((c) => group(c.id))))].sort(compareIds);
   const lines = [
-    `| Section 9 group (ms) | ${reports.map((r) => `${r.agent} (${r.mode})`).join(' | ')} |`,
+    `| Time (ms) | ${reports.map((r) => `${r.agent} (${r.mode})`).join(' | ')} |`,
     `|---|${reports.map(() => '---:').join('|')}|`,
   ];
   for (const g of groups) {
     const cells = reports.map((r) => {
-      const cases = r.results.filter((c) => group(c.id) === g);
+      const cases = r.results.filter((c) => timed(c.id) && group(c.id) === g);
       return cases.length === 0 ? '–' : String(Math.round(cases.reduce((a, c) => a + c.durationMs, 0)));
     });
     lines.push(`| ${g} | ${cells.join(' | ')} |`);

@@ -1,6 +1,8 @@
 // Running one case over one connection with a hard time bound, whatever the peer does.
 import type { Socket } from 'node:net';
-import { type CaseContext, type CaseDef, type Outcome, type Timing } from './case.js';
+import { type CaseContext, type CaseDef, type Outcome, type RunOptions, type Timing } from './case.js';
+import { RSV1 } from './deflate.js';
+import type { Negotiated } from './extensions.js';
 import { Opcode, type FrameSpec } from './frame.js';
 import type { CaseResult } from './report.js';
 import { Wire } from './wire.js';
@@ -8,10 +10,21 @@ import { Wire } from './wire.js';
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => (ms <= 0 ? setImmediate(resolve) : setTimeout(resolve, ms)));
 
-export function makeContext(wire: Wire, timing: Timing): CaseContext {
+/** The permessage-deflate outcome of an opening handshake, as a case receives it. */
+export interface Extension {
+  negotiated: Negotiated | null;
+  /** What was offered and answered, in words. */
+  note: string;
+}
+
+export const NO_EXTENSION: Extension = { negotiated: null, note: 'no extension offered' };
+
+export function makeContext(wire: Wire, timing: Timing, options: RunOptions = {}, negotiation = NO_EXTENSION.note): CaseContext {
   const t: CaseContext = {
     wire,
     timing,
+    options,
+    negotiation,
     send: (spec) => wire.send(spec),
     sleep,
     async sendChopped(specs: FrameSpec[], chopSize: number, delayMs = timing.chopDelayMs) {
@@ -30,27 +43,30 @@ export function makeContext(wire: Wire, timing: Timing): CaseContext {
         await sleep(delayMs);
       }
     },
-    sendMessage(opcode: number, payload: Buffer | string, fragmentSize?: number) {
+    sendMessage(opcode: number, payload: Buffer | string, fragmentSize?: number, compress = false) {
       const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
-      const size = fragmentSize ?? Math.max(1, p.length);
-      if (p.length === 0) {
-        wire.send({ opcode });
-        return;
-      }
-      const count = Math.ceil(p.length / size);
-      if (count > 64) {
-        // Thousands of frames: write them in one go and log a summary instead of each one.
+      if (compress && !wire.deflate) throw new Error('permessage-deflate was not negotiated');
+      const data = compress ? wire.deflate!.compress(p) : p;
+      // RFC 7692 §6: RSV1 on the first frame of a compressed message only.
+      const rsv = compress ? RSV1 : 0;
+      const size = fragmentSize ?? Math.max(1, data.length);
+      const count = Math.max(1, Math.ceil(data.length / size));
+      const frame = (i: number): FrameSpec => ({
+        opcode: i === 0 ? opcode : Opcode.Continuation,
+        payload: data.subarray(i * size, (i + 1) * size),
+        fin: i === count - 1,
+        rsv: i === 0 ? rsv : 0,
+      });
+      if (count > 64 || compress) {
+        // Many frames, or a compressed message: one write, and one log line with the plain payload.
         const frames: Buffer[] = [];
-        for (let i = 0; i < count; i++) {
-          frames.push(wire.encode({ opcode: i === 0 ? opcode : Opcode.Continuation, payload: p.subarray(i * size, (i + 1) * size), fin: i === count - 1 }));
-        }
-        wire.logTx({ opcode, payload: p }, 0, `as ${count} fragments of ${size} bytes`);
+        for (let i = 0; i < count; i++) frames.push(wire.encode(frame(i)));
+        const how = compress ? `compressed to ${data.length} bytes, ` : '';
+        wire.logTx({ opcode, payload: p, rsv }, 0, `${how}as ${count} frame${count > 1 ? 's' : ''} of up to ${size} bytes`);
         wire.write(Buffer.concat(frames));
         return;
       }
-      for (let i = 0; i < count; i++) {
-        wire.send({ opcode: i === 0 ? opcode : Opcode.Continuation, payload: p.subarray(i * size, (i + 1) * size), fin: i === count - 1 });
-      }
+      for (let i = 0; i < count; i++) wire.send(frame(i));
     },
   };
   return t;
@@ -61,14 +77,15 @@ export function caseBudgetMs(def: CaseDef, timing: Timing): number {
   return timing.waitMs * 3 + timing.replyTimeoutMs * 3 + timing.closeTimeoutMs * 2 + (def.extraMs ?? 0) + 1000;
 }
 
-export function unimplementedResult(def: CaseDef): CaseResult {
+/** A result for a case that never got a connection to run on. */
+export function resultWithoutRun(def: CaseDef, verdict: CaseResult['verdict'], reason: string, durationMs = 0): CaseResult {
   return {
     id: def.id,
     description: def.description,
     expectation: def.expectation,
-    verdict: 'UNIMPLEMENTED',
-    reason: def.unimplemented ?? 'not implemented',
-    durationMs: 0,
+    verdict,
+    reason,
+    durationMs,
     closeCode: null,
     wire: [],
     wireDropped: 0,
@@ -76,16 +93,20 @@ export function unimplementedResult(def: CaseDef): CaseResult {
 }
 
 /** Run a case over an open connection; always resolves, and always destroys the socket. */
-export async function runCaseOnSocket(def: CaseDef, socket: Socket, role: Wire['role'], initial: Buffer, timing: Timing): Promise<CaseResult> {
+export async function runCaseOnSocket(
+  def: CaseDef, socket: Socket, role: Wire['role'], initial: Buffer, timing: Timing,
+  options: RunOptions = {}, extension: Extension = NO_EXTENSION,
+): Promise<CaseResult> {
   const started = performance.now();
-  const wire = new Wire(socket, role, initial);
+  const wire = new Wire(socket, role, initial, extension.negotiated);
+  if (def.deflate) wire.note(extension.note);
   let outcome: Outcome;
   let timer: NodeJS.Timeout | undefined;
   const budget = caseBudgetMs(def, timing);
   try {
     if (!def.run) throw new Error('case has no WebSocket runner');
     outcome = await Promise.race([
-      def.run(makeContext(wire, timing)),
+      def.run(makeContext(wire, timing, options, extension.note)),
       new Promise<Outcome>((resolve) => {
         timer = setTimeout(() => resolve({ verdict: 'FAILED', reason: `case did not finish within ${budget} ms (peer hung)` }), budget);
       }),

@@ -1,14 +1,15 @@
 // Server mode: the suite is a fuzzing client and runs each case on a fresh connection to an
 // echo server.
 import { connect, type Socket } from 'node:net';
-import { DEFAULT_TIMING, selectCases, type CaseDef, type RawContext, type Timing } from './case.js';
+import { DEFAULT_TIMING, selectCases, type CaseDef, type RawContext, type RunOptions, type Timing } from './case.js';
 import { ALL_CASES } from './cases/index.js';
+import { formatOffer, judgeResponse, negotiated, type DeflateParams } from './extensions.js';
 import { buildRequest, checkUpgradeResponse, newKey, parseHttpHead } from './handshake.js';
 import type { CaseResult, Report } from './report.js';
-import { runCaseOnSocket, unimplementedResult } from './run-case.js';
+import { resultWithoutRun, runCaseOnSocket, type Extension } from './run-case.js';
 import type { LogEntry } from './wire.js';
 
-export interface SuiteOptions {
+export interface SuiteOptions extends RunOptions {
   /** Case patterns as Autobahn's: "1.*", "6.4.*", "7.1.1". Default: all. */
   cases?: string[];
   exclude?: string[];
@@ -56,11 +57,22 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
   });
 }
 
+/** The Sec-WebSocket-Extensions response judged against the offers (RFC 7692 §7.1); throws when the client must fail. */
+function extensionOf(offers: DeflateParams[], header: string | undefined): Extension {
+  const judged = judgeResponse(offers, header);
+  if ('error' in judged) throw new Error(`handshake failed: ${judged.error}`);
+  const offered = offers.length > 0 ? `offered "${offers.map(formatOffer).join(', ')}"` : 'no extension offered';
+  if (!judged.params) return { negotiated: null, note: `${offered}; the server declined` };
+  const params = negotiated('client', judged.params, judged.offer);
+  return { negotiated: params, note: `${offered}; the server answered "${header}"` };
+}
+
 /** Open a WebSocket connection with the suite's own handshake; rejects with the reason. */
-async function openWebSocket(host: string, port: number, path: string, timing: Timing): Promise<{ socket: Socket; rest: Buffer }> {
+async function openWebSocket(host: string, port: number, path: string, timing: Timing, offers: DeflateParams[] = []): Promise<{ socket: Socket; rest: Buffer; extension: Extension }> {
   const socket = await openSocket(host, port, timing.replyTimeoutMs);
   const key = newKey();
-  socket.write(buildRequest({ host: `${host}:${port}`, path, key }));
+  const headers = offers.length > 0 ? { 'Sec-WebSocket-Extensions': offers.map(formatOffer).join(', ') } : undefined;
+  socket.write(buildRequest({ host: `${host}:${port}`, path, key, headers }));
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const cleanup = (): void => {
@@ -80,10 +92,16 @@ async function openWebSocket(host: string, port: number, path: string, timing: T
       if (!head) return;
       const bad = checkUpgradeResponse(head, key);
       if (bad) return fail(`handshake failed: ${bad}`);
+      let extension: Extension;
+      try {
+        extension = extensionOf(offers, head.headers['sec-websocket-extensions']);
+      } catch (err) {
+        return fail((err as Error).message);
+      }
       // Stop the flow until the Wire takes over, so no frame is lost in between.
       socket.pause();
       cleanup();
-      resolve({ socket, rest: head.rest });
+      resolve({ socket, rest: head.rest, extension });
     };
     const timer = setTimeout(() => fail(`no handshake response within ${timing.replyTimeoutMs} ms`), timing.replyTimeoutMs);
     socket.on('data', onData);
@@ -135,20 +153,14 @@ export async function runServerSuite(opts: ServerSuiteOptions): Promise<Report> 
   const results: CaseResult[] = [];
   for (const def of cases) {
     let result: CaseResult;
-    if (def.unimplemented) result = unimplementedResult(def);
-    else if (def.runRaw) result = await runRawCase(def, host, port, path, timing);
+    if (def.runRaw) result = await runRawCase(def, host, port, path, timing);
     else {
       const t0 = performance.now();
       try {
-        const { socket, rest } = await openWebSocket(host, port, path, timing);
-        result = await runCaseOnSocket(def, socket, 'client', rest, timing);
+        const { socket, rest, extension } = await openWebSocket(host, port, path, timing, def.deflate?.offers);
+        result = await runCaseOnSocket(def, socket, 'client', rest, timing, opts, extension);
       } catch (err) {
-        result = {
-          ...unimplementedResult(def),
-          verdict: 'FAILED',
-          reason: `could not open the connection: ${(err as Error).message}`,
-          durationMs: Math.round(performance.now() - t0),
-        };
+        result = resultWithoutRun(def, 'FAILED', `could not open the connection: ${(err as Error).message}`, Math.round(performance.now() - t0));
       }
     }
     results.push(result);

@@ -1,8 +1,11 @@
 // One WebSocket connection as the suite sees it: its own frame reader, a strict judge of what the
-// peer sends, message assembly, the closing handshake as a conforming endpoint performs it, and
-// a wire log of every frame in both directions for the reports.
+// peer sends, message assembly (and inflation, when permessage-deflate was negotiated), the
+// closing handshake as a conforming endpoint performs it, and a wire log of every frame in both
+// directions for the reports.
 import type { Socket } from 'node:net';
 import { isUtf8 } from 'node:buffer';
+import { DeflateCodec, RSV1 } from './deflate.js';
+import type { Negotiated } from './extensions.js';
 import { FrameReader, Opcode, encodeFrame, closePayload, isControlOpcode, opcodeName, type Frame, type FrameSpec } from './frame.js';
 
 /** Which end of the connection the suite plays. 'client' in server mode, 'server' in client mode. */
@@ -70,13 +73,19 @@ export class Wire {
   private readonly started = Date.now();
   private fragments: Buffer[] | null = null;
   private fragmentedBinary = false;
+  /** The message being assembled had RSV1 on its first frame (RFC 7692 §6). */
+  private fragmentedCompressed = false;
+  /** permessage-deflate as negotiated for this connection; null when it was not. */
+  readonly deflate: DeflateCodec | null;
   private waiters = new Set<() => void>();
 
   constructor(
     readonly socket: Socket,
     readonly role: Role,
     initial: Buffer = Buffer.alloc(0),
+    deflate: Negotiated | null = null,
   ) {
+    this.deflate = deflate ? new DeflateCodec(deflate) : null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
@@ -172,6 +181,13 @@ export class Wire {
     this.addLog('note', text);
   }
 
+  /** Keep only the last `keep` log entries (long cases), counting the rest as left out. */
+  forgetLog(keep: number): void {
+    if (this.log.length <= keep) return;
+    this.logDropped += this.log.length - keep;
+    this.log.splice(0, this.log.length - keep);
+  }
+
   // --- receiving -------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
@@ -196,8 +212,7 @@ export class Wire {
     // RFC 6455 §5.1: a server must not mask; a client must mask every frame.
     if (this.role === 'client' && f.masked) this.violation('server sent a masked frame (RFC 6455 §5.1)');
     if (this.role === 'server' && !f.masked) this.violation('client sent an unmasked frame (RFC 6455 §5.1)');
-    // RFC 6455 §5.2: no extension was negotiated, so the RSV bits must be zero.
-    if (f.rsv !== 0) this.violation(`peer set RSV bits ${f.rsv} without an extension (RFC 6455 §5.2)`);
+    this.checkRsv(f);
 
     if (isControlOpcode(f.opcode)) {
       if (!f.fin || f.payload.length > 125) {
@@ -229,18 +244,40 @@ export class Wire {
       }
       this.fragments = [f.payload];
       this.fragmentedBinary = f.opcode === Opcode.Binary;
+      this.fragmentedCompressed = this.deflate !== null && (f.rsv & RSV1) !== 0;
     } else {
       this.violation(`peer sent reserved opcode ${f.opcode} (RFC 6455 §5.2)`);
       return;
     }
     if (f.fin) {
-      const payload = this.fragments.length === 1 ? this.fragments[0] : Buffer.concat(this.fragments);
+      let payload = this.fragments.length === 1 ? this.fragments[0] : Buffer.concat(this.fragments);
       this.fragments = null;
+      if (this.fragmentedCompressed) {
+        try {
+          payload = this.deflate!.decompress(payload);
+        } catch (err) {
+          this.violation(`peer sent compressed data that does not inflate with the negotiated parameters (RFC 7692 §7.2.2): ${(err as Error).message}`);
+          return;
+        }
+      }
       if (!this.fragmentedBinary && !isUtf8(payload)) {
         this.violation('peer sent a text message that is not valid UTF-8 (RFC 6455 §8.1)');
       }
       this.events.push({ type: 'message', binary: this.fragmentedBinary, payload });
     }
+  }
+
+  /** RFC 6455 §5.2: RSV bits are zero unless an extension gives them a meaning; RFC 7692 §6 gives RSV1 one. */
+  private checkRsv(f: Frame): void {
+    if (!this.deflate) {
+      if (f.rsv !== 0) this.violation(`peer set RSV bits ${f.rsv} without an extension (RFC 6455 §5.2)`);
+      return;
+    }
+    if ((f.rsv & ~RSV1) !== 0) this.violation(`peer set RSV bits ${f.rsv}; permessage-deflate defines RSV1 only (RFC 6455 §5.2)`);
+    if ((f.rsv & RSV1) === 0) return;
+    // RFC 7692 §6: RSV1 marks the first frame of a compressed message, never a control frame or a continuation.
+    if (isControlOpcode(f.opcode)) this.violation(`peer set RSV1 on a ${opcodeName(f.opcode)} frame (RFC 7692 §6)`);
+    else if (f.opcode === Opcode.Continuation) this.violation('peer set RSV1 on a continuation frame (RFC 7692 §6)');
   }
 
   private onClose(payload: Buffer): void {

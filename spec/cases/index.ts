@@ -1,7 +1,8 @@
 // Every case of the suite, in Autobahn's order.
 import { compareIds, type CaseDef } from '../case.js';
 import { closeCases } from './close.js';
-import { deflateCases } from './deflate.js';
+import { compressionCases } from './compression.js';
+import { compressionParamCases } from './compression-params.js';
 import { fragmentationCases } from './fragmentation.js';
 import { framingCases } from './framing.js';
 import { handshakeCases } from './handshake.js';
@@ -22,7 +23,8 @@ export const ALL_CASES: readonly CaseDef[] = [
   ...closeCases,
   ...limitCases,
   ...autoFragmentationCases,
-  ...deflateCases,
+  ...compressionCases,
+  ...compressionParamCases,
 ].sort((a, b) => compareIds(a.id, b.id));
 
 export const SECTION_TITLES: Record<string, string> = {

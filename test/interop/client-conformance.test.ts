@@ -1,6 +1,6 @@
 // Our client through the conformance suite in client mode (issue 4's fuzzing server, speaking
-// Autobahn's /getCaseCount, /runCase, /updateReports): every case, large messages included; the
-// deflate sections (12, 13) are left out because wsmith offers no extension.
+// Autobahn's /getCaseCount, /runCase, /updateReports): every case, large messages included, and
+// the permessage-deflate sections 12 and 13 (our client offers it by default, as browsers do).
 import { describe, expect, it } from 'vitest';
 import { runClientSuite, type OpenClient } from '../../spec/client-mode.js';
 import { formatSummary, summarize } from '../../spec/report.js';
@@ -21,13 +21,16 @@ describe('wsmith client conformance (client mode)', () => {
     const report = await runClientSuite({
       open: openWsmith,
       agent: 'wsmith-client',
-      exclude: ['12.*', '13.*'],
+      deflateMessages: 5,
       timing: { waitMs: 500, replyTimeoutMs: 2000, closeTimeoutMs: 1000, chopDelayMs: 0 },
     });
     const { total } = summarize(report);
     console.log(formatSummary(report));
     const bad = report.results.filter((r) => r.verdict === 'FAILED' || r.verdict === 'NON-STRICT');
     expect(bad.map((r) => `${r.id} ${r.verdict}: ${r.reason}`)).toEqual([]);
-    expect(total.OK).toBeGreaterThan(270);
+    expect(total.OK).toBeGreaterThan(270 + 216);
+    const deflate = report.results.filter((r) => /^1[23]\./.test(r.id));
+    expect(deflate.filter((r) => r.verdict !== 'OK').map((r) => `${r.id} ${r.verdict}: ${r.reason}`)).toEqual([]);
+    expect(deflate).toHaveLength(216);
   }, 240_000);
 });

@@ -2,7 +2,7 @@
 // reserved opcodes included), never validates UTF-8, and echoes close frames verbatim, invalid
 // codes and all. The suite must find it out.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { FrameReader, Opcode, encodeFrame } from '../../spec/frame.js';
+import { FrameReader, Opcode, closePayload, encodeFrame, type Frame } from '../../spec/frame.js';
 import { buildUpgradeResponse, parseHttpHead } from '../../spec/handshake.js';
 
 /**
@@ -10,8 +10,10 @@ import { buildUpgradeResponse, parseHttpHead } from '../../spec/handshake.js';
  * 'silent': completes the handshake, then reads and ignores every byte, forever.
  * 'mute': accepts TCP and never answers the handshake.
  * 'drop': completes the handshake, then drops TCP on the first frame, without a close frame.
+ * 'no-echo': never echoes a message, but fails the connection with 1002 on an RSV bit, a reserved
+ *   opcode or a continuation with nothing to continue, and answers a close with 1000.
  */
-export type Misbehaviour = 'broken' | 'silent' | 'mute' | 'drop';
+export type Misbehaviour = 'broken' | 'silent' | 'mute' | 'drop' | 'no-echo';
 
 export async function startBrokenEchoServer(how: Misbehaviour = 'broken'): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -21,6 +23,7 @@ export async function startBrokenEchoServer(how: Misbehaviour = 'broken'): Promi
     socket.on('error', () => undefined);
     let head = Buffer.alloc(0);
     let reader: FrameReader | null = null;
+    const fragmented = { inMessage: false };
     socket.on('data', (chunk: Buffer) => {
       if (how === 'mute') return;
       if (!reader) {
@@ -43,6 +46,7 @@ export async function startBrokenEchoServer(how: Misbehaviour = 'broken'): Promi
         socket.destroy();
         return;
       }
+      if (how === 'no-echo') return strictWithoutEcho(socket, frames, fragmented);
       for (const f of frames) {
         if (f.opcode === Opcode.Ping) socket.write(encodeFrame({ opcode: Opcode.Pong, payload: f.payload }));
         else if (f.opcode === Opcode.Pong) continue;
@@ -64,4 +68,21 @@ export async function startBrokenEchoServer(how: Misbehaviour = 'broken'): Promi
       server.close(() => resolve());
     }),
   };
+}
+
+/** 'no-echo': strict about the frames, silent about the messages. */
+function strictWithoutEcho(socket: Socket, frames: Frame[], state: { inMessage: boolean }): void {
+  for (const f of frames) {
+    if (socket.writableEnded) return;
+    const reserved = (f.opcode > 2 && f.opcode < 8) || f.opcode > 10;
+    if (f.rsv !== 0 || reserved || (f.opcode === Opcode.Continuation && !state.inMessage)) {
+      socket.end(encodeFrame({ opcode: Opcode.Close, payload: closePayload(1002) }));
+      return;
+    }
+    if (f.opcode === Opcode.Close) {
+      socket.end(encodeFrame({ opcode: Opcode.Close, payload: closePayload(1000) }));
+      return;
+    }
+    if (f.opcode < 8) state.inMessage = !f.fin;
+  }
 }

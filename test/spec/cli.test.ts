@@ -79,6 +79,26 @@ describe('wsmith-spec CLI', () => {
     expect(report.results.map((r: { verdict: string }) => r.verdict)).toEqual(['OK', 'OK', 'OK']);
   });
 
+  it('server mode, sections 12 and 13: --deflate-messages, and UNIMPLEMENTED when the server declines', async () => {
+    const json = join(dir, 'deflate.json');
+    const deflating = await startWsEcho({ perMessageDeflate: true });
+    try {
+      const on = await cli(['server', deflating.url, '--cases', '12.2.18,13.7.1', '--deflate-messages', '3', '--json', json, ...FAST]);
+      expect(on.code).toBe(0);
+      const results = JSON.parse(readFileSync(json, 'utf8')).results as { verdict: string; reason: string }[];
+      expect(results.map((r) => r.verdict)).toEqual(['OK', 'OK']);
+      expect(results[0].reason).toMatch(/^all 3 messages echoed/);
+    } finally {
+      await deflating.close();
+    }
+    // ws's default server has no permessage-deflate: Autobahn reports UNIMPLEMENTED, not FAILED.
+    const off = await cli(['server', ws.url, '--cases', '12.1.1,13.3.1', '--deflate-messages', '3', ...FAST]);
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/12 Compression \(permessage-deflate\)\s+0\s+0\s+0\s+0\s+1/);
+    expect(off.stdout).toMatch(/13 Compression parameters\s+0\s+0\s+0\s+0\s+1/);
+    expect((await cli(['server', ws.url, '--deflate-messages', '0'])).code).toBe(2);
+  });
+
   it('lists cases and rejects bad usage', async () => {
     const list = await cli(['list', '--cases', '6.4.*']);
     expect(list.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['6.4.1', '6.4.2', '6.4.3', '6.4.4']);

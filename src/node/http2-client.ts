@@ -62,14 +62,24 @@ function usable(pooled: PooledSession): boolean {
   return !pooled.session.closed && !pooled.session.destroyed;
 }
 
+/** A number per TLS option object (a CA, a certificate, a key), so that equal objects share. */
+const objectIds = new WeakMap<object, number>();
+let lastObjectId = 0;
+
+function idOf(value: unknown): string {
+  if (value === undefined) return '-';
+  if (typeof value !== 'object' || value === null) return String(value);
+  let id = objectIds.get(value);
+  if (id === undefined) objectIds.set(value, (id = ++lastObjectId));
+  return `#${id}`;
+}
+
 /**
- * The session for `target`'s origin: one shared by all WebSockets to it when the TLS options
- * are the defaults, else a session of its own.
+ * The session for `target`'s origin, shared by every WebSocket dialed to it with the same TLS
+ * options (the same CA, certificate and key objects, the same checks).
  */
-function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): { pooled: PooledSession; shared: boolean } {
-  const shared = options.ca === undefined && options.cert === undefined && options.key === undefined && options.rejectUnauthorized !== false;
-  if (!shared) return { pooled: openSession(target, options), shared };
-  const key = originOf(target);
+function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): { pooled: PooledSession; shared: true } {
+  const key = [originOf(target), options.rejectUnauthorized !== false, options.servername ?? '', idOf(options.ca), idOf(options.cert), idOf(options.key)].join(' ');
   let pooled = pool.get(key);
   if (pooled === undefined || !usable(pooled)) {
     pooled = openSession(target, options);
@@ -79,7 +89,7 @@ function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): { po
       if (pool.get(key)?.session === session) pool.delete(key);
     });
   }
-  return { pooled, shared };
+  return { pooled, shared: true };
 }
 
 /** How the dialer hears of the HTTP/2 attempt's outcome. */
@@ -100,10 +110,11 @@ export function openOverHttp2(
   options: Http2SessionOptions,
   attempt: Http2Attempt,
 ): void {
-  const { pooled, shared } = sessionFor(target, options);
+  const { pooled } = sessionFor(target, options);
   pooled.streams++;
+  // The session closes once its last WebSocket stream is gone (a later one opens a new session).
   const release = (): void => {
-    if (--pooled.streams === 0 && (!shared || pool.get(originOf(target)) === pooled)) pooled.session.close();
+    if (--pooled.streams === 0) pooled.session.close();
   };
   void pooled.ready.then((connectProtocol) => {
     if (transport.protocol.state !== 0 /* Connecting: not abandoned meanwhile */) {

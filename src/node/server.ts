@@ -206,11 +206,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   };
 
   /** A transport running a ServerProtocol over `stream`, with this server deciding its handshake. */
-  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback): SocketTransport {
+  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback, http2 = false): SocketTransport {
     const handshake = new ServerHandshake(this.#handshakeHost, incoming, callback);
     const maxPayload = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     const deflate = this.#deflate;
-    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload, deflate }), handshake);
+    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload, deflate, http2 }), handshake);
     handshake.transport = transport;
     return transport;
   }
@@ -242,7 +242,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     const request = toHandshakeRequest(headers);
     const incoming = incomingFromStream(stream, request);
     if (!this.shouldHandle(incoming)) return; // another WebSocketServer's path, or the application's
-    const transport = this.#startHandshake(stream, incoming, this.#emitConnection);
+    const transport = this.#startHandshake(stream, incoming, this.#emitConnection, true);
     const protocol = transport.protocol as ServerProtocol;
     const session = stream.session;
     const cap = this.options.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;

@@ -5,7 +5,7 @@
  * the stream's DATA frames, masking included. Sec-WebSocket-Key and Sec-WebSocket-Accept,
  * Upgrade and Connection are not used (§5): HTTP/2's stream framing does their job.
  */
-import { WEBSOCKET_VERSION, headerValue, readOffers, type UpgradeRequest } from './server-handshake.js';
+import { WEBSOCKET_VERSION, computeAcceptKey, headerValue, isValidKey, readOffers, type UpgradeRequest } from './server-handshake.js';
 import type { ExtensionElement } from './extensions/extension-header.js';
 import { formatHeaderLines, type OutgoingHeaders } from './http-head.js';
 
@@ -13,7 +13,8 @@ import { formatHeaderLines, type OutgoingHeaders } from './http-head.js';
 export type Http2Headers = UpgradeRequest['headers'];
 
 export type ExtendedConnectValidation =
-  | { ok: true; protocols: string[]; extensions: ExtensionElement[] }
+  /** `key`: a Sec-WebSocket-Key the client sent anyway ('' if none): see buildExtendedConnectResponse. */
+  | { ok: true; key: string; protocols: string[]; extensions: ExtensionElement[] }
   | { ok: false; status: 400 | 501; reason: string; headers: Record<string, string> };
 
 function reject(reason: string, status: 400 | 501 = 400, headers: Record<string, string> = {}): ExtendedConnectValidation {
@@ -43,16 +44,24 @@ export function validateExtendedConnect(headers: Http2Headers): ExtendedConnectV
     );
   }
   const offers = readOffers(headers);
-  return typeof offers === 'string' ? reject(offers) : { ok: true, ...offers };
+  if (typeof offers === 'string') return reject(offers);
+  const key = headerValue(headers, 'sec-websocket-key')?.trim() ?? '';
+  return { ok: true, key: isValidKey(key) ? key : '', ...offers };
 }
 
-/** The response headers that accept the WebSocket (§5: any 2xx; 200 as every server sends). */
+/**
+ * The response headers that accept the WebSocket (§5: any 2xx; 200 as every server sends).
+ * §5 does without Sec-WebSocket-Key/Accept, but a client that sent a key anyway may check the
+ * answer (undici 7 does): it is given, computed as RFC 6455 §1.3 says. Others ignore it.
+ */
 export function buildExtendedConnectResponse(options: {
+  key?: string;
   protocol?: string;
   extensions?: string;
   headers?: OutgoingHeaders;
 }): Record<string, string | number | readonly string[]> {
   const response: Record<string, string | number | readonly string[]> = { ':status': 200 };
+  if (options.key !== undefined && options.key !== '') response['sec-websocket-accept'] = computeAcceptKey(options.key);
   if (options.protocol !== undefined) response['sec-websocket-protocol'] = options.protocol;
   if (options.extensions !== undefined) response['sec-websocket-extensions'] = options.extensions;
   for (const name of Object.keys(options.headers ?? {})) response[name.toLowerCase()] = options.headers![name];

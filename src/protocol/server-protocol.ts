@@ -62,6 +62,11 @@ export interface ServerProtocolOptions {
   autoPong?: boolean;
   /** permessage-deflate, when the server offers it (RFC 7692); off when absent. */
   deflate?: DeflateSetup | null;
+  /**
+   * The connection is a stream of an HTTP/2 connection (RFC 8441): its request comes through
+   * `receiveExtendedConnect` and every answer goes in `http2Response`.
+   */
+  http2?: boolean;
 }
 
 export interface AcceptOptions {
@@ -101,7 +106,7 @@ export class ServerProtocol extends Protocol {
    * refusal), set by `accept()` or `reject()`. Over HTTP/1.1 the response is in `dataToSend()`.
    */
   http2Response: { headers: Record<string, string | number | readonly string[]>; body: string | null } | null = null;
-  private overHttp2 = false;
+  private readonly overHttp2: boolean;
 
   /** RFC 7692: what permessage-deflate the accepted connection agreed to, or null. */
   agreedDeflate: DeflateParams | null = null;
@@ -112,6 +117,7 @@ export class ServerProtocol extends Protocol {
   constructor(handler: ServerProtocolHandler, options: ServerProtocolOptions = {}) {
     super(handler, { maxPayload: options.maxPayload, autoPong: options.autoPong, role: 'server', state: ReadyState.Connecting });
     this.deflate = options.deflate ?? null;
+    this.overHttp2 = options.http2 === true;
   }
 
   /** Is a valid request waiting for `accept()` or `reject()`? (Read nothing meanwhile.) */
@@ -145,15 +151,14 @@ export class ServerProtocol extends Protocol {
    * `http2Response`, not in the bytes to send.
    */
   receiveExtendedConnect(request: HandshakeRequest): void {
-    if (this.state !== ReadyState.Connecting || this.offer !== null) return;
-    this.overHttp2 = true;
+    if (this.state !== ReadyState.Connecting || this.offer !== null || !this.overHttp2) return;
     this.request = request;
     const validation = validateExtendedConnect(request.headers);
     if (!validation.ok) {
       this.reject(validation.status, validation.reason, validation.headers);
       return;
     }
-    const offer: HandshakeOffer = { key: '', protocols: validation.protocols, extensions: validation.extensions };
+    const offer: HandshakeOffer = { key: validation.key, protocols: validation.protocols, extensions: validation.extensions };
     this.offer = offer;
     this.handler.onRequest(request, offer, EMPTY);
   }
@@ -207,7 +212,12 @@ export class ServerProtocol extends Protocol {
     this.agreedExtensions = extensions?.header ?? '';
     if (this.overHttp2) {
       formatHeaderLines(options.headers); // the same checks of names and values (a TypeError)
-      const headers = buildExtendedConnectResponse({ protocol: options.protocol, extensions: extensions?.header, headers: options.headers });
+      const headers = buildExtendedConnectResponse({
+        key: offer.key,
+        protocol: options.protocol,
+        extensions: extensions?.header,
+        headers: options.headers,
+      });
       this.http2Response = { headers, body: null };
     } else {
       const response = buildAcceptResponse({

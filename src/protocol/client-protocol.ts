@@ -15,7 +15,7 @@ import {
   type ResponseHead,
 } from './client-handshake.js';
 import type { MaskKeySource } from './outbox.js';
-import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
+import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler, type ReceiveOptions } from './protocol.js';
 
 export interface ClientProtocolHandler extends ProtocolHandler {
   /**
@@ -41,13 +41,11 @@ export interface ExtensionOffering {
   accept(response: string): { compression: CompressionSetup | null } | string;
 }
 
-export interface ClientProtocolOptions {
+export interface ClientProtocolOptions extends ReceiveOptions {
   /** What the request says (the key must be fresh, §4.1 item 7). */
   request: ClientRequestOptions;
   extensions?: ExtensionOffering;
   maskKeySource: MaskKeySource;
-  maxPayload?: number;
-  autoPong?: boolean;
   /** Cap on the response's status line and headers. Default 16 KiB. */
   maxResponseHeaderSize?: number;
 }
@@ -68,6 +66,9 @@ export class ClientProtocol extends Protocol {
       maskKeySource: options.maskKeySource,
       maxPayload: options.maxPayload,
       autoPong: options.autoPong,
+      skipUtf8Validation: options.skipUtf8Validation,
+      maxFragments: options.maxFragments,
+      maxBufferedChunks: options.maxBufferedChunks,
     });
     this.extensions = options.extensions ?? null;
     this.request = { ...options.request, extensions: this.extensions?.offer };

@@ -7,15 +7,15 @@
  *   CONNECTING: request head in -> 400/426/431 answered here, or onRequest -> accept | reject
  *   OPEN ... CLOSED: the frames of `Protocol`
  */
-import type { ExtensionOffer } from './server-handshake.js';
-import { buildAcceptResponse, validateUpgradeRequest } from './server-handshake.js';
+import type { AcceptResponseOptions, ExtensionOffer } from './server-handshake.js';
+import { acceptResponseLines, buildAcceptResponse, joinResponseLines, validateUpgradeRequest } from './server-handshake.js';
 import {
   HttpHeadReader,
   buildRejectResponse,
   parseRequestLine,
   type OutgoingHeaders,
 } from './http-head.js';
-import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
+import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler, type ReceiveOptions } from './protocol.js';
 
 /** Like node:http's default (--max-http-header-size): 16 KiB for the request line and headers. */
 export const MAX_REQUEST_HEAD_SIZE = 16 * 1024;
@@ -51,6 +51,12 @@ export interface ServerProtocolHandler extends ProtocolHandler {
   onRequest(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void;
   /** The handshake was refused, by the protocol or with `reject()`: the response is queued. */
   onReject(status: number, reason: string, request: HandshakeRequest | null): void;
+  /**
+   * A request that is not a valid opening handshake (§4.2.1), about to be refused with `status`.
+   * Return true to answer it yourself on the transport (`ws`'s 'wsClientError'): the protocol
+   * then sends nothing, asks for no close, and is CLOSED.
+   */
+  onInvalidRequest?(request: HandshakeRequest, status: number, reason: string): boolean;
 }
 
 export interface AcceptOptions {
@@ -60,6 +66,11 @@ export interface AcceptOptions {
   extensions?: { header: string; compression: CompressionSetup | null };
   /** Extra response headers; checked for invalid names and values (a TypeError). */
   headers?: OutgoingHeaders;
+  /**
+   * The whole response as lines (from `responseLines()`, perhaps changed), instead of the one
+   * built from the options above. A line with CR, LF or NUL throws a TypeError (nothing is sent).
+   */
+  lines?: readonly string[];
 }
 
 /** §4.2.2 and §4.4: tell a plain HTTP client which protocol and version this endpoint speaks. */
@@ -83,7 +94,7 @@ export class ServerProtocol extends Protocol {
   /** Why the handshake was refused, once it was: the status and the reason sent. */
   rejection: { status: number; reason: string } | null = null;
 
-  constructor(handler: ServerProtocolHandler, options: { maxPayload?: number; autoPong?: boolean } = {}) {
+  constructor(handler: ServerProtocolHandler, options: ReceiveOptions = {}) {
     super(handler, { ...options, role: 'server', state: ReadyState.Connecting });
   }
 
@@ -153,19 +164,22 @@ export class ServerProtocol extends Protocol {
     if (result.rest.length > 0) this.unread = result.rest;
   }
 
+  /** The lines of the 101 response `accept(options)` would send, status line first, without CRLF. */
+  responseLines(options: AcceptOptions = {}): string[] {
+    return acceptResponseLines(this.responseOptions(options));
+  }
+
   /** Accept the request: queue the 101 response (§4.2.2 item 5); the connection is OPEN. */
   accept(options: AcceptOptions = {}): void {
-    const offer = this.offer;
-    if (offer === null) throw new Error('There is no handshake request to accept');
-    const response = buildAcceptResponse({
-      key: offer.key,
-      protocol: options.protocol,
-      extensions: options.extensions?.header,
-      headers: options.headers,
-    });
+    const built = this.responseOptions(options);
+    // Lines an application wrote go out as `ws` writes them (UTF-8); ours are ASCII.
+    const response =
+      options.lines === undefined
+        ? Buffer.from(buildAcceptResponse(built), 'latin1')
+        : Buffer.from(joinResponseLines(options.lines), 'utf8');
     this.offer = null;
     this.request = null;
-    this.sendEncoded(Buffer.from(response, 'latin1'));
+    this.sendEncoded(response);
     const compression = options.extensions?.compression ?? null;
     if (compression !== null) this.enableCompression(compression);
     this.setState(ReadyState.Open);
@@ -188,10 +202,21 @@ export class ServerProtocol extends Protocol {
     this.handler.onReject(status, reason, request);
   }
 
+  private responseOptions(options: AcceptOptions): AcceptResponseOptions {
+    const offer = this.offer;
+    if (offer === null) throw new Error('There is no handshake request to accept');
+    return { key: offer.key, protocol: options.protocol, extensions: options.extensions?.header, headers: options.headers };
+  }
+
   private handleRequest(request: HandshakeRequest, head: Buffer): void {
     this.request = request;
     const validation = validateUpgradeRequest(request);
     if (!validation.ok) {
+      if (this.handler.onInvalidRequest?.(request, validation.status, validation.reason) === true) {
+        this.request = null;
+        this.setState(ReadyState.Closed);
+        return;
+      }
       this.reject(validation.status, validation.reason, validation.headers);
       return;
     }

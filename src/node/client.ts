@@ -21,12 +21,11 @@ import {
   type WebSocketTarget,
 } from '../protocol/client-handshake.js';
 import { ClientProtocol } from '../protocol/client-protocol.js';
+import { receiveOptions, type WsReceiveOptions } from './receive-options.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 
-export interface ClientOptions {
-  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
-  maxPayload?: number;
+export interface ClientOptions extends WsReceiveOptions {
   /** How long to wait for the peer's Close before cutting TCP. Default 30 s. */
   closeTimeout?: number;
   /** Fail the handshake if it has not completed within this many milliseconds (redirects included). */
@@ -152,7 +151,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
         new ClientProtocol(handler, {
           request,
           maskKeySource: nextMaskKey,
-          maxPayload: options.maxPayload,
+          ...receiveOptions(options),
           maxResponseHeaderSize: options.maxResponseHeaderSize,
         }),
       this,

@@ -10,105 +10,76 @@ import type { Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../protocol/protocol.js';
-import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
 import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
+import type { ClientOptions } from './client.js';
+import { receiveOptions } from './receive-options.js';
+import type { HookName, WebSocketServerEventMap, WebSocketServerOptions } from './server-options.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
-import { resolveTraceSink, type TraceOption } from './trace.js';
-import {
-  decideUpgrade,
-  type HandleProtocols,
-  type UpgradeDecision,
-  type VerifyClient,
-} from './upgrade-decision.js';
+import { resolveTraceSink } from './trace.js';
+import { decideUpgrade, type UpgradeDecision } from './upgrade-decision.js';
 import { WebSocket, attachOpenConnection } from './websocket.js';
 
 export type { VerifyClientResult, VerifyClientInfo, VerifyClientCallback } from './upgrade-decision.js';
-
-export interface WebSocketServerOptions {
-  /** Attach to this HTTP(S) server's 'upgrade' event. */
-  server?: HttpServer | HttpsServer;
-  /** Or listen on this port with a server of our own (0 for any free port). */
-  port?: number;
-  host?: string;
-  /** Only accept upgrades for this path (e.g. '/ws'); others get 400 when no one else handles them. */
-  path?: string;
-  /** Neither a server nor a port: the user calls `handleUpgrade` from their own 'upgrade' handler. */
-  noServer?: boolean;
-  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
-  maxPayload?: number;
-  /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
-  handleProtocols?: HandleProtocols;
-  /** Accept or refuse a client before the handshake completes (`ws`'s signature, sync or with a callback). */
-  verifyClient?: VerifyClient;
-  /** How long a connection may wait for the peer's Close (ms). Default 30 s. */
-  closeTimeout?: number;
-  /** How long a handshake may take, from the connection's start to the 101 (ms). Default 10 s. */
-  handshakeTimeout?: number;
-  /** Keep the open connections in `clients`. Default true. */
-  clientTracking?: boolean;
-  /**
-   * Log every frame in and out, one line each (src/node/trace.ts): `true` for standard error, or
-   * a function or stream of your own. Unset: on when the environment has `WSMITH_TRACE=1`.
-   */
-  trace?: TraceOption;
-}
-
-export interface WebSocketServerEventMap {
-  connection: [socket: WebSocket, request: IncomingMessage];
-  listening: [];
-  error: [error: Error];
-  close: [];
-  /** A handshake was refused: the status and the reason sent. */
-  rejection: [status: number, reason: string, request: IncomingMessage];
-  /** A `verifyClient` or `handleProtocols` hook threw or rejected; the client got a bare 500. */
-  hookError: [error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage];
-}
+export type { WebSocketServerOptions, WebSocketServerEventMap } from './server-options.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** Each server's 'upgrade' listener → its server (to tell ours from the user's). */
-const upgradeListeners = new WeakMap<object, WebSocketServer>();
+const upgradeListeners = new WeakMap<object, { shouldHandle(request: IncomingMessage): boolean }>();
 
-type ConnectionCallback = (socket: WebSocket, request: IncomingMessage) => void;
+type ConnectionCallback<T> = (socket: T, request: IncomingMessage) => void;
 
-export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
-  /** The open connections (when `clientTracking` is on). */
-  readonly clients = new Set<WebSocket>();
-  readonly options: Readonly<WebSocketServerOptions>;
+/** Sockets a server's handleUpgrade took already (`ws` refuses a second call with one). */
+const upgradedStreams = new WeakSet<Duplex>();
+
+export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitter<WebSocketServerEventMap<T>> {
+  /** The open connections; undefined when `clientTracking` is false (as in `ws`). */
+  declare readonly clients: Set<T>;
+  readonly options: Readonly<WebSocketServerOptions<T>>;
   /** The user's HTTP(S) server whose 'upgrade' events we take (`server` option). */
   #httpServer: HttpServer | HttpsServer | null = null;
   /** Our own listener (`port` option). */
   #tcpServer: TcpServer | null = null;
-  #closed = false;
+  /** Running, closing (close() was called), or closed ('close' was emitted). */
+  #state: 'running' | 'closing' | 'closed' = 'running';
+  /** `server` or `noServer` with tracked clients: emit 'close' once the last one closes. */
+  #closeWhenEmpty = false;
 
-  constructor(options: WebSocketServerOptions, onListening?: () => void) {
+  constructor(options: WebSocketServerOptions<T>, onListening?: () => void) {
     super();
     this.options = options;
-    const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
+    const modes = Number(options.port != null) + Number(Boolean(options.server)) + Number(Boolean(options.noServer));
     if (modes !== 1) {
-      throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    if (options.port !== undefined) {
+    if (options.clientTracking !== false) Object.defineProperty(this, 'clients', { value: new Set<T>(), enumerable: true });
+    if (options.port != null) {
       // Our own port: HTTP read straight from TCP (front-door.ts), no node:http server.
       const server = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
-      server.on('listening', () => this.emit('listening'));
-      server.on('error', (error) => this.emit('error', error));
-      server.listen(options.port, options.host, onListening);
+      server.listen(options.port, options.host, options.backlog, onListening);
       this.#tcpServer = server;
-    } else if (options.server !== undefined) {
+    } else if (options.server) {
       this.#httpServer = options.server;
       if (onListening !== undefined) this.#httpServer.once('listening', onListening);
+      upgradeListeners.set(this.#onUpgrade, this);
+      this.#httpServer.on('upgrade', this.#onUpgrade);
     }
-    upgradeListeners.set(this.#onUpgrade, this);
-    this.#httpServer?.on('upgrade', this.#onUpgrade);
+    // As in `ws`, the underlying server's 'listening' and 'error' are ours too (until close()).
+    this.#underlyingServer?.on('listening', this.#emitListening).on('error', this.#emitError);
   }
 
-  /** The address of the listening server (as `net.Server#address()`). */
+  get #underlyingServer(): TcpServer | HttpServer | HttpsServer | null {
+    return this.#tcpServer ?? this.#httpServer;
+  }
+
+  readonly #emitListening = (): void => void this.emit('listening');
+  readonly #emitError = (error: Error): void => void this.emit('error', error);
+
+  /** The address of the listening server (as `net.Server#address()`); null once closed. */
   address(): AddressInfo | string | null {
-    const server = this.#tcpServer ?? this.#httpServer;
-    if (server === null) throw new Error('The server is in noServer mode');
-    return server.address();
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.#state === 'running' ? this.#underlyingServer!.address() : null;
   }
 
   /** Does this server take upgrades for this request's path? */
@@ -123,80 +94,93 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * Complete (or refuse) the opening handshake for an upgrade request, then call `callback` with
    * the new WebSocket. For users who route 'upgrade' events themselves.
    */
-  handleUpgrade(request: IncomingMessage, stream: Duplex, head: Buffer, callback: ConnectionCallback): void {
+  handleUpgrade(request: IncomingMessage, stream: Duplex, head: Buffer, callback: ConnectionCallback<T>): void {
+    if (upgradedStreams.has(stream)) {
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
+    }
+    upgradedStreams.add(stream);
     const transport = this.#startHandshake(stream, request, callback);
     const protocol = transport.protocol as ServerProtocol;
-    if (this.#closed) protocol.reject(503, 'The server is shutting down');
+    if (this.#state !== 'running') protocol.reject(503, 'The server is shutting down');
     else protocol.receiveRequest(fromIncomingMessage(request), head);
     transport.flush();
     transport.startReading();
   }
 
   /**
-   * Stop accepting connections. Open connections are left to finish (as in `ws` 8); close them
-   * with their own `close()` or through a Hub. The callback runs once the server is closed.
+   * Stop accepting connections (as `ws` 8). Open connections are left to finish: close them with
+   * their own `close()` or through a Hub. 'close' is emitted (and `callback` called) once they
+   * are all closed; at once with an external server and no client tracking; with an Error for
+   * `callback` if the server was closed already.
    */
   close(callback?: (error?: Error) => void): void {
-    if (this.#closed) {
-      if (callback !== undefined) process.nextTick(callback);
+    if (this.#state === 'closed') {
+      if (callback !== undefined) this.once('close', () => callback(new Error('The server is not running')));
+      process.nextTick(this.#emitClose);
       return;
     }
-    this.#closed = true;
+    if (callback !== undefined) this.once('close', callback);
+    if (this.#state === 'closing') return;
+    this.#state = 'closing';
+    this.#underlyingServer?.off('listening', this.#emitListening).off('error', this.#emitError);
     this.#httpServer?.removeListener('upgrade', this.#onUpgrade);
-    // Stop listening now; open connections are left to finish (their sockets close on their own).
-    this.#tcpServer?.close();
-    process.nextTick(() => {
-      this.emit('close');
-      callback?.();
-    });
+    // Our own port: net.Server calls back once it and every connection on it are closed.
+    if (this.#tcpServer !== null) this.#tcpServer.close(this.#emitClose);
+    else if ((this.clients?.size ?? 0) > 0) this.#closeWhenEmpty = true;
+    else process.nextTick(this.#emitClose);
   }
+
+  readonly #emitClose = (): void => {
+    this.#state = 'closed';
+    this.emit('close');
+  };
 
   /** A TCP connection on our own port: its protocol object reads the handshake from the bytes. */
   #acceptTcp(socket: Socket): void {
     const transport = this.#startHandshake(socket, null, this.#emitConnection);
-    if (this.#closed) {
+    if (this.#state !== 'running') {
       (transport.protocol as ServerProtocol).reject(503, 'The server is shutting down');
       transport.flush();
       return;
     }
     const deadline = startHandshakeDeadline(transport, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-    (transport.handshake as ServerHandshake).deadline = deadline;
+    (transport.handshake as ServerHandshake<T>).deadline = deadline;
     transport.startReading();
   }
 
-  readonly #emitConnection = (ws: WebSocket, request: IncomingMessage): void => {
+  readonly #emitConnection = (ws: T, request: IncomingMessage): void => {
     this.emit('connection', ws, request);
   };
 
   /** A transport running a ServerProtocol over `stream`, with this server deciding its handshake. */
-  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback): SocketTransport {
+  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback<T>): SocketTransport {
     const handshake = new ServerHandshake(this.#handshakeHost, incoming, callback);
-    const maxPayload = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload }), handshake);
+    const options = receiveOptions(this.options);
+    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, options), handshake);
     handshake.transport = transport;
     return transport;
   }
 
   /** What a handshake in progress needs from its server (private to this module). */
-  readonly #handshakeHost: HandshakeHost = {
+  readonly #handshakeHost: HandshakeHost<T> = {
     options: () => this.options,
+    running: () => this.#state === 'running',
     shouldHandle: (request) => this.shouldHandle(request),
+    emit: (event, ...args) => this.listenerCount(event) > 0 && (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
     emitRejection: (status, reason, request) => this.emit('rejection', status, reason, request),
-    emitHookError: (error, hook, request) => {
-      if (this.listenerCount('hookError') > 0) this.emit('hookError', error, hook, request);
-    },
     track: (ws) => {
-      if (this.options.clientTracking === false) return;
+      if (this.clients === undefined) return;
       this.clients.add(ws);
       ws.on('close', this.#untrack);
     },
   };
 
   /** One listener shared by every tracked socket: EventEmitter calls it with `this` = the socket. */
-  readonly #untrack = ((clients: Set<WebSocket>) =>
-    function untrack(this: WebSocket): void {
-      clients.delete(this);
-    })(this.clients);
+  readonly #untrack = ((server: WebSocketServer<T>) =>
+    function untrack(this: T): void {
+      server.clients.delete(this);
+      if (server.#closeWhenEmpty && server.clients.size === 0) process.nextTick(server.#emitClose);
+    })(this);
 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!this.shouldHandle(request)) {
@@ -226,34 +210,35 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   }
 }
 
-interface HandshakeHost {
-  options(): Readonly<WebSocketServerOptions>;
+interface HandshakeHost<T extends WebSocket> {
+  options(): Readonly<WebSocketServerOptions<T>>;
+  running(): boolean;
   shouldHandle(request: IncomingMessage): boolean;
+  /** Emit an event if anyone listens to it; true if someone did. */
+  emit(event: 'hookError' | 'headers' | 'wsClientError', ...args: unknown[]): boolean;
   emitRejection(status: number, reason: string, request: IncomingMessage): void;
-  emitHookError(error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage): void;
-  track(ws: WebSocket): void;
+  track(ws: T): void;
 }
 
 /** One server-side handshake in progress: it lives until the connection opens or is refused. */
-class ServerHandshake implements HandshakeObserver {
+class ServerHandshake<T extends WebSocket> implements HandshakeObserver {
   transport!: SocketTransport;
   deadline: NodeJS.Timeout | null = null;
-  private readonly host: HandshakeHost;
+  private readonly host: HandshakeHost<T>;
   /** The request as the application sees it (node:http's, or one made from our own reading). */
   private incoming: IncomingMessage | null;
-  private readonly callback: ConnectionCallback;
+  private readonly callback: ConnectionCallback<T>;
   private readingPipelined = false;
 
-  constructor(host: HandshakeHost, incoming: IncomingMessage | null, callback: ConnectionCallback) {
+  constructor(host: HandshakeHost<T>, incoming: IncomingMessage | null, callback: ConnectionCallback<T>) {
     this.host = host;
     this.incoming = incoming;
     this.callback = callback;
   }
 
   onRequest(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void {
-    const ownPort = this.incoming === null;
     const incoming = (this.incoming ??= toIncomingMessage(this.transport.stream, request));
-    if (ownPort && !this.host.shouldHandle(incoming)) {
+    if (!this.host.shouldHandle(incoming)) {
       this.decided({ accept: false, status: 400, reason: 'No WebSocket endpoint at this path' }, incoming, head);
       return;
     }
@@ -266,9 +251,17 @@ class ServerHandshake implements HandshakeObserver {
       },
       incoming,
       offer,
-      (error, hook) => this.host.emitHookError(error, hook, incoming),
+      (error, hook) => this.host.emit('hookError', error, hook, incoming),
       (decision) => this.decided(decision, incoming, head),
     );
+  }
+
+  /** `ws`'s 'wsClientError': with a listener, an invalid request is the listener's to answer. */
+  onInvalidRequest(request: HandshakeRequest, _status: number, reason: string): boolean {
+    const incoming = (this.incoming ??= toIncomingMessage(this.transport.stream, request));
+    const taken = this.host.emit('wsClientError', new Error(reason), this.transport.stream, incoming);
+    if (taken) this.end();
+    return taken;
   }
 
   onReject(status: number, reason: string, request: HandshakeRequest | null): void {
@@ -295,21 +288,22 @@ class ServerHandshake implements HandshakeObserver {
     const transport = this.transport;
     const protocol = transport.protocol as ServerProtocol;
     if (protocol.state !== ReadyState.Connecting) return; // the client went away meanwhile
-    if (!decision.accept) {
-      protocol.reject(decision.status, decision.reason, decision.headers);
+    const subprotocol = decision.accept ? decision.protocol : undefined;
+    const ws = decision.accept ? this.accept(subprotocol, incoming) : null;
+    if (ws === null) {
+      if (!decision.accept) protocol.reject(decision.status, decision.reason, decision.headers);
       transport.flush();
       return;
     }
-    protocol.accept({ protocol: decision.protocol });
     this.end();
     const options = this.host.options();
     if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;
+    if (options.allowSynchronousEvents === false) transport.deferEvents();
     // The 101 goes out before any frame, and before the trace starts (it traces frames only).
     transport.flush();
-    const ws = new WebSocket(null);
-    attachOpenConnection(ws, transport, decision.protocol ?? '', '');
+    attachOpenConnection(ws, transport, subprotocol ?? '', '');
     const traceSink = resolveTraceSink(options.trace);
-    if (traceSink !== null) transport.startTrace(traceSink, decision.protocol ?? '');
+    if (traceSink !== null) transport.startTrace(traceSink, subprotocol ?? '');
     // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:
     // setTimeout(0) would add a property to every socket.
     const socket = transport.stream as Partial<Socket>;
@@ -322,6 +316,34 @@ class ServerHandshake implements HandshakeObserver {
       process.nextTick(() => transport.handleData(early));
     }
     transport.startReading();
+  }
+
+  /**
+   * Make the socket (of the `WebSocket` class option) and queue the 101, with the lines 'headers'
+   * listeners leave. Whatever of that throws refuses the client with a bare 500 (null).
+   */
+  private accept(subprotocol: string | undefined, incoming: IncomingMessage): T | null {
+    const options = this.host.options();
+    const protocol = this.transport.protocol as ServerProtocol;
+    if (!this.host.running()) {
+      protocol.reject(503, 'The server is shutting down');
+      return null;
+    }
+    let hook: HookName = 'WebSocket';
+    try {
+      // As `ws`, the class is given the server's options.
+      const Class = options.WebSocket ?? (WebSocket as unknown as new (address: null) => T);
+      const ws = new Class(null, undefined, options as ClientOptions);
+      hook = 'headers';
+      let lines: string[] | undefined;
+      if (this.host.emit('headers', (lines = protocol.responseLines({ protocol: subprotocol })), incoming) === false) lines = undefined;
+      protocol.accept({ protocol: subprotocol, lines });
+      return ws;
+    } catch (error) {
+      this.host.emit('hookError', error instanceof Error ? error : new Error(String(error)), hook, incoming);
+      protocol.reject(500, 'Internal Server Error');
+      return null;
+    }
   }
 
   /** The handshake is over: drop what only it needed (nothing here outlives it). */

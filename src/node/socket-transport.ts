@@ -15,6 +15,7 @@ import type { ClientProtocolHandler } from '../protocol/client-protocol.js';
 import type { ProtocolError } from '../protocol/errors.js';
 import { ReadyState, type Protocol } from '../protocol/protocol.js';
 import type { HandshakeOffer, HandshakeRequest, ServerProtocolHandler } from '../protocol/server-protocol.js';
+import { DeferredEvents, EventKind } from './deferred-events.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
 import { ConnectionTrace } from './trace.js';
 import type { TraceSink } from './trace.js';
@@ -25,7 +26,8 @@ import type { TraceSink } from './trace.js';
  * costs no closures.
  */
 export interface TransportObserver<Owner extends object = object> {
-  onMessage(owner: Owner, data: Buffer, isBinary: boolean): void;
+  /** A message: a list for a binary one kept as its frames (Protocol.deliverFragments). */
+  onMessage(owner: Owner, data: Buffer | Buffer[], isBinary: boolean): void;
   onPing(owner: Owner, data: Buffer): void;
   onPong(owner: Owner, data: Buffer): void;
   /** The connection failed on a protocol error (§7.1.7). */
@@ -101,6 +103,8 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   private callbacks: SendCallback[] | null = null;
   private trace: ConnectionTrace | null = null;
   private streamError: Error | null = null;
+  /** Set for one event per turn of the event loop (`ws`'s allowSynchronousEvents: false). */
+  private deferred: DeferredEvents | null = null;
 
   constructor(stream: Duplex, createProtocol: (handler: SocketTransport) => Protocol, handshake: HandshakeObserver | null) {
     this.stream = stream;
@@ -140,6 +144,23 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     this.trace = new ConnectionTrace(this.protocol.role, sink, this.stream as Socket, protocolName);
   }
 
+  /** Emit each message, ping and pong in a turn of the event loop of its own (deferred-events.ts). */
+  deferEvents(): void {
+    this.deferred ??= new DeferredEvents(this);
+  }
+
+  /** After a deferred event: parse on, and write what that produced, as after a read. */
+  releaseEvents(): void {
+    this.reading = true;
+    try {
+      this.protocol.releaseEvents();
+    } finally {
+      this.reading = false;
+      this.flush();
+      this.updateReading();
+    }
+  }
+
   /** The application's pause()/resume() (`ws`'s API): stop or restart reading the peer. */
   setUserPaused(paused: boolean): void {
     this.userPaused = paused;
@@ -162,6 +183,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
 
   /** The peer closed its side of TCP (§7.1.4 after Close frames, else an abnormal end). */
   handleEnd(): void {
+    if (this.deferred?.postpone('end') === true) return;
     this.protocol.receiveEof();
     this.flush();
   }
@@ -179,7 +201,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
 
   /** TCP is closed: report how the connection ended. */
   handleClose(): void {
-    if (this.closed) return;
+    if (this.closed || this.deferred?.postpone('close') === true) return;
     this.closed = true;
     if (this.closeTimer !== null) {
       clearTimeout(this.closeTimer);
@@ -318,16 +340,21 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
 
   // --- the protocol's handler: called inside protocol calls ----------------------------------
 
-  onMessage(data: Buffer, isBinary: boolean): void {
-    this.observer?.onMessage(this.owner!, data, isBinary);
+  // With deferred events, each comes here twice: deferred first, then in its own turn.
+  onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
+    if (this.deferred?.defer(EventKind.Message, data, isBinary) !== true) this.observer?.onMessage(this.owner!, data, isBinary);
+  }
+
+  onFragments(fragments: Buffer[]): void {
+    this.onMessage(fragments, true);
   }
 
   onPing(data: Buffer): void {
-    this.observer?.onPing(this.owner!, data);
+    if (this.deferred?.defer(EventKind.Ping, data, false) !== true) this.observer?.onPing(this.owner!, data);
   }
 
   onPong(data: Buffer): void {
-    this.observer?.onPong(this.owner!, data);
+    if (this.deferred?.defer(EventKind.Pong, data, false) !== true) this.observer?.onPong(this.owner!, data);
   }
 
   onCloseFrame(): void {

@@ -17,6 +17,7 @@ import { ReadyState, type Protocol } from '../protocol/protocol.js';
 import type { HandshakeOffer, HandshakeRequest, ServerProtocolHandler } from '../protocol/server-protocol.js';
 import { DeferredEvents, EventKind } from './deferred-events.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { notOpenError } from './not-open-error.js';
 import { ConnectionTrace } from './trace.js';
 import type { TraceSink } from './trace.js';
 
@@ -42,6 +43,7 @@ export interface TransportObserver<Owner extends object = object> {
 export interface HandshakeObserver {
   onRequest?(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void;
   onReject?(status: number, reason: string, request: HandshakeRequest | null): void;
+  onInvalidRequest?(request: HandshakeRequest, status: number, reason: string): boolean;
   /** A read during the handshake was handled and its answer written. */
   onReadEnd?(): void;
   onOpen?(response: ResponseHead, head: Buffer): void;
@@ -381,6 +383,10 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     this.handshake?.onReject?.(status, reason, request);
   }
 
+  onInvalidRequest(request: HandshakeRequest, status: number, reason: string): boolean {
+    return this.handshake?.onInvalidRequest?.(request, status, reason) === true;
+  }
+
   onOpen(response: ResponseHead, head: Buffer): void {
     this.handshake?.onOpen?.(response, head);
   }
@@ -388,12 +394,4 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   onHandshakeFailure(error: Error, response: ResponseHead | null, body: Buffer): void {
     this.handshake?.onHandshakeFailure?.(error, response, body);
   }
-}
-
-/** The error for a send on a connection that is not open (`ws`'s words). */
-export function notOpenError(state: ReadyState): Error {
-  const name = ReadyState[state].toUpperCase();
-  return Object.assign(new Error(`WebSocket is not open: readyState ${state} (${name})`), {
-    code: 'WS_ERR_NOT_OPEN',
-  });
 }

@@ -12,21 +12,12 @@ import { Opcode } from '../protocol/frame.js';
 import { ReadyState } from '../protocol/protocol.js';
 import { parseExtensionOffers } from '../protocol/server-handshake.js';
 import { dial, type ClientOptions, type Dial, type DialObserver } from './client.js';
-import {
-  addEventListener,
-  defineEventAttributes,
-  kClosedCleanly,
-  removeEventListener,
-  type AddEventListenerOptions,
-  type CloseEvent,
-  type ErrorEvent,
-  type Event,
-  type EventListenerOf,
-  type MessageEvent,
-} from './event-target.js';
+import { addEventListener, defineEventAttributes, kClosedCleanly, removeEventListener } from './event-target.js';
+import type { AddEventListenerOptions, CloseEvent, ErrorEvent, Event, EventListenerOf, MessageEvent } from './event-target.js';
 import { BINARY_TYPES, binaryMessageData, rawDataLength, type BinaryType } from './message-data.js';
+import { notOpenError } from './not-open-error.js';
 import { byteLengthOf, queueData, type SendData } from './send-data.js';
-import { notOpenError, type SendCallback, type SocketTransport, type TransportObserver } from './socket-transport.js';
+import type { SendCallback, SocketTransport, TransportObserver } from './socket-transport.js';
 
 export type { SendData, SendCallback, BinaryType };
 export { rawDataLength };

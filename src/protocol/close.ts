@@ -101,13 +101,14 @@ export function encodeClosePayload(code?: number, reason?: string | Uint8Array):
   if (typeof code !== 'number' || !Number.isInteger(code) || !isValidCloseCode(code)) {
     throw new TypeError('First argument must be a valid error code number');
   }
-  if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Uint8Array)) {
-    throw new TypeError('Second argument must be a string or a Uint8Array');
-  }
-  const reasonLength = reason === undefined ? 0 : typeof reason === 'string' ? Buffer.byteLength(reason) : reason.length;
+  // Checked in `ws`'s order: the length (Node's own TypeError for what has none), then the type.
+  const reasonLength = reason === undefined ? 0 : Buffer.byteLength(reason);
   // §5.5: a control frame payload is at most 125 bytes, 2 of them the code.
   if (reasonLength > MAX_CLOSE_REASON_BYTES) {
     throw new RangeError(`The message must not be greater than ${MAX_CLOSE_REASON_BYTES} bytes`);
+  }
+  if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Uint8Array)) {
+    throw new TypeError('Second argument must be a string or a Uint8Array');
   }
   const body = Buffer.allocUnsafe(2 + reasonLength);
   body.writeUInt16BE(code, 0);

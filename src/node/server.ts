@@ -9,13 +9,13 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ReadyState } from '../protocol/protocol.js';
+import { DEFAULT_MAX_PAYLOAD, ReadyState } from '../protocol/protocol.js';
 import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
 import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
 import type { ClientOptions } from './client.js';
-import { receiveOptions } from './receive-options.js';
+import { DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAGMENTS, receiveOptions } from './receive-options.js';
 import type { HookName, WebSocketServerEventMap, WebSocketServerOptions } from './server-options.js';
-import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import { DEFAULT_CLOSE_TIMEOUT, SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink } from './trace.js';
 import { decideUpgrade, type UpgradeDecision } from './upgrade-decision.js';
 import { WebSocket, attachOpenConnection } from './websocket.js';
@@ -24,6 +24,22 @@ export type { VerifyClientResult, VerifyClientInfo, VerifyClientCallback } from 
 export type { WebSocketServerOptions, WebSocketServerEventMap } from './server-options.js';
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/** `ws`'s defaults for the options it documents (those whose absence is not already `undefined`). */
+function serverDefaults(): WebSocketServerOptions {
+  return {
+    allowSynchronousEvents: true,
+    autoPong: true,
+    clientTracking: true,
+    closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+    maxBufferedChunks: DEFAULT_MAX_BUFFERED_CHUNKS,
+    maxFragments: DEFAULT_MAX_FRAGMENTS,
+    maxPayload: DEFAULT_MAX_PAYLOAD,
+    noServer: false,
+    skipUTF8Validation: false,
+    WebSocket,
+  };
+}
 
 /** Each server's 'upgrade' listener → its server (to tell ours from the user's). */
 const upgradeListeners = new WeakMap<object, { shouldHandle(request: IncomingMessage): boolean }>();
@@ -48,12 +64,13 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
 
   constructor(options: WebSocketServerOptions<T>, onListening?: () => void) {
     super();
-    this.options = options;
+    // As `ws`, `options` shows the defaults that apply (those an absent option means).
+    this.options = { ...serverDefaults(), ...options } as WebSocketServerOptions<T>;
     const modes = Number(options.port != null) + Number(Boolean(options.server)) + Number(Boolean(options.noServer));
     if (modes !== 1) {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    if (options.clientTracking !== false) Object.defineProperty(this, 'clients', { value: new Set<T>(), enumerable: true });
+    if (this.options.clientTracking) Object.defineProperty(this, 'clients', { value: new Set<T>(), enumerable: true });
     if (options.port != null) {
       // Our own port: HTTP read straight from TCP (front-door.ts), no node:http server.
       const server = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
@@ -84,7 +101,7 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
 
   /** Does this server take upgrades for this request's path? */
   shouldHandle(request: IncomingMessage): boolean {
-    if (this.options.path === undefined) return true;
+    if (!this.options.path) return true;
     const url = request.url ?? '';
     const query = url.indexOf('?');
     return (query === -1 ? url : url.slice(0, query)) === this.options.path;

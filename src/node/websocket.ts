@@ -365,7 +365,8 @@ for (const [name, value] of [
   Object.defineProperty(WebSocket, name, { value, enumerable: true });
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
-for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url']) {
+const enumerable = ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'addEventListener', 'removeEventListener'];
+for (const name of enumerable) {
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 defineEventAttributes(WebSocket.prototype);

@@ -1,8 +1,8 @@
 /**
- * Where a connection's complete messages go, and when its parser may read on. Two things stop
- * the reading of further frames, each on its own:
- * - a message being inflated (RFC 7692) that finishes later: the next frames must wait so that
- *   messages are delivered in the order they arrived;
+ * Where a connection's complete messages go (RFC 6455 §5.6, §6.2), and when its parser may read
+ * on. Two things stop the reading of further frames, each on its own:
+ * - a message being inflated (RFC 7692 §7.2.2) that finishes later: the next frames must wait so
+ *   that messages are delivered in the order they arrived;
  * - the application holding events (`holdEvents`): the I/O layer that wants one message, ping or
  *   pong per turn of its event loop (`ws`'s `allowSynchronousEvents: false`, as browsers deliver
  *   WebSocket events) holds them after each one and releases them once it was emitted.

@@ -39,6 +39,16 @@ describe('new WebSocketServer(options[, callback])', () => {
     expect(() => new WebSocketServer({ noServer: true, port: null as never, server: undefined })).not.toThrow();
   });
 
+  it('options shows the defaults ws shows, and what was given', () => {
+    const keys = ['allowSynchronousEvents', 'autoPong', 'clientTracking', 'closeTimeout', 'maxBufferedChunks', 'maxFragments', 'maxPayload', 'noServer', 'skipUTF8Validation'];
+    const ours = new WebSocketServer({ noServer: true, path: '/x' }).options as unknown as Record<string, unknown>;
+    const theirs = new WsServer({ noServer: true, path: '/x' }).options as unknown as Record<string, unknown>;
+    for (const key of [...keys, 'path']) expect(ours[key], key).toEqual(theirs[key]);
+    expect(ours.WebSocket).toBe(WebSocket);
+    const notTracking = new WebSocketServer({ noServer: true, clientTracking: undefined });
+    expect(notTracking.clients).toBeUndefined(); // ws tests the option's truth, not its presence
+  });
+
   it('port: the callback and the listening event come once bound; backlog is given to listen', async () => {
     const listen = vi.spyOn(NetServer.prototype, 'listen');
     const listened = new Promise<void>((resolve) => {

@@ -183,6 +183,7 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
     options: () => this.options,
     running: () => this.#state === 'running',
     shouldHandle: (request) => this.shouldHandle(request),
+    listens: (event) => this.listenerCount(event) > 0,
     emit: (event, ...args) => this.listenerCount(event) > 0 && (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
     emitRejection: (status, reason, request) => this.emit('rejection', status, reason, request),
     track: (ws) => {
@@ -231,6 +232,7 @@ interface HandshakeHost<T extends WebSocket> {
   options(): Readonly<WebSocketServerOptions<T>>;
   running(): boolean;
   shouldHandle(request: IncomingMessage): boolean;
+  listens(event: 'headers' | 'wsClientError'): boolean;
   /** Emit an event if anyone listens to it; true if someone did. */
   emit(event: 'hookError' | 'headers' | 'wsClientError', ...args: unknown[]): boolean;
   emitRejection(status: number, reason: string, request: IncomingMessage): void;
@@ -275,10 +277,10 @@ class ServerHandshake<T extends WebSocket> implements HandshakeObserver {
 
   /** `ws`'s 'wsClientError': with a listener, an invalid request is the listener's to answer. */
   onInvalidRequest(request: HandshakeRequest, _status: number, reason: string): boolean {
+    if (!this.host.listens('wsClientError')) return false;
     const incoming = (this.incoming ??= toIncomingMessage(this.transport.stream, request));
-    const taken = this.host.emit('wsClientError', new Error(reason), this.transport.stream, incoming);
-    if (taken) this.end();
-    return taken;
+    this.end();
+    return this.host.emit('wsClientError', new Error(reason), this.transport.stream, incoming);
   }
 
   onReject(status: number, reason: string, request: HandshakeRequest | null): void {
@@ -352,8 +354,9 @@ class ServerHandshake<T extends WebSocket> implements HandshakeObserver {
       const Class = options.WebSocket ?? (WebSocket as unknown as new (address: null) => T);
       const ws = new Class(null, undefined, options as ClientOptions);
       hook = 'headers';
-      let lines: string[] | undefined;
-      if (this.host.emit('headers', (lines = protocol.responseLines({ protocol: subprotocol })), incoming) === false) lines = undefined;
+      // Only built (and checked) when someone listens: most servers never do.
+      const lines = this.host.listens('headers') ? protocol.responseLines({ protocol: subprotocol }) : undefined;
+      if (lines !== undefined) this.host.emit('headers', lines, incoming);
       protocol.accept({ protocol: subprotocol, lines });
       return ws;
     } catch (error) {

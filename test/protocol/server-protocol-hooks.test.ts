@@ -2,9 +2,10 @@
  * ServerProtocol's hooks for `ws`'s server events: the 101 response as lines an application may
  * change ('headers'), and invalid requests an application answers itself ('wsClientError').
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReadyState } from '../../src/protocol/protocol.js';
-import { computeAcceptKey } from '../../src/protocol/server-handshake.js';
+import { computeAcceptKey, joinResponseLines } from '../../src/protocol/server-handshake.js';
 import { ServerProtocol, type ServerProtocolHandler } from '../../src/protocol/server-protocol.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -70,6 +71,26 @@ describe('the 101 response as lines', () => {
       expect(written(protocol)).toMatch(/^HTTP\/1\.1 500 /);
     },
   );
+
+  it('property: any lines are sent exactly as given, unless one holds CR, LF or NUL (then nothing is)', () => {
+    const line = fc.string({ unit: fc.constantFrom('a', ':', ' ', 'é', '\r', '\n', '\0', 'X'), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 6 }), (extra) => {
+        const { protocol } = server();
+        protocol.receiveData(Buffer.from(REQUEST));
+        const lines = [...protocol.responseLines(), ...extra];
+        const unsafe = extra.some((l) => /[\r\n\0]/.test(l));
+        if (unsafe) {
+          expect(() => protocol.accept({ lines })).toThrow(TypeError);
+          expect(protocol.dataToSend()).toEqual([]);
+        } else {
+          protocol.accept({ lines });
+          expect(written(protocol)).toBe(joinResponseLines(lines));
+          expect(joinResponseLines(lines)).toBe(lines.join('\r\n') + '\r\n\r\n');
+        }
+      }),
+    );
+  });
 
   it('without a request to accept, responseLines and accept throw', () => {
     const { protocol } = server();

@@ -77,11 +77,11 @@ describe('ping() and pong()', () => {
     const serverPongs = collect<Buffer>(server, 'pong');
     const [[serverPing], [clientPing]] = await Promise.all([next<[Buffer]>(server, 'ping'), next<[Buffer]>(client, 'ping'), client.ping('c'), server.ping('s')]);
     expect([serverPing.toString(), clientPing.toString()]).toEqual(['c', 's']);
-    // A message sent after the pings arrives after any pong would have.
-    const echoed = next(client, 'message');
+    // A message each side sends once it read the other's ping arrives after any pong would have.
+    const barriers = Promise.all([next(client, 'message'), next(server, 'message')]);
     server.send('after');
-    await echoed;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    client.send('after');
+    await barriers;
     expect([clientPongs, serverPongs]).toEqual([[], []]);
     // A manual pong still works.
     server.on('ping', (data) => server.pong(data));

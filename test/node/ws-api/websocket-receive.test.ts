@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from '../../../src/index.js';
-import { collect, next, openPair, openWithWs, startServer, turn, until, wsmithClient } from './support.js';
+import { collect, next, nextConnection, openPair, openWithWs, startServer, turn, until, wsClient, wsmithClient } from './support.js';
 
 type Message = [data: RawData, isBinary: boolean];
 
@@ -89,13 +89,18 @@ describe('binaryType', () => {
 
 describe('pause(), resume(), isPaused', () => {
   it('pause() stops the messages; resume() brings them, in order', async () => {
-    const { server, peer } = await openWithWs();
+    const { wss, url } = await startServer();
+    const connection = nextConnection(wss);
+    const peer = wsClient(url);
+    await once(peer, 'open');
+    const [server, request] = await connection;
     const seen = messages(server);
     server.pause();
     expect(server.isPaused).toBe(true);
     peer.send('one');
     peer.send('two');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The bytes reached the server's socket, and still no message came out of them.
+    await until(() => request.socket.readableLength >= 2 * (2 + 4 + 3));
     expect(seen).toEqual([]);
     server.resume();
     expect(server.isPaused).toBe(false);

@@ -23,7 +23,7 @@ Decode WebSocket frames (RFC 6455 §5.2) given as hex, e.g.
 --role server   the bytes are read by a server (frames must be masked)
 --role client   the bytes are read by a client (frames must not be masked)
                 default: inferred from the mask bit of the first frame
---max-payload   the receiver's message size limit (default 64 MiB, as wsmith)`;
+--max-payload   the receiver's message size limit (default 100 MiB, as wsmith and ws)`;
 
 interface DecodeArguments {
   role?: 'server' | 'client';

@@ -4,7 +4,9 @@
  * the sans-I/O protocol core in `wsmith/protocol`.
  */
 export { WebSocket } from './node/websocket.js';
-export type { SendData, SendOptions, SendCallback, WebSocketEventMap } from './node/websocket.js';
+export type { SendData, SendOptions, SendCallback, WebSocketEventMap, RawData, BinaryType } from './node/websocket.js';
+export type { Event, MessageEvent, CloseEvent, ErrorEvent, AddEventListenerOptions } from './node/event-target.js';
+export { createWebSocketStream } from './node/websocket-stream.js';
 export { WebSocketServer } from './node/server.js';
 export type {
   WebSocketServerOptions,

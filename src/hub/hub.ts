@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../protocol/close.js';
 import { ReadyState } from '../protocol/protocol.js';
 import { READ_PAUSE_THRESHOLD } from '../node/socket-transport.js';
-import { transportOf, type WebSocket } from '../node/websocket.js';
+import { rawDataLength, transportOf, type RawData, type WebSocket } from '../node/websocket.js';
 import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -137,7 +137,7 @@ export class Hub {
     this.sockets.set(ws, { id, data: options.data, slowCloseTimer: null });
     this.ids.set(id, ws);
     // A socket this process dialed (it has a URL) masks its frames: no shared encoding for it.
-    if (ws.url !== '') this.clientRole.add(ws);
+    if (transportOf(ws)?.protocol.role === 'client') this.clientRole.add(ws);
     ws.on('close', this.onSocketClose);
     ws.on('message', this.onSocketMessage);
     this.heartbeat?.add(ws);
@@ -354,9 +354,9 @@ export class Hub {
 
   // --- socket events (one listener per hub, shared by all sockets) ---------------------------
 
-  private readonly onSocketMessage = (data: Buffer): void => {
+  private readonly onSocketMessage = (data: RawData): void => {
     this.counters.messagesIn++;
-    this.counters.bytesIn += data.length;
+    this.counters.bytesIn += rawDataLength(data);
   };
 
   private readonly onSilent = (ws: WebSocket): void => {

@@ -52,7 +52,7 @@ export interface FrameStreamDescription {
 export interface DescribeOptions {
   /** Who receives the bytes: 'server' (expects masked frames) or 'client'. Default: inferred. */
   role?: Role;
-  /** The receiver's largest message (1009 beyond it). Default 64 MiB, as the library. */
+  /** The receiver's largest message (1009 beyond it). Default 100 MiB, as the library. */
   maxPayload?: number;
 }
 

@@ -22,19 +22,18 @@ import {
 } from '../protocol/client-handshake.js';
 import { ClientProtocol } from '../protocol/client-protocol.js';
 import { openOverHttp2 } from './http2-client.js';
+import { receiveOptions, type WsReceiveOptions } from './receive-options.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 import { deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
 import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 
-export interface ClientOptions {
+export interface ClientOptions extends WsReceiveOptions {
   /**
    * permessage-deflate (RFC 7692), with ws's option names: offered by default, as ws and
    * browsers do; `false` offers nothing.
    */
   perMessageDeflate?: PerMessageDeflateOption;
-  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
-  maxPayload?: number;
   /** How long to wait for the peer's Close before cutting TCP. Default 30 s. */
   closeTimeout?: number;
   /** Fail the handshake if it has not completed within this many milliseconds (redirects included). */
@@ -201,7 +200,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
           request,
           deflate: this.deflate,
           maskKeySource: nextMaskKey,
-          maxPayload: options.maxPayload,
+          ...receiveOptions(options),
           maxResponseHeaderSize: options.maxResponseHeaderSize,
         }),
       this,

@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { ReadyState } from '../protocol/protocol.js';
 import type { ClientOptions } from './client.js';
+import { byteLengthOf } from './send-data.js';
 import { WebSocket, type SendCallback, type SendData, type SendOptions } from './websocket.js';
 
 export interface ReconnectingWebSocketOptions extends ClientOptions {
@@ -62,7 +63,7 @@ interface QueuedMessage {
 }
 
 function byteLength(data: SendData): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  return byteLengthOf(typeof data === 'number' ? String(data) : data);
 }
 
 function queueFullError(queued: number, bytes: number, limit: number): Error {
@@ -170,7 +171,8 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
     const ws = new WebSocket(this.url, this.protocols, this.options);
     this.current = ws;
     ws.on('open', () => this.onOpen(ws));
-    ws.on('message', (data, isBinary) => this.emit('message', data, isBinary));
+    // Its binaryType stays 'nodebuffer': data is a Buffer.
+    ws.on('message', (data, isBinary) => this.emit('message', data as Buffer, isBinary));
     ws.on('error', (error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });

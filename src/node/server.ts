@@ -6,15 +6,15 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ReadyState } from '../protocol/protocol.js';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
-import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
-import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
-import { broadcastCompressorFor, deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
+import { ServerProtocol } from '../protocol/server-protocol.js';
+import { deflateSetupFor } from './deflate/setup.js';
+import { fromIncomingMessage, startHandshakeDeadline } from './front-door.js';
 import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   StreamCounts,
@@ -25,131 +25,97 @@ import {
   toHandshakeRequest,
   type AnyHttp2Server,
 } from './http2-server.js';
-import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
-import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
-import { resolveTraceSink, type TraceOption } from './trace.js';
-import {
-  decideUpgrade,
-  type HandleProtocols,
-  type UpgradeDecision,
-  type VerifyClient,
-} from './upgrade-decision.js';
-import { WebSocket, attachOpenConnection } from './websocket.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, ServerHandshake, type ConnectionCallback, type HandshakeHost } from './pending-upgrade.js';
+import { DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAGMENTS, receiveOptions } from './receive-options.js';
+import type { WebSocketServerEventMap, WebSocketServerOptions } from './server-options.js';
+import { DEFAULT_CLOSE_TIMEOUT, SocketTransport } from './socket-transport.js';
+import { WebSocket } from './websocket.js';
 
 export type { VerifyClientResult, VerifyClientInfo, VerifyClientCallback } from './upgrade-decision.js';
+export type { WebSocketServerOptions, WebSocketServerEventMap } from './server-options.js';
 
-export interface WebSocketServerOptions {
-  /**
-   * Attach to this HTTP(S) server's 'upgrade' event; or to a node:http2 server (secure, with
-   * `allowHTTP1` for HTTP/1.1 clients too, or h2c), whose extended CONNECT streams become
-   * WebSockets (RFC 8441).
-   */
-  server?: HttpServer | HttpsServer | AnyHttp2Server;
-  /** Or listen on this port with a server of our own (0 for any free port). */
-  port?: number;
-  host?: string;
-  /** Only accept upgrades for this path (e.g. '/ws'); others get 400 when no one else handles them. */
-  path?: string;
-  /** Neither a server nor a port: the user calls `handleUpgrade` from their own 'upgrade' handler. */
-  noServer?: boolean;
-  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
-  maxPayload?: number;
-  /**
-   * permessage-deflate (RFC 7692), with ws's option names. Off by default, as in ws. Unlike ws,
-   * the server answers server_no_context_takeover and client_no_context_takeover unless told
-   * otherwise (set them to false to allow context takeover), so no connection keeps a zlib
-   * context between messages.
-   */
-  perMessageDeflate?: PerMessageDeflateOption;
-  /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
-  handleProtocols?: HandleProtocols;
-  /** Accept or refuse a client before the handshake completes (`ws`'s signature, sync or with a callback). */
-  verifyClient?: VerifyClient;
-  /** How long a connection may wait for the peer's Close (ms). Default 30 s. */
-  closeTimeout?: number;
-  /** How long a handshake may take, from the connection's start to the 101 (ms). Default 10 s. */
-  handshakeTimeout?: number;
-  /**
-   * With an HTTP/2 `server` (RFC 8441): the most WebSocket streams one HTTP/2 connection may
-   * have open at once; more are refused with 429. Default 100.
-   */
-  maxStreamsPerConnection?: number;
-  /** Keep the open connections in `clients`. Default true. */
-  clientTracking?: boolean;
-  /**
-   * Log every frame in and out, one line each (src/node/trace.ts): `true` for standard error, or
-   * a function or stream of your own. Unset: on when the environment has `WSMITH_TRACE=1`.
-   */
-  trace?: TraceOption;
+/** `ws`'s defaults for the options it documents (those whose absence is not already `undefined`). */
+function serverDefaults(): WebSocketServerOptions {
+  return {
+    allowSynchronousEvents: true,
+    autoPong: true,
+    clientTracking: true,
+    closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+    maxBufferedChunks: DEFAULT_MAX_BUFFERED_CHUNKS,
+    maxFragments: DEFAULT_MAX_FRAGMENTS,
+    maxPayload: DEFAULT_MAX_PAYLOAD,
+    noServer: false,
+    skipUTF8Validation: false,
+    WebSocket,
+  };
 }
-
-export interface WebSocketServerEventMap {
-  connection: [socket: WebSocket, request: IncomingMessage];
-  listening: [];
-  error: [error: Error];
-  close: [];
-  /** A handshake was refused: the status and the reason sent. */
-  rejection: [status: number, reason: string, request: IncomingMessage];
-  /** A `verifyClient` or `handleProtocols` hook threw or rejected; the client got a bare 500. */
-  hookError: [error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage];
-}
-
-const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /** Each server's 'upgrade' listener → its server (to tell ours from the user's). */
-const upgradeListeners = new WeakMap<object, WebSocketServer>();
+const upgradeListeners = new WeakMap<object, { shouldHandle(request: IncomingMessage): boolean }>();
 
-type ConnectionCallback = (socket: WebSocket, request: IncomingMessage) => void;
+/** Sockets a server's handleUpgrade took already (`ws` refuses a second call with one). */
+const upgradedStreams = new WeakSet<Duplex>();
 
-export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
-  /** The open connections (when `clientTracking` is on). */
-  readonly clients = new Set<WebSocket>();
-  readonly options: Readonly<WebSocketServerOptions>;
+export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitter<WebSocketServerEventMap<T>> {
+  /** The open connections; undefined when `clientTracking` is false (as in `ws`). */
+  declare readonly clients: Set<T>;
+  readonly options: Readonly<WebSocketServerOptions<T>>;
   /** The user's HTTP(S) or HTTP/2 server whose 'upgrade' events we take (`server` option). */
   #httpServer: HttpServer | HttpsServer | AnyHttp2Server | null = null;
-  /** With an HTTP/2 server: stops taking its extended CONNECT streams. */
+  /** With an HTTP/2 server: stops taking its extended CONNECT streams (RFC 8441). */
   #stopHttp2: (() => void) | null = null;
   readonly #http2Streams = new StreamCounts();
-  /** Our own listener (`port` option). */
-  #tcpServer: TcpServer | null = null;
-  #closed = false;
   /** permessage-deflate as configured (validated once, here), or null when off. */
   readonly #deflate: DeflateSetup | null;
+  /** Our own listener (`port` option). */
+  #tcpServer: TcpServer | null = null;
+  /** Running, closing (close() was called), or closed ('close' was emitted). */
+  #state: 'running' | 'closing' | 'closed' = 'running';
+  /** `server` or `noServer` with tracked clients: emit 'close' once the last one closes. */
+  #closeWhenEmpty = false;
 
-  constructor(options: WebSocketServerOptions, onListening?: () => void) {
+  constructor(options: WebSocketServerOptions<T>, onListening?: () => void) {
     super();
-    this.options = options;
+    // As `ws`, `options` shows the defaults that apply (those an absent option means).
+    this.options = { ...serverDefaults(), ...options } as WebSocketServerOptions<T>;
     this.#deflate = deflateSetupFor(options.perMessageDeflate, 'server');
-    const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
+    const modes = Number(options.port != null) + Number(Boolean(options.server)) + Number(Boolean(options.noServer));
     if (modes !== 1) {
-      throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    if (options.port !== undefined) {
+    if (this.options.clientTracking) Object.defineProperty(this, 'clients', { value: new Set<T>(), enumerable: true });
+    if (options.port != null) {
       // Our own port: HTTP read straight from TCP (front-door.ts), no node:http server.
       const server = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
-      server.on('listening', () => this.emit('listening'));
-      server.on('error', (error) => this.emit('error', error));
-      server.listen(options.port, options.host, onListening);
+      server.listen(options.port, options.host, options.backlog, onListening);
       this.#tcpServer = server;
-    } else if (options.server !== undefined) {
+    } else if (options.server) {
       this.#httpServer = options.server;
       if (onListening !== undefined) this.#httpServer.once('listening', onListening);
+      upgradeListeners.set(this.#onUpgrade, this);
+      this.#httpServer.on('upgrade', this.#onUpgrade);
       if (isHttp2Server(options.server)) this.#stopHttp2 = listenForExtendedConnect(options.server, this.#onHttp2Stream);
     }
-    upgradeListeners.set(this.#onUpgrade, this);
-    this.#httpServer?.on('upgrade', this.#onUpgrade);
+    // As in `ws`, the underlying server's 'listening' and 'error' are ours too (until close()).
+    this.#underlyingServer?.on('listening', this.#emitListening).on('error', this.#emitError);
   }
 
-  /** The address of the listening server (as `net.Server#address()`). */
+  get #underlyingServer(): TcpServer | HttpServer | HttpsServer | AnyHttp2Server | null {
+    return this.#tcpServer ?? this.#httpServer;
+  }
+
+  readonly #emitListening = (): void => void this.emit('listening');
+  readonly #emitError = (error: Error): void => void this.emit('error', error);
+
+  /** The address of the listening server (as `net.Server#address()`); null once closed. */
   address(): AddressInfo | string | null {
-    const server = this.#tcpServer ?? this.#httpServer;
-    if (server === null) throw new Error('The server is in noServer mode');
-    return server.address();
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.#state === 'running' ? this.#underlyingServer!.address() : null;
   }
 
   /** Does this server take upgrades for this request's path? */
   shouldHandle(request: IncomingMessage): boolean {
-    if (this.options.path === undefined) return true;
+    if (!this.options.path) return true;
     const url = request.url ?? '';
     const query = url.indexOf('?');
     return (query === -1 ? url : url.slice(0, query)) === this.options.path;
@@ -159,83 +125,96 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * Complete (or refuse) the opening handshake for an upgrade request, then call `callback` with
    * the new WebSocket. For users who route 'upgrade' events themselves.
    */
-  handleUpgrade(request: IncomingMessage, stream: Duplex, head: Buffer, callback: ConnectionCallback): void {
+  handleUpgrade(request: IncomingMessage, stream: Duplex, head: Buffer, callback: ConnectionCallback<T>): void {
+    if (upgradedStreams.has(stream)) {
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
+    }
+    upgradedStreams.add(stream);
     const transport = this.#startHandshake(stream, request, callback);
     const protocol = transport.protocol as ServerProtocol;
-    if (this.#closed) protocol.reject(503, 'The server is shutting down');
+    if (this.#state !== 'running') protocol.reject(503, 'The server is shutting down');
     else protocol.receiveRequest(fromIncomingMessage(request), head);
     transport.flush();
     transport.startReading();
   }
 
   /**
-   * Stop accepting connections. Open connections are left to finish (as in `ws` 8); close them
-   * with their own `close()` or through a Hub. The callback runs once the server is closed.
+   * Stop accepting connections (as `ws` 8). Open connections are left to finish: close them with
+   * their own `close()` or through a Hub. 'close' is emitted (and `callback` called) once they
+   * are all closed; at once with an external server and no client tracking; with an Error for
+   * `callback` if the server was closed already.
    */
   close(callback?: (error?: Error) => void): void {
-    if (this.#closed) {
-      if (callback !== undefined) process.nextTick(callback);
+    if (this.#state === 'closed') {
+      if (callback !== undefined) this.once('close', () => callback(new Error('The server is not running')));
+      process.nextTick(this.#emitClose);
       return;
     }
-    this.#closed = true;
+    if (callback !== undefined) this.once('close', callback);
+    if (this.#state === 'closing') return;
+    this.#state = 'closing';
+    this.#underlyingServer?.off('listening', this.#emitListening).off('error', this.#emitError);
     this.#httpServer?.removeListener('upgrade', this.#onUpgrade);
     this.#stopHttp2?.();
-    // Stop listening now; open connections are left to finish (their sockets close on their own).
-    this.#tcpServer?.close();
-    process.nextTick(() => {
-      this.emit('close');
-      callback?.();
-    });
+    // Our own port: net.Server calls back once it and every connection on it are closed.
+    if (this.#tcpServer !== null) this.#tcpServer.close(this.#emitClose);
+    else if ((this.clients?.size ?? 0) > 0) this.#closeWhenEmpty = true;
+    else process.nextTick(this.#emitClose);
   }
+
+  readonly #emitClose = (): void => {
+    this.#state = 'closed';
+    this.emit('close');
+  };
 
   /** A TCP connection on our own port: its protocol object reads the handshake from the bytes. */
   #acceptTcp(socket: Socket): void {
     const transport = this.#startHandshake(socket, null, this.#emitConnection);
-    if (this.#closed) {
+    if (this.#state !== 'running') {
       (transport.protocol as ServerProtocol).reject(503, 'The server is shutting down');
       transport.flush();
       return;
     }
     const deadline = startHandshakeDeadline(transport, this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-    (transport.handshake as ServerHandshake).deadline = deadline;
+    (transport.handshake as ServerHandshake<T>).deadline = deadline;
     transport.startReading();
   }
 
-  readonly #emitConnection = (ws: WebSocket, request: IncomingMessage): void => {
+  readonly #emitConnection = (ws: T, request: IncomingMessage): void => {
     this.emit('connection', ws, request);
   };
 
   /** A transport running a ServerProtocol over `stream`, with this server deciding its handshake. */
-  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback, http2 = false): SocketTransport {
+  #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback<T>, http2 = false): SocketTransport {
     const handshake = new ServerHandshake(this.#handshakeHost, incoming, callback);
-    const maxPayload = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    const deflate = this.#deflate;
-    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload, deflate, http2 }), handshake);
+    const options = { ...receiveOptions(this.options), deflate: this.#deflate, http2 };
+    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, options), handshake);
     handshake.transport = transport;
     return transport;
   }
 
   /** What a handshake in progress needs from its server (private to this module). */
-  readonly #handshakeHost: HandshakeHost = {
+  readonly #handshakeHost: HandshakeHost<T> = {
     options: () => this.options,
     deflate: () => this.#deflate,
+    running: () => this.#state === 'running',
     shouldHandle: (request) => this.shouldHandle(request),
+    listens: (event) => this.listenerCount(event) > 0,
+    emit: (event, ...args) => this.listenerCount(event) > 0 && (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
     emitRejection: (status, reason, request) => this.emit('rejection', status, reason, request),
-    emitHookError: (error, hook, request) => {
-      if (this.listenerCount('hookError') > 0) this.emit('hookError', error, hook, request);
-    },
     track: (ws) => {
-      if (this.options.clientTracking === false) return;
+      if (this.clients === undefined) return;
       this.clients.add(ws);
       ws.on('close', this.#untrack);
     },
   };
 
   /** One listener shared by every tracked socket: EventEmitter calls it with `this` = the socket. */
-  readonly #untrack = ((clients: Set<WebSocket>) =>
-    function untrack(this: WebSocket): void {
-      clients.delete(this);
-    })(this.clients);
+  readonly #untrack = ((server: WebSocketServer<T>) =>
+    function untrack(this: T): void {
+      server.clients.delete(this);
+      if (server.#closeWhenEmpty && server.clients.size === 0) process.nextTick(server.#emitClose);
+    })(this);
 
   /** An extended CONNECT stream with `:protocol: websocket` (RFC 8441 §5) on the HTTP/2 server. */
   readonly #onHttp2Stream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
@@ -246,7 +225,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     const protocol = transport.protocol as ServerProtocol;
     const session = stream.session;
     const cap = this.options.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;
-    if (this.#closed) {
+    if (this.#state !== 'running') {
       protocol.reject(503, 'The server is shutting down');
     } else if (session === undefined || !this.#http2Streams.take(session, cap)) {
       protocol.reject(429, `At most ${cap} WebSocket streams per HTTP/2 connection`);
@@ -284,120 +263,5 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       const owner = upgradeListeners.get(listener);
       return owner !== undefined && !owner.shouldHandle(request);
     });
-  }
-}
-
-interface HandshakeHost {
-  options(): Readonly<WebSocketServerOptions>;
-  deflate(): DeflateSetup | null;
-  shouldHandle(request: IncomingMessage): boolean;
-  emitRejection(status: number, reason: string, request: IncomingMessage): void;
-  emitHookError(error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage): void;
-  track(ws: WebSocket): void;
-}
-
-/** One server-side handshake in progress: it lives until the connection opens or is refused. */
-class ServerHandshake implements HandshakeObserver {
-  transport!: SocketTransport;
-  deadline: NodeJS.Timeout | null = null;
-  private readonly host: HandshakeHost;
-  /** The request as the application sees it (node:http's, or one made from our own reading). */
-  private incoming: IncomingMessage | null;
-  private readonly callback: ConnectionCallback;
-  private readingPipelined = false;
-
-  constructor(host: HandshakeHost, incoming: IncomingMessage | null, callback: ConnectionCallback) {
-    this.host = host;
-    this.incoming = incoming;
-    this.callback = callback;
-  }
-
-  onRequest(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void {
-    const ownPort = this.incoming === null;
-    const incoming = (this.incoming ??= toIncomingMessage(this.transport.stream, request));
-    if (ownPort && !this.host.shouldHandle(incoming)) {
-      this.decided({ accept: false, status: 400, reason: 'No WebSocket endpoint at this path' }, incoming, head);
-      return;
-    }
-    const options = this.host.options();
-    decideUpgrade(
-      {
-        handleProtocols: options.handleProtocols,
-        verifyClient: options.verifyClient,
-        timeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-      },
-      incoming,
-      offer,
-      (error, hook) => this.host.emitHookError(error, hook, incoming),
-      (decision) => this.decided(decision, incoming, head),
-    );
-  }
-
-  onReject(status: number, reason: string, request: HandshakeRequest | null): void {
-    sendHttp2Response(this.transport);
-    this.end();
-    const incoming = this.incoming ?? (request === null ? null : toIncomingMessage(this.transport.stream, request));
-    if (incoming !== null) this.host.emitRejection(status, reason, incoming);
-  }
-
-  onReadEnd(): void {
-    if (this.readingPipelined) return;
-    this.readingPipelined = true;
-    try {
-      readPipelined(this.transport);
-    } finally {
-      this.readingPipelined = false;
-    }
-  }
-
-  onHandshakeClosed(): void {
-    this.end();
-  }
-
-  private decided(decision: UpgradeDecision, incoming: IncomingMessage, head: Buffer): void {
-    const transport = this.transport;
-    const protocol = transport.protocol as ServerProtocol;
-    if (protocol.state !== ReadyState.Connecting) return; // the client went away meanwhile
-    if (!decision.accept) {
-      protocol.reject(decision.status, decision.reason, decision.headers);
-      transport.flush();
-      return;
-    }
-    protocol.accept({ protocol: decision.protocol });
-    sendHttp2Response(transport); // over HTTP/2 the 200 goes as the stream's headers (RFC 8441 §5)
-    this.end();
-    const options = this.host.options();
-    if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;
-    // The 101 goes out before any frame, and before the trace starts (it traces frames only).
-    transport.flush();
-    const deflate = this.host.deflate();
-    if (deflate !== null && protocol.agreedDeflate !== null) {
-      transport.broadcastCompressor = broadcastCompressorFor(deflate, protocol.agreedDeflate);
-    }
-    const ws = new WebSocket(null);
-    attachOpenConnection(ws, transport, decision.protocol ?? '', protocol.agreedExtensions);
-    const traceSink = resolveTraceSink(options.trace);
-    if (traceSink !== null) transport.startTrace(traceSink, decision.protocol ?? '');
-    // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:
-    // setTimeout(0) would add a property to every socket.
-    const socket = transport.stream as Partial<Socket>;
-    if (socket.timeout) socket.setTimeout!(0);
-    this.host.track(ws);
-    this.callback(ws, incoming);
-    // Bytes that came with the handshake are frames too: parse them once listeners are attached.
-    if (head.length > 0) {
-      const early = Buffer.from(head);
-      process.nextTick(() => transport.handleData(early));
-    }
-    transport.startReading();
-  }
-
-  /** The handshake is over: drop what only it needed (nothing here outlives it). */
-  private end(): void {
-    if (this.deadline !== null) {
-      clearTimeout(this.deadline);
-      this.deadline = null;
-    }
-    this.transport.handshake = null;
   }
 }

@@ -17,38 +17,14 @@ import type { PendingFrame } from '../protocol/pending-frame.js';
 import { ReadyState, type Protocol } from '../protocol/protocol.js';
 import type { HandshakeOffer, HandshakeRequest, ServerProtocolHandler } from '../protocol/server-protocol.js';
 import type { BroadcastCompressor } from './deflate/setup.js';
+import { DeferredEvents, EventKind } from './deferred-events.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import type { HandshakeObserver, TransportObserver } from './transport-observer.js';
+
+export type { HandshakeObserver, TransportObserver };
+import { notOpenError } from './not-open-error.js';
 import { ConnectionTrace } from './trace.js';
 import type { TraceSink } from './trace.js';
-
-/**
- * What an open connection reports, to its owner (the `WebSocket` façade). One observer object
- * serves every connection of a kind: it gets the owner as its first argument, so a connection
- * costs no closures.
- */
-export interface TransportObserver<Owner extends object = object> {
-  onMessage(owner: Owner, data: Buffer, isBinary: boolean): void;
-  onPing(owner: Owner, data: Buffer): void;
-  onPong(owner: Owner, data: Buffer): void;
-  /** The connection failed on a protocol error (§7.1.7). */
-  onError(owner: Owner, error: Error): void;
-  /** TCP is closed: the code and reason the closing handshake gave (1006 without one). */
-  onClose(owner: Owner, code: number, reason: Buffer): void;
-  /** Everything queued was handed to the operating system. */
-  onDrain(owner: Owner): void;
-}
-
-/** What happens before the connection opens (the server or the dialer listens). */
-export interface HandshakeObserver {
-  onRequest?(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void;
-  onReject?(status: number, reason: string, request: HandshakeRequest | null): void;
-  /** A read during the handshake was handled and its answer written. */
-  onReadEnd?(): void;
-  onOpen?(response: ResponseHead, head: Buffer): void;
-  onHandshakeFailure?(error: Error, response: ResponseHead | null, body: Buffer): void;
-  /** TCP closed before the connection opened; `error` if the stream failed (a refused connection...). */
-  onHandshakeClosed?(error: Error | null): void;
-}
 
 export type SendCallback = (error?: Error) => void;
 
@@ -118,6 +94,8 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   private callbacks: SendCallback[] | null = null;
   private trace: ConnectionTrace | null = null;
   private streamError: Error | null = null;
+  /** Set for one event per turn of the event loop (`ws`'s allowSynchronousEvents: false). */
+  private deferred: DeferredEvents | null = null;
 
   constructor(
     stream: Duplex | null,
@@ -166,6 +144,23 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     this.trace = new ConnectionTrace(this.protocol.role, sink, this.stream as Socket, protocolName);
   }
 
+  /** Emit each message, ping and pong in a turn of the event loop of its own (deferred-events.ts). */
+  deferEvents(): void {
+    this.deferred ??= new DeferredEvents(this);
+  }
+
+  /** After a deferred event: parse on, and write what that produced, as after a read. */
+  releaseEvents(): void {
+    this.reading = true;
+    try {
+      this.protocol.releaseEvents();
+    } finally {
+      this.reading = false;
+      this.flush();
+      this.updateReading();
+    }
+  }
+
   /** The application's pause()/resume() (`ws`'s API): stop or restart reading the peer. */
   setUserPaused(paused: boolean): void {
     this.userPaused = paused;
@@ -188,6 +183,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
 
   /** The peer closed its side of TCP (§7.1.4 after Close frames, else an abnormal end). */
   handleEnd(): void {
+    if (this.deferred?.postpone('end') === true) return;
     this.protocol.receiveEof();
     this.flush();
   }
@@ -205,7 +201,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
 
   /** TCP is closed: report how the connection ended. */
   handleClose(): void {
-    if (this.closed) return;
+    if (this.closed || this.deferred?.postpone('close') === true) return;
     this.closed = true;
     if (this.closeTimer !== null) {
       clearTimeout(this.closeTimer);
@@ -345,16 +341,21 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
 
   // --- the protocol's handler: called inside protocol calls ----------------------------------
 
-  onMessage(data: Buffer, isBinary: boolean): void {
-    this.observer?.onMessage(this.owner!, data, isBinary);
+  // With deferred events, each comes here twice: deferred first, then in its own turn.
+  onMessage(data: Buffer | Buffer[], isBinary: boolean): void {
+    if (this.deferred?.defer(EventKind.Message, data, isBinary) !== true) this.observer?.onMessage(this.owner!, data, isBinary);
+  }
+
+  onFragments(fragments: Buffer[]): void {
+    this.onMessage(fragments, true);
   }
 
   onPing(data: Buffer): void {
-    this.observer?.onPing(this.owner!, data);
+    if (this.deferred?.defer(EventKind.Ping, data, false) !== true) this.observer?.onPing(this.owner!, data);
   }
 
   onPong(data: Buffer): void {
-    this.observer?.onPong(this.owner!, data);
+    if (this.deferred?.defer(EventKind.Pong, data, false) !== true) this.observer?.onPong(this.owner!, data);
   }
 
   onCloseFrame(): void {
@@ -381,6 +382,10 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     this.handshake?.onReject?.(status, reason, request);
   }
 
+  onInvalidRequest(request: HandshakeRequest, status: number, reason: string): boolean {
+    return this.handshake?.onInvalidRequest?.(request, status, reason) === true;
+  }
+
   onOpen(response: ResponseHead, head: Buffer): void {
     this.handshake?.onOpen?.(response, head);
   }
@@ -388,12 +393,4 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   onHandshakeFailure(error: Error, response: ResponseHead | null, body: Buffer): void {
     this.handshake?.onHandshakeFailure?.(error, response, body);
   }
-}
-
-/** The error for a send on a connection that is not open (`ws`'s words). */
-export function notOpenError(state: ReadyState): Error {
-  const name = ReadyState[state].toUpperCase();
-  return Object.assign(new Error(`WebSocket is not open: readyState ${state} (${name})`), {
-    code: 'WS_ERR_NOT_OPEN',
-  });
 }

@@ -5,7 +5,7 @@
  * A hook that throws, rejects, or answers nonsense never reaches the process or the peer: the
  * client gets a generic 500 with no internal text, and the error goes to `onHookError`.
  */
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { OutgoingHeaders } from '../protocol/http-head.js';
 import type { HandshakeOffer } from '../protocol/server-protocol.js';
@@ -35,7 +35,8 @@ export type VerifyClient = (
   callback: VerifyClientCallback,
 ) => VerifyClientResult | PromiseLike<VerifyClientResult> | void;
 
-export type HandleProtocols = (protocols: Set<string>, request: IncomingMessage) => string | false;
+/** Choose the subprotocol: one of `protocols`, or a falsy value (`false`) for none. */
+export type HandleProtocols = (protocols: Set<string>, request: IncomingMessage) => string | false | null | undefined;
 
 export interface UpgradeHooks {
   handleProtocols?: HandleProtocols;
@@ -53,7 +54,10 @@ export type HookErrorReport = (error: Error, hook: 'handleProtocols' | 'verifyCl
 
 const INTERNAL_ERROR: UpgradeDecision = { accept: false, status: 500, reason: 'Internal Server Error' };
 
-/** Run the hooks on a valid request; `done` is called exactly once, now or later. */
+/**
+ * Run the hooks on a valid request, in `ws`'s order: `verifyClient`, then `handleProtocols`;
+ * `done` is called exactly once, now or later.
+ */
 export function decideUpgrade(
   hooks: UpgradeHooks,
   request: IncomingMessage,
@@ -61,32 +65,43 @@ export function decideUpgrade(
   onHookError: HookErrorReport,
   done: (decision: UpgradeDecision) => void,
 ): void {
-  let protocol: string | undefined;
-  if (offer.protocols.length > 0 && hooks.handleProtocols !== undefined) {
-    let chosen: unknown;
-    try {
-      chosen = hooks.handleProtocols(new Set(offer.protocols), request);
-    } catch (error) {
-      onHookError(toError(error), 'handleProtocols');
-      done(INTERNAL_ERROR);
-      return;
-    }
-    if (chosen !== false) {
-      // §4.2.2 item 5: the selected subprotocol must be one the client offered.
-      if (typeof chosen !== 'string' || !offer.protocols.includes(chosen)) {
-        onHookError(new Error(`handleProtocols chose a subprotocol the client did not offer: ${String(chosen)}`), 'handleProtocols');
-        done(INTERNAL_ERROR);
-        return;
-      }
-      protocol = chosen;
-    }
-  }
   const verify = hooks.verifyClient;
   if (verify === undefined) {
-    done({ accept: true, protocol });
+    done(chooseProtocol(hooks.handleProtocols, request, offer, onHookError));
     return;
   }
-  verifyClient(verify, request, hooks.timeout, onHookError, (verdict) => done(toDecision(verdict, protocol)));
+  verifyClient(verify, request, hooks.timeout, onHookError, (verdict) => {
+    const decision = toDecision(verdict);
+    done(decision.accept ? chooseProtocol(hooks.handleProtocols, request, offer, onHookError) : decision);
+  });
+}
+
+/**
+ * The subprotocol (§4.2.2 item 5): `handleProtocols`' choice (a falsy answer for none), or, as
+ * `ws` does without it, the first the client offered.
+ */
+function chooseProtocol(
+  handleProtocols: HandleProtocols | undefined,
+  request: IncomingMessage,
+  offer: HandshakeOffer,
+  onHookError: HookErrorReport,
+): UpgradeDecision {
+  if (offer.protocols.length === 0) return { accept: true, protocol: undefined };
+  if (handleProtocols === undefined) return { accept: true, protocol: offer.protocols[0] };
+  let chosen: unknown;
+  try {
+    chosen = handleProtocols(new Set(offer.protocols), request);
+  } catch (error) {
+    onHookError(toError(error), 'handleProtocols');
+    return INTERNAL_ERROR;
+  }
+  if (!chosen) return { accept: true, protocol: undefined };
+  // §4.2.2 item 5: the selected subprotocol must be one the client offered.
+  if (typeof chosen !== 'string' || !offer.protocols.includes(chosen)) {
+    onHookError(new Error(`handleProtocols chose a subprotocol the client did not offer: ${String(chosen)}`), 'handleProtocols');
+    return INTERNAL_ERROR;
+  }
+  return { accept: true, protocol: chosen };
 }
 
 function verifyClient(
@@ -99,7 +114,7 @@ function verifyClient(
   const info: VerifyClientInfo = {
     origin: headerString(request.headers.origin),
     req: request,
-    secure: (request.socket as Partial<TLSSocket> | null)?.encrypted === true,
+    secure: Boolean((request.socket as Partial<TLSSocket> | null)?.authorized || (request.socket as Partial<TLSSocket> | null)?.encrypted),
   };
   let settled = false;
   let timer: NodeJS.Timeout | null = null;
@@ -119,7 +134,8 @@ function verifyClient(
     // `ws` tells the two forms apart by the function's arity.
     if (verify.length >= 2) {
       verify(info, (ok, code, message, headers) => {
-        once(ok === true ? true : { status: code ?? 401, reason: message ?? statusReason(code ?? 401), headers });
+        // As `ws`: a falsy result refuses, with 401 unless a code is given.
+        once(ok ? true : { status: code || 401, reason: message || statusReason(code || 401), headers });
       });
     } else {
       result = (verify as (info: VerifyClientInfo) => VerifyClientResult | PromiseLike<VerifyClientResult>)(info);
@@ -144,22 +160,22 @@ function verifyClient(
   }
 }
 
-function toDecision(verdict: VerifyClientResult | UpgradeDecision, protocol: string | undefined): UpgradeDecision {
-  if (verdict === true) return { accept: true, protocol };
-  if (verdict === false) return { accept: false, status: 401, reason: 'Unauthorized' };
+function toDecision(verdict: VerifyClientResult | UpgradeDecision): UpgradeDecision {
   if (typeof verdict === 'object' && verdict !== null) {
     if ('accept' in verdict) return verdict;
     const status = Number(verdict.status);
     if (Number.isInteger(status) && status >= 400 && status <= 599) {
       return { accept: false, status, reason: verdict.reason ?? statusReason(status), headers: verdict.headers };
     }
+    // A refusal with a status we cannot send (a verifyClient bug): refuse, do not guess.
+    return INTERNAL_ERROR;
   }
-  // Anything else is not an answer we can give (a verifyClient bug): refuse, do not guess.
-  return INTERNAL_ERROR;
+  // As `ws`: any truthy answer accepts, a falsy one refuses with 401.
+  return verdict ? { accept: true, protocol: undefined } : { accept: false, status: 401, reason: 'Unauthorized' };
 }
 
 function statusReason(status: number): string {
-  return status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Refused';
+  return STATUS_CODES[status] ?? 'Refused';
 }
 
 function headerString(value: string | string[] | undefined): string | undefined {

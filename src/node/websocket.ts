@@ -1,35 +1,45 @@
 /**
  * `WebSocket`: the `ws`-shaped façade of one connection, so that a `ws` user switches by changing
- * the import.
+ * the import. Every class member `ws` documents (doc/ws.md) behaves as there: argument checks and
+ * their errors, events and their order, `binaryType`, the EventTarget side (event-target.ts).
  *
- * It holds no protocol state: `readyState`, what may be sent and how the connection ended all
- * come from the connection's protocol object (src/protocol/), reached through its socket
- * transport (socket-transport.ts), which does the I/O. What stays here is the public API:
- * argument checks, events, and the shape of what the application receives.
+ * It holds no protocol state: what may be sent and how the connection ended come from the
+ * connection's protocol object (src/protocol/), reached through its socket transport
+ * (socket-transport.ts), which does the I/O. What stays here is the public API.
  */
 import { EventEmitter } from 'node:events';
+import { Opcode } from '../protocol/frame.js';
 import { ReadyState } from '../protocol/protocol.js';
+import { parseExtensionHeader } from '../protocol/extensions/extension-header.js';
 import { dial, type ClientOptions, type Dial, type DialObserver } from './client.js';
-import { notOpenError, type SendCallback, type SocketTransport, type TransportObserver } from './socket-transport.js';
+import { addEventListener, defineEventAttributes, kClosedCleanly, removeEventListener } from './event-target.js';
+import type { AddEventListenerOptions, CloseEvent, ErrorEvent, Event, EventListenerOf, MessageEvent } from './event-target.js';
+import { BINARY_TYPES, binaryMessageData, rawDataLength, type BinaryType } from './message-data.js';
+import { notOpenError } from './not-open-error.js';
+import { byteLengthOf, queueData, type SendData } from './send-data.js';
+import type { SendCallback, SocketTransport, TransportObserver } from './socket-transport.js';
 
-export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
-export type { SendCallback };
+export type { SendData, SendCallback, BinaryType };
+export { rawDataLength };
 
 export interface SendOptions {
-  /** Send as a binary message. Default: true for bytes, false for strings. */
+  /** Send as a binary message. Default: true for anything but a string (or a number). */
   binary?: boolean;
   /** Is this the last fragment of the message? Default true (§5.4 fragmentation when false). */
   fin?: boolean;
   /** Compress the message when permessage-deflate was negotiated (RFC 7692). Default true. */
   compress?: boolean;
-  /** Accepted for `ws` compatibility: a client always masks (§5.3) and a server never does. */
+  /** Accepted for `ws` compatibility and ignored: a client always masks (§5.3), a server never does. */
   mask?: boolean;
 }
+
+/** A message's data: a Buffer for text; for binary, what `binaryType` says. */
+export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 
 /** The events a WebSocket emits, with their arguments. */
 export interface WebSocketEventMap {
   open: [];
-  message: [data: Buffer, isBinary: boolean];
+  message: [data: RawData, isBinary: boolean];
   ping: [data: Buffer];
   pong: [data: Buffer];
   close: [code: number, reason: Buffer];
@@ -41,37 +51,42 @@ export interface WebSocketEventMap {
 
 const EMPTY = Buffer.alloc(0);
 
-function toBytes(data: Exclude<SendData, string>): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
 /** What the node layer can do to a WebSocket that its public API does not offer (set in a static block). */
 let attachTransport: (ws: WebSocket, transport: SocketTransport, protocol: string, extensions: string) => void;
 let getTransport: (ws: WebSocket) => SocketTransport | null;
-let emitError: (ws: WebSocket, error: Error) => void;
-let setDialTransport: (ws: WebSocket, transport: SocketTransport) => void;
-let endDial: (ws: WebSocket) => void;
 
 export class WebSocket extends EventEmitter<WebSocketEventMap> {
-  static readonly CONNECTING = ReadyState.Connecting;
-  static readonly OPEN = ReadyState.Open;
-  static readonly CLOSING = ReadyState.Closing;
-  static readonly CLOSED = ReadyState.Closed;
-  // On the prototype (defined below the class), not copied into every connection.
+  // Defined below the class as `ws` defines them: enumerable, read-only, on the class and its prototype.
+  declare static readonly CONNECTING: ReadyState.Connecting;
+  declare static readonly OPEN: ReadyState.Open;
+  declare static readonly CLOSING: ReadyState.Closing;
+  declare static readonly CLOSED: ReadyState.Closed;
   declare readonly CONNECTING: ReadyState.Connecting;
   declare readonly OPEN: ReadyState.Open;
   declare readonly CLOSING: ReadyState.Closing;
   declare readonly CLOSED: ReadyState.Closed;
+  // The event handler attributes (event-target.ts), on the prototype.
+  declare onopen: ((this: WebSocket, event: Event) => void) | null;
+  declare onmessage: ((this: WebSocket, event: MessageEvent) => void) | null;
+  declare onerror: ((this: WebSocket, event: ErrorEvent) => void) | null;
+  declare onclose: ((this: WebSocket, event: CloseEvent) => void) | null;
 
   /** The connection (for a client: the one its handshake runs on, until it opens). */
   #transport: SocketTransport | null = null;
+  /** Has the connection opened (`#transport` carries frames)? */
+  #opened = false;
   /** Client: the handshake in progress, until it ends. */
   #dial: Dial | null = null;
-  #url: string;
+  #url: string | undefined;
   #protocol = '';
   #extensions = '';
+  #binaryType: BinaryType = 'nodebuffer';
+  /** 'close' was emitted: the WebSocket is CLOSED from then on (as in `ws`). */
+  #closeEmitted = false;
+  /** Bytes given to sends after the connection stopped being open (`ws` counts them in bufferedAmount). */
+  #unsentBytes = 0;
+  /** Client, `allowSynchronousEvents: false`: one event per turn once open. */
+  #deferEvents = false;
 
   /**
    * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client), or, as
@@ -86,14 +101,41 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     options?: ClientOptions,
   ) {
     super();
-    this.#url = address === null ? '' : String(address);
     if (address === null) return;
     const optionsGiven = typeof protocolsOrOptions === 'object' && !Array.isArray(protocolsOrOptions);
     const protocols = optionsGiven ? undefined : protocolsOrOptions;
     const dialOptions = (optionsGiven ? protocolsOrOptions : options) ?? {};
-    const dialing = dial(address, protocols, dialOptions, dialObserverFor(this));
+    const dialing = dial(address, protocols, dialOptions, this.#dialObserver());
+    this.#url = websocketHref(address);
+    this.#deferEvents = dialOptions.allowSynchronousEvents === false;
     this.#dial = dialing;
     this.#transport = dialing.transport;
+  }
+
+  /** The binary data type of 'message' events: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (!BINARY_TYPES.includes(type)) return; // as in `ws`: anything else is ignored
+    this.#binaryType = type;
+    if (this.#opened) this.#transport!.protocol.deliverFragments = type === 'fragments';
+  }
+
+  /** Bytes queued but not yet handed to the operating system (framing included, as in `ws`). */
+  get bufferedAmount(): number {
+    return (this.#opened ? this.#transport!.bufferedAmount : 0) + this.#unsentBytes;
+  }
+
+  /** The names of the extensions agreed in the handshake, comma-separated ('' if none). */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** Is reading paused by `pause()`? */
+  get isPaused(): boolean {
+    return this.#opened && this.#transport!.isPaused;
   }
 
   /** The subprotocol agreed in the handshake ('' if none). */
@@ -101,137 +143,165 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     return this.#protocol;
   }
 
-  /** The extensions agreed in the handshake (the Sec-WebSocket-Extensions value, '' if none). */
-  get extensions(): string {
-    return this.#extensions;
+  /** §4.1, §7.1: CONNECTING, OPEN, CLOSING or CLOSED; CLOSED once 'close' was emitted. */
+  get readyState(): ReadyState {
+    if (this.#closeEmitted) return ReadyState.Closed;
+    const transport = this.#transport;
+    // A server-side WebSocket not yet given its connection is still connecting.
+    const state = transport === null ? ReadyState.Connecting : transport.protocol.state;
+    // TCP is closed but 'close' is still to come: closing, as `ws` says until it emits.
+    return state === ReadyState.Closed ? ReadyState.Closing : state;
   }
 
-  /** The URL dialed (client) or '' (server side). */
-  get url(): string {
+  /** The URL dialed, `ws:` or `wss:` (client); undefined on the server side, as in `ws`. */
+  get url(): string | undefined {
     return this.#url;
   }
 
-  /** §4.1, §7.1: CONNECTING, OPEN, CLOSING or CLOSED, as the connection's protocol object says. */
-  get readyState(): ReadyState {
-    const transport = this.#transport;
-    // A server-side WebSocket not yet given its connection is still connecting.
-    return transport === null ? ReadyState.Connecting : transport.protocol.state;
+  // --- the EventTarget side (event-target.ts) ------------------------------------------------
+
+  addEventListener<K extends 'open' | 'message' | 'error' | 'close'>(
+    type: K,
+    listener: EventListenerOf<EventFor<K>, WebSocket>,
+    options?: AddEventListenerOptions,
+  ): void {
+    addEventListener(this, type, listener, options);
   }
 
-  /** Bytes queued but not yet handed to the operating system. */
-  get bufferedAmount(): number {
-    return this.#transport === null ? 0 : this.#transport.bufferedAmount;
+  removeEventListener<K extends 'open' | 'message' | 'error' | 'close'>(
+    type: K,
+    listener: EventListenerOf<EventFor<K>, WebSocket>,
+  ): void {
+    removeEventListener(this, type, listener);
   }
 
   // --- sending -------------------------------------------------------------------------------
 
   /**
-   * Send a message. Strings go as text and bytes as binary unless `options.binary` says
-   * otherwise. If the socket is not open the error goes to `callback` (or to 'error' listeners).
+   * Send a message: strings as text, anything else as binary unless `options.binary` says
+   * otherwise. Throws while CONNECTING; once CLOSING or CLOSED the error goes to `callback`.
    */
   send(data: SendData, options?: SendOptions | SendCallback, callback?: SendCallback): void {
+    this.#throwIfConnecting();
     if (typeof options === 'function') {
       callback = options;
       options = undefined;
     }
+    if (typeof data === 'number') data = String(data);
     const transport = this.#sendable();
-    if (transport === null) {
-      this.#reportNotOpen(callback);
-      return;
-    }
-    const protocol = transport.protocol;
+    if (transport === null) return this.#sendAfterClose(data, callback);
     const binary = options?.binary ?? typeof data !== 'string';
-    const fin = options?.fin ?? true;
-    const compress = options?.compress ?? true;
-    if (typeof data === 'string') {
-      if (binary) protocol.sendBinary(Buffer.from(data), fin, compress);
-      else protocol.sendText(data, fin, compress);
-    } else if (binary) {
-      protocol.sendBinary(toBytes(data), fin, compress);
-    } else {
-      protocol.sendText(toBytes(data), fin, compress);
-    }
-    if (callback !== undefined) transport.addCallback(callback);
-    transport.scheduleFlush();
+    const opcode = binary ? Opcode.Binary : Opcode.Text;
+    queueData(transport, opcode, data, options?.fin ?? true, options?.compress ?? true, callback, this.#blobFailed);
   }
 
-  /** Send a Ping (§5.5.2). The payload is at most 125 bytes (a RangeError otherwise). */
-  ping(data?: SendData, mask?: boolean | SendCallback, callback?: SendCallback): void {
-    this.#sendControl(true, data, typeof mask === 'function' ? mask : callback);
+  /** Send a Ping (§5.5.2): at most 125 bytes (a RangeError otherwise). Throws while CONNECTING. */
+  ping(data?: SendData | SendCallback, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    this.#sendControl(Opcode.Ping, data, mask, callback);
   }
 
-  /** Send an unsolicited Pong (§5.5.3), e.g. as a unidirectional heartbeat. */
-  pong(data?: SendData, mask?: boolean | SendCallback, callback?: SendCallback): void {
-    this.#sendControl(false, data, typeof mask === 'function' ? mask : callback);
+  /** Send an unsolicited Pong (§5.5.3), e.g. as a unidirectional heartbeat. Throws while CONNECTING. */
+  pong(data?: SendData | SendCallback, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    this.#sendControl(Opcode.Pong, data, mask, callback);
   }
 
   /**
    * Start the closing handshake (§7.1.2): send a Close frame, wait for the peer's, then close TCP.
-   * A peer that never answers is cut off after `closeTimeout`. Throws TypeError/RangeError on an
-   * invalid code or a reason over 123 bytes.
+   * A peer that never answers is cut off after `closeTimeout`. An invalid code throws a TypeError,
+   * a reason over 123 bytes a RangeError (`ws`'s errors); a reason without a code is ignored.
    */
-  close(code?: number, reason?: string | Buffer): void {
-    const transport = this.#transport;
-    const state = this.readyState;
-    if (state === ReadyState.Closed) return;
-    if (state === ReadyState.Connecting) {
-      // The handshake has not finished: abandon it (as `ws` and browsers do).
-      this.#abortHandshake();
-      return;
-    }
-    transport!.protocol.sendClose(code, reason);
-    transport!.scheduleFlush();
+  close(code?: number, reason?: string | Uint8Array): void {
+    if (this.#notOpenYetOrClosed() || this.readyState === ReadyState.Closing) return;
+    const transport = this.#transport!;
+    // `ws` leaves out an empty reason, or any reason without a code.
+    const hasReason = code !== undefined && Number((reason as { length?: unknown } | undefined)?.length) > 0;
+    transport.protocol.sendClose(code, hasReason ? reason : undefined);
+    transport.scheduleFlush();
   }
 
   /** Close TCP at once, without a closing handshake (the peer sees 1006). */
   terminate(): void {
-    const state = this.readyState;
-    if (state === ReadyState.Closed) return;
-    if (state === ReadyState.Connecting) {
-      this.#abortHandshake();
-      return;
-    }
-    this.#transport!.terminate();
+    if (!this.#notOpenYetOrClosed()) this.#transport!.terminate();
+  }
+
+  /** Stop reading the peer (events already read may still come). Does nothing while CONNECTING or once CLOSED. */
+  pause(): void {
+    if (this.#opened && this.readyState !== ReadyState.Closed) this.#transport!.setUserPaused(true);
+  }
+
+  /** Read the peer again after `pause()`. Does nothing while CONNECTING or once CLOSED. */
+  resume(): void {
+    if (this.#opened && this.readyState !== ReadyState.Closed) this.#transport!.setUserPaused(false);
   }
 
   // --- internals -----------------------------------------------------------------------------
 
+  /** Are both Close frames exchanged? (CloseEvent.wasClean, as in `ws`) */
+  get [kClosedCleanly](): boolean {
+    const protocol = this.#opened ? this.#transport!.protocol : null;
+    return protocol !== null && protocol.closeSent && protocol.closeReceived;
+  }
+
   /** The server's handshake or the dialer's completed: take over the open connection. */
   #attach(transport: SocketTransport, protocol: string, extensions: string): void {
     this.#transport = transport;
+    this.#opened = true;
     this.#dial = null;
     this.#protocol = protocol;
-    this.#extensions = extensions;
-    transport.setObserver(openObserver, this);
+    // `ws` lists the names only: "permessage-deflate", without parameters.
+    const parsed = parseExtensionHeader(extensions);
+    this.#extensions = typeof parsed === 'string' ? '' : parsed.map((element) => element.name).join(',');
+    transport.protocol.deliverFragments = this.#binaryType === 'fragments';
+    if (this.#deferEvents) transport.deferEvents();
+    transport.setObserver(WebSocket.#openObserver, this);
   }
 
-  #sendControl(isPing: boolean, data: SendData | undefined, callback: SendCallback | undefined): void {
-    const transport = this.#sendable();
-    if (transport === null) {
-      this.#reportNotOpen(callback);
-      return;
+  #throwIfConnecting(): void {
+    if (this.readyState === ReadyState.Connecting) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+  }
+
+  #sendControl(
+    opcode: Opcode.Ping | Opcode.Pong,
+    data: SendData | SendCallback,
+    mask: boolean | SendCallback | undefined,
+    callback: SendCallback | undefined,
+  ): void {
+    this.#throwIfConnecting();
+    if (typeof data === 'function') {
+      callback = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      callback = mask;
     }
-    const payload = data === undefined ? EMPTY : typeof data === 'string' ? data : toBytes(data);
-    if (isPing) transport.protocol.sendPing(payload);
-    else transport.protocol.sendPong(payload);
-    if (callback !== undefined) transport.addCallback(callback);
-    transport.scheduleFlush();
+    if (typeof data === 'number') data = String(data);
+    const transport = this.#sendable();
+    if (transport === null) return this.#sendAfterClose(data, callback);
+    queueData(transport, opcode, data, true, false, callback, this.#blobFailed);
   }
 
   /** The transport, if a message may be sent on it now (open, and no Close sent: §5.5.1). */
   #sendable(): SocketTransport | null {
     const transport = this.#transport;
-    return transport !== null && transport.protocol.canSend ? transport : null;
+    return this.#opened && transport!.protocol.canSend ? transport : null;
   }
 
-  #reportNotOpen(callback: SendCallback | undefined): void {
-    const error = notOpenError(this.readyState);
-    if (callback !== undefined) process.nextTick(callback, error);
-    else process.nextTick(() => this.#emitError(error));
+  /** `ws`: a send once CLOSING or CLOSED counts its bytes in bufferedAmount and fails its callback. */
+  #sendAfterClose(data: Exclude<SendData, number>, callback: SendCallback | undefined): void {
+    if (data) this.#unsentBytes += byteLengthOf(data);
+    if (callback !== undefined) process.nextTick(callback, notOpenError(this.readyState));
   }
 
-  #abortHandshake(): void {
-    this.#dial?.abort(new Error('WebSocket was closed before the connection was established'));
+  /** A Blob could not be read: `ws` reports the error and closes. */
+  readonly #blobFailed = (error: Error): void => {
+    this.#emitError(error);
+    if (this.#transport?.protocol.canSend === true) this.close(1011);
+  };
+
+  /** CLOSED, or CONNECTING: then the handshake is abandoned (as `ws` and browsers do). */
+  #notOpenYetOrClosed(): boolean {
+    const state = this.readyState;
+    if (state === ReadyState.Connecting) this.#dial?.abort(new Error('WebSocket was closed before the connection was established'));
+    return state === ReadyState.Connecting || state === ReadyState.Closed;
   }
 
   #emitError(error: Error): void {
@@ -239,59 +309,75 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
+  #emitClose(code: number, reason: Buffer): void {
+    this.#closeEmitted = true;
+    this.emit('close', code, reason);
+  }
+
+  /** What an open connection reports: one object for every WebSocket (it gets the socket as `ws`). */
+  static readonly #openObserver: TransportObserver<WebSocket> = {
+    onMessage: (ws, data, isBinary) => ws.emit('message', isBinary ? binaryMessageData(data, ws.#binaryType) : (data as Buffer), isBinary),
+    onPing: (ws, data) => ws.emit('ping', data),
+    onPong: (ws, data) => ws.emit('pong', data),
+    onError: (ws, error) => ws.#emitError(error),
+    onClose: (ws, code, reason) => ws.#emitClose(code, reason),
+    onDrain: (ws) => ws.emit('drain'),
+  };
+
+  /** What the dialer reports while a client's handshake runs. */
+  #dialObserver(): DialObserver {
+    return {
+      onOpen: (transport, protocol, extensions) => {
+        this.#attach(transport, protocol, extensions);
+        this.emit('open');
+      },
+      onRedirect: (transport) => {
+        this.#transport = transport;
+      },
+      onUnexpectedResponse: (status, headers) => {
+        this.emit('unexpected-response', status, headers);
+      },
+      onFail: (error) => {
+        this.#dial = null;
+        process.nextTick(() => {
+          this.#emitError(error);
+          this.#emitClose(1006, EMPTY);
+        });
+      },
+    };
+  }
+
   static {
     attachTransport = (ws, transport, protocol, extensions) => ws.#attach(transport, protocol, extensions);
     getTransport = (ws) => ws.#transport;
-    emitError = (ws, error) => ws.#emitError(error);
-    setDialTransport = (ws, transport) => {
-      ws.#transport = transport;
-    };
-    endDial = (ws) => {
-      ws.#dial = null;
-    };
   }
 }
 
-/** What an open connection reports: one object for every WebSocket (it gets the socket as `ws`). */
-const openObserver: TransportObserver<WebSocket> = {
-  onMessage: (ws, data, isBinary) => ws.emit('message', data, isBinary),
-  onPing: (ws, data) => ws.emit('ping', data),
-  onPong: (ws, data) => ws.emit('pong', data),
-  onError: (ws, error) => emitError(ws, error),
-  onClose: (ws, code, reason) => ws.emit('close', code, reason),
-  onDrain: (ws) => ws.emit('drain'),
-};
+type EventFor<K> = K extends 'message' ? MessageEvent : K extends 'close' ? CloseEvent : K extends 'error' ? ErrorEvent : Event;
 
-/** What the dialer reports while a client's handshake runs. */
-function dialObserverFor(ws: WebSocket): DialObserver {
-  return {
-    onOpen(transport, protocol, extensions) {
-      attachTransport(ws, transport, protocol, extensions);
-      ws.emit('open');
-    },
-    onRedirect(transport) {
-      setDialTransport(ws, transport);
-    },
-    onUnexpectedResponse(status, headers) {
-      ws.emit('unexpected-response', status, headers);
-    },
-    onFail(error) {
-      endDial(ws);
-      process.nextTick(() => {
-        emitError(ws, error);
-        ws.emit('close', 1006, EMPTY);
-      });
-    },
-  };
-}
-
+// `ws`'s property descriptors: the constants read-only and enumerable on the class and its
+// prototype; the attributes enumerable accessors on the prototype.
 for (const [name, value] of [
   ['CONNECTING', ReadyState.Connecting],
   ['OPEN', ReadyState.Open],
   ['CLOSING', ReadyState.Closing],
   ['CLOSED', ReadyState.Closed],
 ] as const) {
+  Object.defineProperty(WebSocket, name, { value, enumerable: true });
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+const enumerable = ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'addEventListener', 'removeEventListener'];
+for (const name of enumerable) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
+}
+defineEventAttributes(WebSocket.prototype);
+
+/** The URL as `ws` reports it: http: and https: read as ws: and wss:. */
+function websocketHref(address: string | URL): string {
+  const url = new URL(String(address));
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  return url.href;
 }
 
 /** For the node layer: give a server-side WebSocket its open connection. */

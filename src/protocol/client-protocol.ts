@@ -17,7 +17,7 @@ import {
 import { acceptDeflateResponse, buildDeflateOffer, type DeflateParams, type DeflateSetup } from './extensions/permessage-deflate.js';
 import { buildExtendedConnectRequest, validateExtendedConnectResponse, type Http2Headers } from './h2-handshake.js';
 import type { MaskKeySource } from './outbox.js';
-import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
+import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler, type ReceiveOptions } from './protocol.js';
 
 export interface ClientProtocolHandler extends ProtocolHandler {
   /**
@@ -43,7 +43,7 @@ export interface ExtensionOffering {
   accept(response: string): { compression: CompressionSetup | null } | string;
 }
 
-export interface ClientProtocolOptions {
+export interface ClientProtocolOptions extends ReceiveOptions {
   /** What the request says (the key must be fresh, §4.1 item 7). */
   request: ClientRequestOptions;
   /** Extensions offered and judged by their owner (another extension than permessage-deflate). */
@@ -51,8 +51,6 @@ export interface ClientProtocolOptions {
   /** permessage-deflate, when the client offers it (RFC 7692; `ws` and browsers do by default). */
   deflate?: DeflateSetup | null;
   maskKeySource: MaskKeySource;
-  maxPayload?: number;
-  autoPong?: boolean;
   /** Cap on the response's status line and headers. Default 16 KiB. */
   maxResponseHeaderSize?: number;
 }
@@ -75,6 +73,9 @@ export class ClientProtocol extends Protocol {
       maskKeySource: options.maskKeySource,
       maxPayload: options.maxPayload,
       autoPong: options.autoPong,
+      skipUtf8Validation: options.skipUtf8Validation,
+      maxFragments: options.maxFragments,
+      maxBufferedChunks: options.maxBufferedChunks,
     });
     this.extensions = options.extensions ?? (options.deflate ? this.deflateOffering(options.deflate) : null);
     this.request = { ...options.request, extensions: this.extensions?.offer };

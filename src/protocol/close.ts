@@ -57,7 +57,7 @@ const EMPTY = Buffer.alloc(0);
  * big-endian code followed by a UTF-8 reason. A 1-byte body or an invalid code is a protocol
  * error (1002); a reason that is not valid UTF-8 is 1007 (§8.1).
  */
-export function decodeClosePayload(payload: Buffer): ClosePayload {
+export function decodeClosePayload(payload: Buffer, validateUtf8 = true): ClosePayload {
   if (payload.length === 0) return { code: CloseCode.NoStatusReceived, reason: EMPTY };
   if (payload.length === 1) {
     throw new ProtocolError(
@@ -75,7 +75,7 @@ export function decodeClosePayload(payload: Buffer): ClosePayload {
     );
   }
   const reason = payload.subarray(2);
-  if (!isUtf8(reason)) {
+  if (validateUtf8 && !isUtf8(reason)) {
     throw new ProtocolError(
       CloseCode.InvalidPayload,
       'WS_ERR_INVALID_UTF8',
@@ -87,28 +87,32 @@ export function decodeClosePayload(payload: Buffer): ClosePayload {
 
 /**
  * Encode a Close frame body for sending. Misuse by the caller (a reserved code, a reason that
- * does not fit in a control frame) throws a TypeError/RangeError: it is a programming error, not
- * a protocol failure. With no code the body is empty (§5.5.1); a reason needs a code.
+ * does not fit in a control frame) throws a TypeError/RangeError in `ws`'s words: it is a
+ * programming error, not a protocol failure. With no code the body is empty (§5.5.1); a reason
+ * needs a code.
  */
-export function encodeClosePayload(code?: number, reason?: string | Buffer): Buffer {
+export function encodeClosePayload(code?: number, reason?: string | Uint8Array): Buffer {
   if (code === undefined) {
     if (reason !== undefined && reason.length > 0) {
       throw new TypeError('A close reason needs a close code');
     }
     return EMPTY;
   }
-  if (!Number.isInteger(code) || !isValidCloseCode(code)) {
-    throw new TypeError(`Invalid close code: ${code} (use 1000, 1001-1003, 1007-1014 or 3000-4999)`);
+  if (typeof code !== 'number' || !Number.isInteger(code) || !isValidCloseCode(code)) {
+    throw new TypeError('First argument must be a valid error code number');
   }
+  // Checked in `ws`'s order: the length (Node's own TypeError for what has none), then the type.
   const reasonLength = reason === undefined ? 0 : Buffer.byteLength(reason);
+  // §5.5: a control frame payload is at most 125 bytes, 2 of them the code.
   if (reasonLength > MAX_CLOSE_REASON_BYTES) {
-    throw new RangeError(`Close reason is ${reasonLength} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit`);
+    throw new RangeError(`The message must not be greater than ${MAX_CLOSE_REASON_BYTES} bytes`);
+  }
+  if (reason !== undefined && typeof reason !== 'string' && !(reason instanceof Uint8Array)) {
+    throw new TypeError('Second argument must be a string or a Uint8Array');
   }
   const body = Buffer.allocUnsafe(2 + reasonLength);
   body.writeUInt16BE(code, 0);
-  if (reason !== undefined) {
-    if (typeof reason === 'string') body.write(reason, 2, 'utf8');
-    else reason.copy(body, 2);
-  }
+  if (typeof reason === 'string') body.write(reason, 2, 'utf8');
+  else if (reason !== undefined) body.set(reason, 2);
   return body;
 }

@@ -2,13 +2,15 @@
  * The sending side of a connection: messages and control frames in, encoded frames out, always
  * in the order they were sent.
  *
- * Two things can make a frame wait:
+ * Three things can make a frame wait:
  * - §5.4: the fragments of one message must not be interleaved with another message's frames,
  *   so a pre-encoded frame (a broadcast) that arrives while our fragmented message is open waits
  *   for its final fragment. Control frames may go between fragments and do not wait.
  * - RFC 7692 §7.2.1: a compressed message may finish compressing later (the engine runs large
  *   inputs off the main thread). Everything sent after it, control frames included, waits
  *   behind it, so the peer receives frames in the order they were sent.
+ * - A frame whose payload the application supplies later (`sendLater`: a Blob being read) holds
+ *   its place in the same way.
  */
 import type { MessageCodec } from './extensions/message-codec.js';
 import { Opcode, encodeFrame } from './frame.js';
@@ -74,11 +76,15 @@ export class FrameWriter {
     const frameOpcode = this.sendingFragmented ? Opcode.Continuation : opcode;
     this.sendingFragmented = !fin;
     this.appendFrame(fin, frameOpcode, data, false);
-    if (fin && this.heldForFragments !== null) {
-      const frames = this.heldForFragments;
-      this.heldForFragments = null;
-      for (const frame of frames) this.sendEncoded(frame);
-    }
+    if (fin) this.releaseHeldForFragments();
+  }
+
+  /** Our fragmented message ended: the pre-encoded frames that waited for it follow it (§5.4). */
+  private releaseHeldForFragments(): void {
+    const frames = this.heldForFragments;
+    if (frames === null) return;
+    this.heldForFragments = null;
+    for (const frame of frames) this.sendEncoded(frame);
   }
 
   /** Queue a control frame (§5.5); it may go between the fragments of our message. */
@@ -95,6 +101,31 @@ export class FrameWriter {
     else if (Buffer.isBuffer(frame)) this.appendEncoded(frame);
     else if (frame.frame !== null) this.appendEncoded(frame.frame);
     else this.waitFor(frame);
+  }
+
+  /**
+   * Hold the place of a frame whose `size`-byte payload comes later; frames sent after it wait
+   * behind it. Call the returned function with the payload, or with null to drop the frame. It is
+   * never compressed, so the compressor's context never sees it out of order (RFC 7692 §7.2.1).
+   */
+  sendLater(opcode: Opcode, size: number, fin: boolean): (payload: Uint8Array | null) => void {
+    let frameOpcode = opcode;
+    if (opcode === Opcode.Text || opcode === Opcode.Binary) {
+      if (this.sendingFragmented) frameOpcode = Opcode.Continuation;
+      this.sendingFragmented = !fin;
+    }
+    const pending: PendingMessage = { frame: null, size };
+    (this.held ??= []).push(pending);
+    this.heldBytes += size;
+    if (!this.sendingFragmented) this.releaseHeldForFragments();
+    return (payload) => {
+      if (pending.frame !== null) return;
+      this.heldBytes -= size;
+      pending.frame = payload === null ? EMPTY_FRAME : encodeFrame(fin, frameOpcode, payload, this.nextMaskKey(), false);
+      this.heldBytes += pending.frame.length;
+      this.release();
+      this.onReady(null);
+    };
   }
 
   /** Take everything ready for the wire, in order. Frames still waiting stay. */

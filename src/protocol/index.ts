@@ -5,7 +5,7 @@
  * (RFC 6455 §7.1.1). Nothing here opens a socket or starts a timer.
  */
 export { Protocol, ReadyState, DEFAULT_MAX_PAYLOAD } from './protocol.js';
-export type { ProtocolHandler, ProtocolOptions, Role, CompressionSetup } from './protocol.js';
+export type { ProtocolHandler, ProtocolOptions, ReceiveOptions, Role, CompressionSetup } from './protocol.js';
 export { ServerProtocol, MAX_REQUEST_HEAD_SIZE } from './server-protocol.js';
 export type {
   ServerProtocolHandler,
@@ -28,6 +28,8 @@ export {
   computeAcceptKey,
   validateUpgradeRequest,
   buildAcceptResponse,
+  acceptResponseLines,
+  joinResponseLines,
   WEBSOCKET_GUID,
   WEBSOCKET_VERSION,
 } from './server-handshake.js';

@@ -58,6 +58,8 @@ export interface FrameParserOptions {
   maxFramePayload?: number;
   /** RSV bits that a negotiated extension gives meaning to (§5.2); none by default. */
   allowedRsvBits?: number;
+  /** Most received chunks held unparsed (while paused, say); 0 for no limit. */
+  maxBufferedChunks?: number;
 }
 
 /** Frames below this size that span reads are left as pieces. */
@@ -108,6 +110,7 @@ export class FrameParser {
   private readonly sink: FrameSink;
   private readonly expectMasked: boolean;
   private readonly maxFramePayload: number;
+  private readonly maxBufferedChunks: number;
   private allowedRsvBits: number;
 
   private state = State.Header;
@@ -128,6 +131,7 @@ export class FrameParser {
     this.expectMasked = options.role === 'server';
     this.maxFramePayload = options.maxFramePayload ?? Number.MAX_SAFE_INTEGER;
     this.allowedRsvBits = options.allowedRsvBits ?? 0;
+    this.maxBufferedChunks = options.maxBufferedChunks ?? 0;
   }
 
   /** An extension was negotiated that gives these RSV bits a meaning (§5.2, RFC 7692 §6). */
@@ -165,6 +169,11 @@ export class FrameParser {
   /** Feed received bytes. Never throws on any input; check `error` after a stop. */
   push(chunk: Buffer): void {
     if (this.state === State.Stopped || chunk.length === 0) return;
+    if (this.maxBufferedChunks > 0 && this.queue.chunkCount >= this.maxBufferedChunks) {
+      // §10.4: a peer that sends while we do not read on must not grow what we hold.
+      this.fail('WS_ERR_TOO_MANY_BUFFERED_PARTS', 'Too many buffered chunks', CloseCode.PolicyViolation);
+      return;
+    }
     this.queue.push(chunk);
     if (!this.paused) this.run();
   }

@@ -20,6 +20,11 @@ export type Role = 'server' | 'client';
 export interface ProtocolHandler {
   /** A complete, validated message. */
   onMessage(data: Buffer, isBinary: boolean): void;
+  /**
+   * A complete binary message as the payloads of its non-empty frames, not joined (§5.4), when
+   * `Protocol.deliverFragments` was set as it began. Without this method it goes to `onMessage`.
+   */
+  onFragments?(fragments: Buffer[]): void;
   /** A Ping arrived; the Pong is already queued when `autoPong` is on (§5.5.2). */
   onPing(data: Buffer): void;
   onPong(data: Buffer): void;
@@ -34,14 +39,27 @@ export interface ProtocolHandler {
   onReady(): void;
 }
 
-export interface ProtocolOptions {
-  role: Role;
-  /** Where the connection starts; the handshake subclasses start in Connecting. Default Open. */
-  state?: ReadyState;
-  /** Largest message accepted, checked from frame headers before buffering (1009). Default 64 MiB. */
+/** What a connection accepts from its peer, and how it answers (the options `ws` gives its receiver). */
+export interface ReceiveOptions {
+  /** Largest message accepted, checked from frame headers before buffering (1009). Default 100 MiB. */
   maxPayload?: number;
   /** Answer pings automatically (§5.5.2 says we MUST). Default true. */
   autoPong?: boolean;
+  /**
+   * Deliver text messages and close reasons without checking their UTF-8. §8.1 requires the
+   * check: set this only for a trusted peer (`ws`'s `skipUTF8Validation`). Default false.
+   */
+  skipUtf8Validation?: boolean;
+  /** Most frames one message may come in (§10.4; 1008 beyond it). 0: no limit. Default 0. */
+  maxFragments?: number;
+  /** Most received chunks waiting to be parsed (§10.4; 1008 beyond it). 0: no limit. Default 0. */
+  maxBufferedChunks?: number;
+}
+
+export interface ProtocolOptions extends ReceiveOptions {
+  role: Role;
+  /** Where the connection starts; the handshake subclasses start in Connecting. Default Open. */
+  state?: ReadyState;
   /** Where client masking keys come from (required for the client role, §5.3). */
   maskKeySource?: MaskKeySource;
 }

@@ -19,15 +19,24 @@ import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, RSV1_BIT, isControlOpcode, type FrameHeader } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import { InboundMessage } from './inbound-message.js';
+import { MessageDelivery } from './message-delivery.js';
 import type { MaskKeySource } from './outbox.js';
 import { FrameParser, type FrameSink } from './parser.js';
 import type { PendingFrame } from './pending-frame.js';
 import { receiveMessage } from './receive-message.js';
-import { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role } from './protocol-handler.js';
+import {
+  ReadyState,
+  type CompressionSetup,
+  type ProtocolHandler,
+  type ProtocolOptions,
+  type ReceiveOptions,
+  type Role,
+} from './protocol-handler.js';
 
-export { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role };
+export { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type ReceiveOptions, type Role };
 
-export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+/** 100 MiB, as `ws`. */
+export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -43,6 +52,11 @@ export class Protocol implements FrameSink {
   sentCloseCode: number | undefined;
   /** Set when we failed the connection (§7.1.7): its close code is what we report. */
   failure: ProtocolError | null = null;
+  /**
+   * Deliver each binary message that starts from now on to `handler.onFragments`, as its frames'
+   * payloads, without joining them (`ws`'s binaryType "fragments").
+   */
+  deliverFragments = false;
 
   protected readonly handler: ProtocolHandler;
   protected readonly writer: FrameWriter;
@@ -51,6 +65,7 @@ export class Protocol implements FrameSink {
   private readonly autoPong: boolean;
   private readonly parser: FrameParser;
   private readonly inbound = new InboundMessage();
+  private readonly delivery: MessageDelivery;
   /** RFC 7692: set once permessage-deflate is negotiated. */
   private codec: MessageCodec | null = null;
   /** §7.1.1: the I/O layer should close TCP once what is queued is written. */
@@ -67,12 +82,20 @@ export class Protocol implements FrameSink {
     this.currentState = options.state ?? ReadyState.Open;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.autoPong = options.autoPong ?? true;
+    this.inbound.limits(this.maxPayload, options.maxFragments ?? 0, options.skipUtf8Validation !== true);
     const maskKeySource = options.maskKeySource ?? null;
     if (this.role === 'client' && maskKeySource === null) {
       throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
     }
     this.writer = new FrameWriter(maskKeySource, this.onWriterReady);
-    this.parser = new FrameParser(this, { role: this.role, maxFramePayload: this.maxPayload });
+    const { maxBufferedChunks } = options;
+    this.parser = new FrameParser(this, { role: this.role, maxFramePayload: this.maxPayload, maxBufferedChunks });
+    this.delivery = new MessageDelivery({
+      handler: this.handler,
+      parser: this.parser,
+      failWith: (code, message, closeCode) => this.failWith(code, message, closeCode),
+      failOnParserError: () => this.failOnParserError(),
+    });
   }
 
   /** Where the connection is in its life (§4.1, §7.1). */
@@ -105,6 +128,10 @@ export class Protocol implements FrameSink {
   /** Frames, once the connection is open. */
   protected receiveFrames(chunk: Buffer): void {
     this.parser.push(chunk);
+    this.failOnParserError();
+  }
+
+  private failOnParserError(): void {
     const error = this.parser.error;
     if (error !== null) {
       this.parser.error = null;
@@ -134,9 +161,27 @@ export class Protocol implements FrameSink {
     return this.inbound.retainedBytes;
   }
 
-  /** Is the protocol waiting for something before it reads on (an inflating message)? Then do not read. */
+  /** Is the protocol waiting for something before it reads on (an inflation, held events)? Then do not read. */
   get isReadPaused(): boolean {
     return this.parser.isPaused;
+  }
+
+  /**
+   * Deliver no further message, ping or pong until `releaseEvents()`; what arrives meanwhile
+   * waits unparsed. Called from an event, it makes that event the last of this read: an I/O
+   * layer emits one event per turn of its event loop this way (`ws`'s allowSynchronousEvents).
+   */
+  holdEvents(): void {
+    this.delivery.hold();
+  }
+
+  /** Read on after `holdEvents()`: the frames waiting are parsed (and delivered) now. */
+  releaseEvents(): void {
+    this.delivery.release();
+  }
+
+  get eventsHeld(): boolean {
+    return this.delivery.isHeld;
   }
 
   onFrameHeader(header: FrameHeader): boolean {
@@ -151,29 +196,9 @@ export class Protocol implements FrameSink {
       return true;
     }
     this.frameIsControl = false;
-    const inbound = this.inbound;
-    // §5.4: a continuation needs an open message; a new text/binary frame must wait for its end.
-    if (opcode === Opcode.Continuation) {
-      if (!inbound.isOpen) {
-        return this.failWith('WS_ERR_UNEXPECTED_CONTINUATION', 'Continuation frame with no message to continue');
-      }
-      if (header.rsv1) return this.failWith('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 set on a continuation frame');
-    } else {
-      if (inbound.isOpen) {
-        return this.failWith('WS_ERR_EXPECTED_CONTINUATION', 'New data frame while a fragmented message is open');
-      }
-      const arrivesInPieces = !header.fin || this.parser.bufferedBytes < header.payloadLength;
-      inbound.start(opcode as Opcode.Text | Opcode.Binary, header.rsv1, arrivesInPieces);
-    }
-    // §10.4 and §7.4.1 (1009): a size limit on whole messages, checked before buffering.
-    inbound.length += header.payloadLength;
-    if (inbound.length > this.maxPayload) {
-      return this.failWith(
-        'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-        `Message of more than ${this.maxPayload} bytes`,
-        CloseCode.MessageTooBig,
-      );
-    }
+    const keepFrames = this.deliverFragments && this.handler.onFragments !== undefined;
+    const refusal = this.inbound.acceptFrame(header, this.parser.bufferedBytes, keepFrames);
+    if (refusal !== null) return this.failWith(refusal.code, refusal.message, refusal.closeCode);
     return true;
   }
 
@@ -190,31 +215,11 @@ export class Protocol implements FrameSink {
 
   onFrameEnd(): boolean {
     if (this.frameIsControl) return this.handleControlFrame();
+    this.inbound.endFrame();
     if (!this.parser.header.fin) return true;
     // The message is complete.
-    return receiveMessage(this.inbound, this.codec, this.maxPayload, this.messageReceiver);
+    return receiveMessage(this.inbound, this.codec, this.maxPayload, this.delivery);
   }
-
-  /** Where `receiveMessage` delivers: the handler, or a failure; and how it waits for an inflate. */
-  private readonly messageReceiver = {
-    deliver: (data: Buffer, isBinary: boolean): boolean => {
-      this.handler.onMessage(data, isBinary);
-      // The handler may have ended the connection, which stops the parser.
-      return !this.parser.stopped;
-    },
-    fail: (code: ProtocolErrorCode, message: string, closeCode: number): false =>
-      this.failWith(code, message, closeCode),
-    wait: (): void => this.parser.pause(),
-    resume: (): void => {
-      this.parser.resume();
-      const error = this.parser.error;
-      if (error !== null) {
-        this.parser.error = null;
-        this.fail(error);
-      }
-      this.handler.onReady();
-    },
-  };
 
   private handleControlFrame(): boolean {
     const pieces = this.controlPieces;
@@ -241,7 +246,7 @@ export class Protocol implements FrameSink {
     let code: number;
     let reason: Buffer;
     try {
-      ({ code, reason } = decodeClosePayload(payload));
+      ({ code, reason } = decodeClosePayload(payload, this.inbound.validateUtf8));
     } catch (error) {
       this.fail(error as ProtocolError);
       return false;
@@ -292,10 +297,19 @@ export class Protocol implements FrameSink {
   }
 
   /**
+   * Hold the place of a message, Ping or Pong whose `size` bytes are not read yet (a Blob); what
+   * is sent after it waits behind it. Give the bytes to the returned function (null drops it).
+   */
+  sendLater(opcode: Opcode.Text | Opcode.Binary | Opcode.Ping | Opcode.Pong, size: number, fin = true): (data: Uint8Array | null) => void {
+    if (isControlOpcode(opcode)) this.checkControlLength(size);
+    return this.writer.sendLater(opcode, size, fin);
+  }
+
+  /**
    * Start (or answer) the closing handshake, §7.1.2. Throws TypeError/RangeError on an invalid
    * code or an over-long reason (a caller's mistake). Does nothing if Close was already sent.
    */
-  sendClose(code?: number, reason?: string | Buffer): void {
+  sendClose(code?: number, reason?: string | Uint8Array): void {
     if (this.closeSent || this.currentState !== ReadyState.Open && !this.closeReceived) return;
     const body = encodeClosePayload(code, reason);
     this.writer.sendControl(Opcode.Close, body);
@@ -363,11 +377,13 @@ export class Protocol implements FrameSink {
   }
 
   private sendControl(opcode: Opcode.Ping | Opcode.Pong, data: Uint8Array | string): void {
-    const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (length > MAX_CONTROL_PAYLOAD) {
-      throw new RangeError(`Control frame payload is ${length} bytes; at most 125 are allowed (RFC 6455 §5.5)`);
-    }
+    this.checkControlLength(typeof data === 'string' ? Buffer.byteLength(data) : data.length);
     this.writer.sendControl(opcode, data);
+  }
+
+  private checkControlLength(length: number): void {
+    // §5.5 (in `ws`'s words).
+    if (length > MAX_CONTROL_PAYLOAD) throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
   }
 
   private queueClose(code: number | undefined, reason: string | undefined): void {

@@ -17,6 +17,8 @@ import type { InboundMessage } from './inbound-message.js';
 export interface MessageReceiver {
   /** Hand the message on; false if the connection ended meanwhile (read nothing more). */
   deliver(data: Buffer, isBinary: boolean): boolean;
+  /** Hand a binary message on as its frames' payloads (see InboundMessage.keepsFrames). */
+  deliverFragments(fragments: Buffer[]): boolean;
   fail(code: ProtocolErrorCode, message: string, closeCode: number): false;
   /** An inflation goes on after this call returns: read no further frames until `resume`. */
   wait(): void;
@@ -32,10 +34,12 @@ export function receiveMessage(
   receiver: MessageReceiver,
 ): boolean {
   const isBinary = inbound.opcode === Opcode.Binary;
+  if (inbound.keepsFrames) return receiver.deliverFragments(inbound.takeFragments());
+  const validateUtf8 = !isBinary && inbound.validateUtf8;
   if (!inbound.compressed || codec === null) {
     const streamedValid = inbound.checksAsItStreams ? inbound.endStreamedText() : null;
     const data = inbound.take();
-    if (!isBinary && !(streamedValid ?? isUtf8(data))) return failUtf8(receiver);
+    if (validateUtf8 && !(streamedValid ?? isUtf8(data))) return failUtf8(receiver);
     return receiver.deliver(data, isBinary);
   }
   const compressed = inbound.take();
@@ -46,23 +50,23 @@ export function receiveMessage(
       syncResult = result;
       return;
     }
-    deliverInflated(result, isBinary, receiver);
+    deliverInflated(result, isBinary, validateUtf8, receiver);
     receiver.resume();
   });
-  if (finishedNow) return deliverInflated(syncResult!, isBinary, receiver);
+  if (finishedNow) return deliverInflated(syncResult!, isBinary, validateUtf8, receiver);
   waiting = true;
   receiver.wait();
   return true;
 }
 
-function deliverInflated(result: InflateResult, isBinary: boolean, receiver: MessageReceiver): boolean {
+function deliverInflated(result: InflateResult, isBinary: boolean, validateUtf8: boolean, receiver: MessageReceiver): boolean {
   if (!result.ok) {
     // §7.4.1: 1009 for a message too big to process; data that is not DEFLATE is 1007 (as `ws`).
     return result.reason === 'too-big'
       ? receiver.fail('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', result.message, CloseCode.MessageTooBig)
       : receiver.fail('WS_ERR_INVALID_COMPRESSED_DATA', result.message, CloseCode.InvalidPayload);
   }
-  if (!isBinary && !isUtf8(result.data)) return failUtf8(receiver);
+  if (validateUtf8 && !isUtf8(result.data)) return failUtf8(receiver);
   return receiver.deliver(result.data, isBinary);
 }
 

@@ -215,12 +215,36 @@ export interface AcceptResponseOptions {
 
 /** The 101 Switching Protocols response that completes the handshake (§4.2.2 item 5). */
 export function buildAcceptResponse(options: AcceptResponseOptions): string {
-  let response =
-    'HTTP/1.1 101 Switching Protocols\r\n' +
-    'Upgrade: websocket\r\n' +
-    'Connection: Upgrade\r\n' +
-    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key)}\r\n`;
-  if (options.protocol !== undefined) response += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
-  if (options.extensions !== undefined) response += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
-  return response + formatHeaderLines(options.headers) + '\r\n';
+  return joinResponseLines(acceptResponseLines(options));
+}
+
+/**
+ * The same response as lines without their CRLF, status line first (what `ws`'s 'headers'
+ * event lets an application read and change before it is sent).
+ */
+export function acceptResponseLines(options: AcceptResponseOptions): string[] {
+  const lines = [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key)}`,
+  ];
+  if (options.protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${options.protocol}`);
+  if (options.extensions !== undefined) lines.push(`Sec-WebSocket-Extensions: ${options.extensions}`);
+  const extra = formatHeaderLines(options.headers);
+  if (extra !== '') lines.push(...extra.slice(0, -2).split('\r\n'));
+  return lines;
+}
+
+/**
+ * Response lines as they go on the wire. A line holding CR, LF or NUL would end the head early
+ * and let whoever wrote it inject headers or a body (RFC 7230 §3.2.4): that throws a TypeError.
+ */
+export function joinResponseLines(lines: readonly string[]): string {
+  for (const line of lines) {
+    if (typeof line !== 'string' || /[\r\n\0]/.test(line)) {
+      throw new TypeError(`Invalid response line: ${JSON.stringify(line)}`);
+    }
+  }
+  return lines.join('\r\n') + '\r\n\r\n';
 }

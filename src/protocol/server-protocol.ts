@@ -8,7 +8,8 @@
  *   OPEN ... CLOSED: the frames of `Protocol`
  */
 import type { ExtensionElement } from './extensions/extension-header.js';
-import { buildAcceptResponse, validateUpgradeRequest } from './server-handshake.js';
+import type { AcceptResponseOptions } from './server-handshake.js';
+import { acceptResponseLines, buildAcceptResponse, joinResponseLines, validateUpgradeRequest } from './server-handshake.js';
 import { buildExtendedConnectResponse, validateExtendedConnect } from './h2-handshake.js';
 import {
   HttpHeadReader,
@@ -18,7 +19,7 @@ import {
   type OutgoingHeaders,
 } from './http-head.js';
 import { negotiateDeflateAsServer, type DeflateParams, type DeflateSetup } from './extensions/permessage-deflate.js';
-import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler } from './protocol.js';
+import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler, type ReceiveOptions } from './protocol.js';
 
 /** Like node:http's default (--max-http-header-size): 16 KiB for the request line and headers. */
 export const MAX_REQUEST_HEAD_SIZE = 16 * 1024;
@@ -54,12 +55,15 @@ export interface ServerProtocolHandler extends ProtocolHandler {
   onRequest(request: HandshakeRequest, offer: HandshakeOffer, head: Buffer): void;
   /** The handshake was refused, by the protocol or with `reject()`: the response is queued. */
   onReject(status: number, reason: string, request: HandshakeRequest | null): void;
+  /**
+   * A request that is not a valid opening handshake (§4.2.1), about to be refused with `status`.
+   * Return true to answer it yourself on the transport (`ws`'s 'wsClientError'): the protocol
+   * then sends nothing, asks for no close, and is CLOSED.
+   */
+  onInvalidRequest?(request: HandshakeRequest, status: number, reason: string): boolean;
 }
 
-export interface ServerProtocolOptions {
-  /** Largest message accepted (1009 beyond it). Default 64 MiB. */
-  maxPayload?: number;
-  autoPong?: boolean;
+export interface ServerProtocolOptions extends ReceiveOptions {
   /** permessage-deflate, when the server offers it (RFC 7692); off when absent. */
   deflate?: DeflateSetup | null;
   /**
@@ -79,6 +83,11 @@ export interface AcceptOptions {
   extensions?: { header: string; compression: CompressionSetup | null };
   /** Extra response headers; checked for invalid names and values (a TypeError). */
   headers?: OutgoingHeaders;
+  /**
+   * The whole response as lines (from `responseLines()`, perhaps changed), instead of the one
+   * built from the options above. A line with CR, LF or NUL throws a TypeError (nothing is sent).
+   */
+  lines?: readonly string[];
 }
 
 /** §4.2.2 and §4.4: tell a plain HTTP client which protocol and version this endpoint speaks. */
@@ -113,9 +122,12 @@ export class ServerProtocol extends Protocol {
   /** The Sec-WebSocket-Extensions value of the 101 ('' for none). */
   agreedExtensions = '';
   private readonly deflate: DeflateSetup | null;
+  /** permessage-deflate as negotiated for the pending request (undefined: not yet asked). */
+  private negotiated: AcceptOptions['extensions'] | undefined = undefined;
 
   constructor(handler: ServerProtocolHandler, options: ServerProtocolOptions = {}) {
-    super(handler, { maxPayload: options.maxPayload, autoPong: options.autoPong, role: 'server', state: ReadyState.Connecting });
+    const { deflate: _deflate, http2: _http2, ...receive } = options;
+    super(handler, { ...receive, role: 'server', state: ReadyState.Connecting });
     this.deflate = options.deflate ?? null;
     this.overHttp2 = options.http2 === true;
   }
@@ -204,35 +216,41 @@ export class ServerProtocol extends Protocol {
     if (result.rest.length > 0) this.unread = result.rest;
   }
 
+  /** The lines of the 101 response `accept(options)` would send, status line first, without CRLF. */
+  responseLines(options: AcceptOptions = {}): string[] {
+    return acceptResponseLines(this.responseOptions(options));
+  }
+
   /** Accept the request: queue the 101 response (§4.2.2 item 5); the connection is OPEN. */
   accept(options: AcceptOptions = {}): void {
-    const offer = this.offer;
-    if (offer === null) throw new Error('There is no handshake request to accept');
-    const extensions = options.extensions ?? this.negotiateExtensions(offer);
+    const built = this.responseOptions(options);
+    const extensions = options.extensions ?? this.negotiated;
     this.agreedExtensions = extensions?.header ?? '';
     if (this.overHttp2) {
       formatHeaderLines(options.headers); // the same checks of names and values (a TypeError)
-      const headers = buildExtendedConnectResponse({
-        key: offer.key,
-        protocol: options.protocol,
-        extensions: extensions?.header,
-        headers: options.headers,
-      });
-      this.http2Response = { headers, body: null };
+      this.http2Response = { headers: buildExtendedConnectResponse(built), body: null };
     } else {
-      const response = buildAcceptResponse({
-        key: offer.key,
-        protocol: options.protocol,
-        extensions: extensions?.header,
-        headers: options.headers,
-      });
-      this.sendEncoded(Buffer.from(response, 'latin1'));
+      // Lines an application wrote go out as `ws` writes them (UTF-8); ours are ASCII.
+      const response =
+        options.lines === undefined
+          ? Buffer.from(buildAcceptResponse(built), 'latin1')
+          : Buffer.from(joinResponseLines(options.lines), 'utf8');
+      this.sendEncoded(response);
     }
     this.offer = null;
     this.request = null;
     const compression = extensions?.compression ?? null;
     if (compression !== null) this.enableCompression(compression);
     this.setState(ReadyState.Open);
+  }
+
+  /** The response's parts; permessage-deflate is negotiated once, here (RFC 7692 §5). */
+  private responseOptions(options: AcceptOptions): AcceptResponseOptions {
+    const offer = this.offer;
+    if (offer === null) throw new Error('There is no handshake request to accept');
+    if (options.extensions === undefined && this.negotiated === undefined) this.negotiated = this.negotiateExtensions(offer);
+    const extensions = options.extensions ?? this.negotiated;
+    return { key: offer.key, protocol: options.protocol, extensions: extensions?.header, headers: options.headers };
   }
 
   /**
@@ -274,6 +292,11 @@ export class ServerProtocol extends Protocol {
     this.request = request;
     const validation = validateUpgradeRequest(request);
     if (!validation.ok) {
+      if (this.handler.onInvalidRequest?.(request, validation.status, validation.reason) === true) {
+        this.request = null;
+        this.setState(ReadyState.Closed);
+        return;
+      }
       this.reject(validation.status, validation.reason, validation.headers);
       return;
     }

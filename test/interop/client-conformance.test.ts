@@ -11,7 +11,7 @@ const openWsmith: OpenClient = (url, onMessage) =>
   new Promise<void>((resolve) => {
     const ws = new WebSocket(url);
     const socket = { send: (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }) };
-    ws.on('message', (data, isBinary) => onMessage(data, isBinary, socket));
+    ws.on('message', (data, isBinary) => onMessage(data as Buffer, isBinary, socket));
     ws.on('error', () => undefined);
     ws.on('close', () => resolve());
   });

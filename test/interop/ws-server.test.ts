@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
-  return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data, isBinary })));
+  return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary })));
 }
 
 function closeOf(ws: { once(event: 'close', cb: (code: number, reason: Buffer) => void): unknown }): Promise<[number, string]> {

@@ -87,7 +87,7 @@ function failure(ws: WebSocket): Promise<{ error: Error; code: number; events: s
 }
 
 function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
-  return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data, isBinary })));
+  return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary })));
 }
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
@@ -285,7 +285,7 @@ describe('client wire behaviour (against a hand-written server)', () => {
     const messages: string[] = [];
     await new Promise<void>((resolve) =>
       ws.on('message', (data, isBinary) => {
-        messages.push(isBinary ? `bin:${[...data].join(',')}` : data.toString());
+        messages.push(isBinary ? `bin:${[...(data as Buffer)].join(',')}` : data.toString());
         if (messages.length === 2) resolve();
       }),
     );

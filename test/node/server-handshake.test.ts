@@ -215,13 +215,13 @@ describe('WebSocketServer options', () => {
     expect(offered).toEqual([['chat.v1', 'chat.v2'], ['other', 'another']]);
   });
 
-  it('without handleProtocols no subprotocol is chosen', async () => {
+  it('without handleProtocols the first subprotocol offered is chosen (as in ws)', async () => {
     const { port } = await startServer();
     const peer = await RawPeer.connect(port);
-    peer.write(upgradeRequest('/', { 'Sec-WebSocket-Protocol': 'chat' }));
+    peer.write(upgradeRequest('/', { 'Sec-WebSocket-Protocol': 'chat, superchat' }));
     const response = await peer.readHttpResponse();
     expect(response.status).toBe(101);
-    expect(response.head).not.toMatch(/Sec-WebSocket-Protocol/i);
+    expect(response.head).toMatch(/\r\nSec-WebSocket-Protocol: chat$/im);
   });
 
   it('handleProtocols choosing a subprotocol that was not offered is a server error (500)', async () => {

@@ -11,7 +11,7 @@ describe('Protocol: maxPayload (1009) is decided from the header', () => {
     expectClose(output(connection), 1009);
   });
 
-  it('a 64-bit length far over the default 64 MiB limit', () => {
+  it('a 64-bit length far over the default 100 MiB limit', () => {
     const { connection, recorder } = server();
     connection.receiveData(frame({ opcode: Opcode.Binary, length: 2 ** 40 }));
     expect(recorder.events).toEqual([['error', 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']]);

@@ -14,7 +14,7 @@ describe('wsmith echo server', () => {
   beforeAll(async () => {
     wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
     wss.on('connection', (ws) => {
-      ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
       ws.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => wss.on('listening', () => resolve()));

@@ -11,7 +11,7 @@ export class ChatClient {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => {
+    socket.on('message', (data) => {
       this.messages.push(JSON.parse(data.toString()) as Json);
       for (const wake of this.waiters.splice(0)) wake();
     });

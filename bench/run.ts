@@ -109,7 +109,10 @@ async function wsmithAvailable(notes: string[]): Promise<boolean> {
       notes.push('wsmith skipped: it does not export WebSocketServer yet');
       return false;
     }
-    if (typeof library.Hub !== 'function') notes.push('wsmith has no Hub yet: broadcast uses the naive loop for it too');
+    const hub = (await import(`${specifier}/hub`).catch(() => ({}))) as Record<string, unknown>;
+    if (typeof hub.Hub !== 'function' && typeof library.Hub !== 'function') {
+      notes.push('wsmith has no Hub (wsmith/hub): broadcast uses the naive loop for it too');
+    }
     return true;
   } catch (error) {
     notes.push(`wsmith skipped: ${(error as Error).message}`);

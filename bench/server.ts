@@ -36,9 +36,12 @@ interface WsLikeModule {
 type ReadyInfo = { port: number; notes: string[] };
 
 async function loadLibrary(target: TargetName): Promise<WsLikeModule> {
-  // A variable specifier keeps the bench compiling before dist/ exists.
-  const specifier = target === 'wsmith' ? 'wsmith' : 'ws';
-  return (await import(specifier)) as WsLikeModule;
+  // Variable specifiers keep the bench compiling before dist/ exists.
+  if (target !== 'wsmith') return (await import('ws' as string)) as WsLikeModule;
+  const library = (await import('wsmith' as string)) as WsLikeModule;
+  // The Hub lives in its own entry point, `wsmith/hub`.
+  const hub = (await import('wsmith/hub' as string).catch(() => ({}))) as Pick<WsLikeModule, 'Hub'>;
+  return { WebSocketServer: library.WebSocketServer, Hub: hub.Hub ?? library.Hub };
 }
 
 async function startWebSocketServer(target: TargetName, role: ServerRole): Promise<ReadyInfo> {

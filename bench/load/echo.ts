@@ -4,30 +4,25 @@
 // frames. When the window closes the client stops sending, waits for every outstanding answer
 // and fails if one is missing or wrong.
 import { distinctPayloads, jsonPayloads, Opcode } from './frames.js';
-import { openMany, openWebSocket } from './handshake.js';
 import type { EchoParams, LoadJob, LoadResult } from './job.js';
-import { offerFor, trafficFor, type Traffic } from './traffic.js';
+import { openWithTraffic } from './traffic.js';
 import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResult> {
-  const { connections, inFlight, size, text, json } = job.params as EchoParams;
-  const opcode = text || json ? Opcode.Text : Opcode.Binary;
-  // Distinct payloads per slot make a lost or reordered answer a content mismatch at once.
+/** Distinct payloads per slot make a lost or reordered answer a content mismatch at once. */
+function payloadsFor({ inFlight, size, text, json }: EchoParams): Buffer[] {
   const slots = Math.max(inFlight + 1, 4);
-  const payloads = json ? jsonPayloads(slots, size, size) : distinctPayloads(slots, size, text, size);
+  return json ? jsonPayloads(slots, size, size) : distinctPayloads(slots, size, text, size);
+}
+
+export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResult> {
+  const { connections, inFlight, text, json } = job.params as EchoParams;
+  const opcode = text || json ? Opcode.Text : Opcode.Binary;
+  const payloads = payloadsFor(job.params as EchoParams);
   const averageSize = payloads.reduce((sum, p) => sum + p.length, 0) / payloads.length;
 
-  const offer = offerFor(job.deflate);
-  const open = await openMany(connections, 64, () => openWebSocket(job.port, '/', job.rawEcho, undefined, offer));
-  let traffic: Traffic;
-  try {
-    traffic = trafficFor(job.deflate, payloads, opcode, job.rawEcho, open);
-  } catch (error) {
-    for (const { socket } of open) socket.destroy();
-    throw error;
-  }
+  const { open, traffic } = await openWithTraffic(job, '/', connections, 64, payloads, opcode);
   const { ring } = traffic.out;
   return new Promise<LoadResult>((resolve) => {
     let total = 0;

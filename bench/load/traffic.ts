@@ -4,7 +4,8 @@
 import { ContextTakeoverMessages, DeflateFrameScanner, IndependentMessages, InflateStats } from './deflate-scanner.js';
 import { compressedFrames, DEFLATE_OFFER, parseDeflateAnswer, plainFrames, sameAgreement, type OutgoingFrames } from './deflate.js';
 import { maskedFrame, wirePayload } from './frames.js';
-import type { OpenSocket } from './handshake.js';
+import { openMany, openWebSocket, type OpenSocket } from './handshake.js';
+import type { LoadJob } from './job.js';
 import { FrameScanner } from './scanner.js';
 
 /** A scanner of one connection's answers: FrameScanner or DeflateFrameScanner. */
@@ -58,4 +59,23 @@ export function deflateTraffic(payloads: Buffer[], opcode: number, opened: OpenS
 
 export function trafficFor(deflate: boolean, payloads: Buffer[], opcode: number, rawEcho: boolean, opened: OpenSocket[]): Traffic {
   return deflate ? deflateTraffic(payloads, opcode, opened) : plainTraffic(payloads, opcode, rawEcho);
+}
+
+/** Open `count` connections to `path` (offering deflate when the job does) and plan their traffic. */
+export async function openWithTraffic(
+  job: LoadJob,
+  path: string,
+  count: number,
+  parallel: number,
+  payloads: Buffer[],
+  opcode: number,
+): Promise<{ open: OpenSocket[]; traffic: Traffic }> {
+  const offer = offerFor(job.deflate);
+  const open = await openMany(count, parallel, () => openWebSocket(job.port, path, job.rawEcho, undefined, offer));
+  try {
+    return { open, traffic: trafficFor(job.deflate, payloads, opcode, job.rawEcho, open) };
+  } catch (error) {
+    for (const { socket } of open) socket.destroy();
+    throw error;
+  }
 }

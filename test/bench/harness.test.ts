@@ -65,6 +65,33 @@ describe('bench harness (tiny mode)', () => {
     expect(svg).toContain('echo-small');
   }, 60_000);
 
+  it('prints no number for a server that drops or corrupts a message, compressed or not', async () => {
+    const dir = path.join(out, 'broken');
+    const { code, stdout, results } = await bench(
+      ['--targets', 'broken-drop,broken-corrupt,broken-corrupt-deflate', '--only', 'echo-small,echo-deflate'],
+      dir,
+    );
+    expect(code).toBe(1);
+    // The plain ones in both scenarios (plain JSON in echo-deflate), the compressing one in echo-deflate.
+    expect(results.rows.map((row) => `${row.scenario}/${row.target}`).sort()).toEqual([
+      'echo-deflate/broken-corrupt',
+      'echo-deflate/broken-corrupt-deflate',
+      'echo-deflate/broken-drop',
+      'echo-small/broken-corrupt',
+      'echo-small/broken-drop',
+    ]);
+    for (const row of results.rows) {
+      expect(row.ok).toBe(false);
+      expect(row.median).toBeUndefined();
+      // JSON texts differ in length too: a dropped one may show as the next one's length.
+      expect(row.error).toMatch(/differs|missing|never answered|length \d+, expected/);
+    }
+    expect(stdout).toMatch(/FAILED echo-small \/ broken-drop/);
+    expect(results.rows.find((row) => row.target === 'broken-corrupt-deflate')?.error).toMatch(/inflated text differs/);
+  }, 60_000);
+});
+
+describe('bench harness, compression scenarios (tiny mode)', () => {
   it('runs the compression scenarios with permessage-deflate negotiated, compressed and inflated both ways', async () => {
     const wsmithBuilt = existsSync(path.join(ROOT, 'dist', 'index.js'));
     const deflateTargets = wsmithBuilt ? ['wsmith-deflate', 'ws-deflate', 'ws-deflate-native'] : ['ws-deflate', 'ws-deflate-native'];
@@ -107,30 +134,5 @@ describe('bench harness (tiny mode)', () => {
     const markdown = readFileSync(path.join(dir, 'latest.md'), 'utf8');
     expect(markdown).toContain('| echo-deflate | msg/s |');
     expect(markdown).toMatch(/echo-deflate without compression \(the same JSON, plain servers\): .*ws [0-9.]+k? msg\/s \(with compression on: /);
-  }, 60_000);
-
-  it('prints no number for a server that drops or corrupts a message, compressed or not', async () => {
-    const dir = path.join(out, 'broken');
-    const { code, stdout, results } = await bench(
-      ['--targets', 'broken-drop,broken-corrupt,broken-corrupt-deflate', '--only', 'echo-small,echo-deflate'],
-      dir,
-    );
-    expect(code).toBe(1);
-    // The plain ones in both scenarios (plain JSON in echo-deflate), the compressing one in echo-deflate.
-    expect(results.rows.map((row) => `${row.scenario}/${row.target}`).sort()).toEqual([
-      'echo-deflate/broken-corrupt',
-      'echo-deflate/broken-corrupt-deflate',
-      'echo-deflate/broken-drop',
-      'echo-small/broken-corrupt',
-      'echo-small/broken-drop',
-    ]);
-    for (const row of results.rows) {
-      expect(row.ok).toBe(false);
-      expect(row.median).toBeUndefined();
-      // JSON texts differ in length too: a dropped one may show as the next one's length.
-      expect(row.error).toMatch(/differs|missing|never answered|length \d+, expected/);
-    }
-    expect(stdout).toMatch(/FAILED echo-small \/ broken-drop/);
-    expect(results.rows.find((row) => row.target === 'broken-corrupt-deflate')?.error).toMatch(/inflated text differs/);
   }, 60_000);
 });

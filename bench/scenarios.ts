@@ -25,6 +25,8 @@ export interface Scenario {
   figure?: (result: LoadResult & { ok: true }) => number;
   /** CPU-seconds are divided by this many units (e.g. MB rather than messages). */
   cpuUnits?: (result: LoadResult & { ok: true }) => number;
+  /** The target ratios are taken against (default ws); ws-deflate for the compression scenarios. */
+  baseline?: TargetName;
   /**
    * Rounds in full mode when `--rounds` is not given. The close calls (targets within the
    * machine's noise) get more, so that their medians rest on more samples.
@@ -37,6 +39,15 @@ const CLOSE_CALL_ROUNDS = 5;
 
 const ALL: TargetName[] = ['wsmith', 'ws', 'ws-native', 'raw'];
 const WEBSOCKET_ONLY: TargetName[] = ['wsmith', 'ws', 'ws-native'];
+const DEFLATE: TargetName[] = ['wsmith-deflate', 'ws-deflate', 'ws-deflate-native'];
+/**
+ * The compression scenarios also run the same JSON messages through the plain servers (no
+ * offer, nothing compressed): what compression costs each library, side by side (and, in
+ * idle-memory-deflate, what an idle connection keeps after one plain message).
+ */
+const DEFLATE_WITH_PLAIN: TargetName[] = [...DEFLATE, 'wsmith', 'ws'];
+/** Above both servers' 1024-byte threshold, so every message is compressed both ways. */
+const JSON_MESSAGE = 1100;
 const MB = 1e6;
 
 const perSecond = (result: LoadResult & { ok: true }): number => result.units / result.seconds;
@@ -132,6 +143,51 @@ export const SCENARIOS: Scenario[] = [
           ? { warm: 200, connections: 2000, parallel: 100 }
           : { warm: 200, connections: 10_000, parallel: 100 },
   },
+  {
+    name: 'echo-deflate',
+    description: 'echo of ~1.1 KiB JSON text, compressed (permessage-deflate), 64 connections × 16 in flight',
+    kind: 'echo',
+    role: 'echo',
+    metric: 'msg/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/msg', scale: 1e6 },
+    targets: DEFLATE_WITH_PLAIN,
+    baseline: 'ws-deflate',
+    params: (mode) =>
+      mode === 'tiny'
+        ? { connections: 8, inFlight: 4, size: JSON_MESSAGE, text: true, json: true }
+        : { connections: 64, inFlight: 16, size: JSON_MESSAGE, text: true, json: true },
+    figure: perSecond,
+  },
+  {
+    name: 'broadcast-deflate',
+    description: '1 publisher → 1,000 subscribers, ~1.1 KiB JSON text, compressed, 16 messages in flight',
+    kind: 'broadcast',
+    role: 'broadcast',
+    metric: 'deliveries/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/delivery', scale: 1e6 },
+    targets: DEFLATE_WITH_PLAIN,
+    baseline: 'ws-deflate',
+    params: (mode) => ({ subscribers: mode === 'tiny' ? 20 : 1000, window: mode === 'tiny' ? 4 : 16, size: JSON_MESSAGE, json: true }),
+    figure: perSecond,
+  },
+  {
+    name: 'idle-memory-deflate',
+    description: 'server RSS per idle connection that has exchanged one compressed ~1.1 KiB message (10,000 connections)',
+    kind: 'idle',
+    role: 'echo',
+    metric: 'KiB/conn',
+    higherIsBetter: false,
+    targets: DEFLATE_WITH_PLAIN,
+    baseline: 'ws-deflate',
+    params: (mode) =>
+      mode === 'tiny'
+        ? { warm: 20, connections: 100, parallel: 20, message: JSON_MESSAGE }
+        : mode === 'quick'
+          ? { warm: 200, connections: 2000, parallel: 100, message: JSON_MESSAGE }
+          : { warm: 200, connections: 10_000, parallel: 100, message: JSON_MESSAGE },
+  },
   ...['micro-parse-small', 'micro-parse-64k', 'micro-encode-small', 'micro-encode-64k'].map(
     (name): Scenario => ({
       name,
@@ -163,10 +219,18 @@ export const TIMING: Record<Mode, Timing> = {
   tiny: { warmupMs: 50, measureMs: 200, rounds: 1, microMs: 30 },
 };
 
-/** `--only echo-large` selects echo-large-64k and echo-large-1m; `micro` selects all micro-*. */
+/**
+ * A filter selects the scenario of that name, else every scenario it prefixes: `--only
+ * echo-large` selects echo-large-64k and echo-large-1m, `micro` all micro-*, while `broadcast`
+ * is broadcast alone. `deflate` selects the compression scenarios (*-deflate).
+ */
 export function selectScenarios(filters: string[] | null): Scenario[] {
   if (filters === null) return SCENARIOS;
-  const unknown = filters.filter((f) => !SCENARIOS.some((s) => s.name === f || s.name.startsWith(`${f}-`)));
+  const matches = (s: Scenario, f: string): boolean => {
+    if (SCENARIOS.some((other) => other.name === f)) return s.name === f;
+    return s.name.startsWith(`${f}-`) || (f === 'deflate' && s.name.endsWith('-deflate'));
+  };
+  const unknown = filters.filter((f) => !SCENARIOS.some((s) => matches(s, f)));
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
-  return SCENARIOS.filter((s) => filters.some((f) => s.name === f || s.name.startsWith(`${f}-`)));
+  return SCENARIOS.filter((s) => filters.some((f) => matches(s, f)));
 }

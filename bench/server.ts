@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isTargetName, type TargetName } from './targets.js';
+import { isTargetName, TARGETS, type TargetName } from './targets.js';
 
 export type ServerRole = 'echo' | 'broadcast' | 'idle';
 
@@ -28,23 +28,35 @@ interface BenchHub {
   add(socket: BenchSocket): unknown;
   broadcast(data: Buffer, options?: { binary?: boolean }): unknown;
 }
+interface BenchServerOptions {
+  port: number;
+  host: string;
+  maxPayload: number;
+  perMessageDeflate?: boolean;
+}
 interface WsLikeModule {
-  WebSocketServer: new (options: { port: number; host: string; maxPayload: number }) => BenchServer;
+  WebSocketServer: new (options: BenchServerOptions) => BenchServer;
   Hub?: new () => BenchHub;
 }
 
 type ReadyInfo = { port: number; notes: string[] };
 
 async function loadLibrary(target: TargetName): Promise<WsLikeModule> {
-  // A variable specifier keeps the bench compiling before dist/ exists.
-  const specifier = target === 'wsmith' ? 'wsmith' : 'ws';
-  return (await import(specifier)) as WsLikeModule;
+  // Variable specifiers keep the bench compiling before dist/ exists.
+  if (TARGETS[target].library !== 'wsmith') return (await import('ws' as string)) as WsLikeModule;
+  const library = (await import('wsmith' as string)) as WsLikeModule;
+  // The Hub lives in its own entry point, `wsmith/hub`.
+  const hub = (await import('wsmith/hub' as string).catch(() => ({}))) as Pick<WsLikeModule, 'Hub'>;
+  return { WebSocketServer: library.WebSocketServer, Hub: hub.Hub ?? library.Hub };
 }
 
 async function startWebSocketServer(target: TargetName, role: ServerRole): Promise<ReadyInfo> {
   const library = await loadLibrary(target);
   const notes: string[] = [];
-  const wss = new library.WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: MAX_PAYLOAD });
+  const options: BenchServerOptions = { port: 0, host: '127.0.0.1', maxPayload: MAX_PAYLOAD };
+  // Each library's own defaults for permessage-deflate, as `perMessageDeflate: true` gives them.
+  if (TARGETS[target].deflate) options.perMessageDeflate = true;
+  const wss = new library.WebSocketServer(options);
   let messages = 0;
   const faultEvery = 50; // the broken targets misbehave on every 50th message
 
@@ -55,7 +67,7 @@ async function startWebSocketServer(target: TargetName, role: ServerRole): Promi
         ws.on('message', (data, isBinary) => {
           if (++messages % faultEvery !== 0) ws.send(data, { binary: isBinary });
         });
-      } else if (target === 'broken-corrupt') {
+      } else if (target === 'broken-corrupt' || target === 'broken-corrupt-deflate') {
         ws.on('message', (data, isBinary) => {
           if (++messages % faultEvery === 0) {
             data = Buffer.from(data);
@@ -68,14 +80,14 @@ async function startWebSocketServer(target: TargetName, role: ServerRole): Promi
       }
     });
   } else if (role === 'broadcast') {
-    const Hub = target === 'wsmith' ? library.Hub : undefined;
+    const Hub = TARGETS[target].library === 'wsmith' ? library.Hub : undefined;
     if (Hub) {
       // wsmith's Hub: encode once, batch per receiver (issue 5).
       notes.push('broadcast via Hub');
       const hub = new Hub();
       wss.on('connection', (ws, request) => {
         ws.on('error', () => {});
-        if (request.url === '/pub') ws.on('message', (data) => hub.broadcast(data, { binary: true }));
+        if (request.url === '/pub') ws.on('message', (data, isBinary) => hub.broadcast(data, { binary: isBinary }));
         else hub.add(ws);
       });
     } else {
@@ -90,8 +102,8 @@ async function startWebSocketServer(target: TargetName, role: ServerRole): Promi
           ws.on('close', () => own.delete(ws));
         }
         if (request.url === '/pub') {
-          ws.on('message', (data) => {
-            for (const client of clients) if (client !== ws) client.send(data);
+          ws.on('message', (data, isBinary) => {
+            for (const client of clients) if (client !== ws) client.send(data, { binary: isBinary });
           });
         }
       });
@@ -105,7 +117,8 @@ async function startWebSocketServer(target: TargetName, role: ServerRole): Promi
   await new Promise<void>((resolve) => wss.on('listening', resolve));
   const address = wss.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  if (target === 'ws-native') notes.push(await nativeAddonNote());
+  if (TARGETS[target].column === 'ws-native') notes.push(await nativeAddonNote());
+  if (TARGETS[target].deflate) notes.push('perMessageDeflate: true');
   return { port: address.port, notes };
 }
 
@@ -153,7 +166,7 @@ async function main(): Promise<void> {
     throw new Error(`usage: server.js <target> <echo|broadcast|idle>, got ${targetArg} ${roleArg}`);
   }
   const role = roleArg as ServerRole;
-  const ready = targetArg === 'raw' ? await startRawServer(role) : await startWebSocketServer(targetArg, role);
+  const ready = TARGETS[targetArg].library === 'raw' ? await startRawServer(role) : await startWebSocketServer(targetArg, role);
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'memory') {

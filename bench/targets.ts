@@ -1,30 +1,115 @@
 // The servers the bench compares. Each runs in its own child process (bench/server.ts), started
 // fresh for every measurement, with the environment below.
 
-export type TargetName = 'wsmith' | 'ws' | 'ws-native' | 'raw' | 'broken-drop' | 'broken-corrupt';
+export type TargetName =
+  | 'wsmith'
+  | 'ws'
+  | 'ws-native'
+  | 'raw'
+  | 'wsmith-deflate'
+  | 'ws-deflate'
+  | 'ws-deflate-native'
+  | 'broken-drop'
+  | 'broken-corrupt'
+  | 'broken-corrupt-deflate';
+
+/** The plain target a target corresponds to: its column in the README table, its colour family. */
+export type Column = 'wsmith' | 'ws' | 'ws-native' | 'raw';
 
 export interface Target {
   name: TargetName;
   label: string;
+  /** The library the server is written with ('raw' is node:net without WebSocket framing). */
+  library: 'wsmith' | 'ws' | 'raw';
   /** Environment for the server process (and the micro-bench process). */
   env: Record<string, string>;
   /** The raw TCP echo answers with the client's own bytes: frames stay masked. */
   rawEcho: boolean;
+  /**
+   * The server is made with `perMessageDeflate: true` (RFC 7692) and the load client offers
+   * permessage-deflate to it. Each library's defaults apply: wsmith answers
+   * server_no_context_takeover and client_no_context_takeover; ws allows context takeover both
+   * ways and compresses messages of 1024 bytes and more.
+   */
+  deflate: boolean;
+  column: Column;
 }
 
+// ws 8 picks its native helpers at load time; these variables make it pure JavaScript.
+// (On Node 20 ws validates UTF-8 with the built-in buffer.isUtf8 in both variants.)
+const WS_PURE_JS = { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
+
 export const TARGETS: Record<TargetName, Target> = {
-  wsmith: { name: 'wsmith', label: 'wsmith', env: {}, rawEcho: false },
-  // ws 8 picks its native helpers at load time; these variables make it pure JavaScript.
-  // (On Node 20 ws validates UTF-8 with the built-in buffer.isUtf8 in both variants.)
-  ws: { name: 'ws', label: 'ws (pure JS)', env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' }, rawEcho: false },
-  'ws-native': { name: 'ws-native', label: 'ws + bufferutil/utf-8-validate', env: {}, rawEcho: false },
-  raw: { name: 'raw', label: 'raw TCP (ceiling)', env: {}, rawEcho: true },
+  wsmith: { name: 'wsmith', label: 'wsmith', library: 'wsmith', env: {}, rawEcho: false, deflate: false, column: 'wsmith' },
+  ws: { name: 'ws', label: 'ws (pure JS)', library: 'ws', env: WS_PURE_JS, rawEcho: false, deflate: false, column: 'ws' },
+  'ws-native': {
+    name: 'ws-native',
+    label: 'ws + bufferutil/utf-8-validate',
+    library: 'ws',
+    env: {},
+    rawEcho: false,
+    deflate: false,
+    column: 'ws-native',
+  },
+  raw: { name: 'raw', label: 'raw TCP (ceiling)', library: 'raw', env: {}, rawEcho: true, deflate: false, column: 'raw' },
+  'wsmith-deflate': {
+    name: 'wsmith-deflate',
+    label: 'wsmith, deflate',
+    library: 'wsmith',
+    env: {},
+    rawEcho: false,
+    deflate: true,
+    column: 'wsmith',
+  },
+  'ws-deflate': {
+    name: 'ws-deflate',
+    label: 'ws (pure JS), deflate',
+    library: 'ws',
+    env: WS_PURE_JS,
+    rawEcho: false,
+    deflate: true,
+    column: 'ws',
+  },
+  'ws-deflate-native': {
+    name: 'ws-deflate-native',
+    label: 'ws + bufferutil, deflate',
+    library: 'ws',
+    env: {},
+    rawEcho: false,
+    deflate: true,
+    column: 'ws-native',
+  },
   // Deliberately wrong servers, only for the smoke test of the load client.
-  'broken-drop': { name: 'broken-drop', label: 'ws that drops a message', env: {}, rawEcho: false },
-  'broken-corrupt': { name: 'broken-corrupt', label: 'ws that corrupts a message', env: {}, rawEcho: false },
+  'broken-drop': {
+    name: 'broken-drop',
+    label: 'ws that drops a message',
+    library: 'ws',
+    env: {},
+    rawEcho: false,
+    deflate: false,
+    column: 'ws',
+  },
+  'broken-corrupt': {
+    name: 'broken-corrupt',
+    label: 'ws that corrupts a message',
+    library: 'ws',
+    env: {},
+    rawEcho: false,
+    deflate: false,
+    column: 'ws',
+  },
+  'broken-corrupt-deflate': {
+    name: 'broken-corrupt-deflate',
+    label: 'ws, deflate, that corrupts a message',
+    library: 'ws',
+    env: {},
+    rawEcho: false,
+    deflate: true,
+    column: 'ws',
+  },
 };
 
-export const DEFAULT_TARGETS: TargetName[] = ['wsmith', 'ws', 'ws-native', 'raw'];
+export const DEFAULT_TARGETS: TargetName[] = ['wsmith', 'ws', 'ws-native', 'raw', 'wsmith-deflate', 'ws-deflate', 'ws-deflate-native'];
 
 export function isTargetName(name: string): name is TargetName {
   return Object.hasOwn(TARGETS, name);

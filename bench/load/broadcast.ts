@@ -1,36 +1,37 @@
 // broadcast: S subscribers connect first, then one publisher. The publisher keeps `window`
 // messages in flight, where a message counts as done only when EVERY subscriber has it, so the
 // server is never asked to buffer more than the window. Each subscriber scans its stream and
-// checks every payload; the publisher's new frames leave in one write per event-loop turn.
-import { distinctPayloads, FrameRing, maskedFrame, Opcode, wirePayload } from './frames.js';
+// checks every payload; the publisher's new frames leave in one write per event-loop turn. With
+// deflate, everyone offers permessage-deflate: the publisher compresses, the subscribers inflate.
+import { distinctPayloads, jsonPayloads, Opcode } from './frames.js';
 import { openMany, openWebSocket, type OpenSocket } from './handshake.js';
 import type { BroadcastParams, LoadJob, LoadResult } from './job.js';
-import { FrameScanner } from './scanner.js';
+import { offerFor, trafficFor, type Traffic } from './traffic.js';
 import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
 export async function runBroadcast(job: LoadJob & { kind: 'broadcast' }): Promise<LoadResult> {
-  const { subscribers, window: inFlight, size } = job.params as BroadcastParams;
+  const { subscribers, window: inFlight, size, json } = job.params as BroadcastParams;
   const slots = inFlight * 2; // a subscriber is never more than `inFlight` ahead of the slowest
-  const payloads = distinctPayloads(slots, size, false, 64);
-  const frames = payloads.map((payload) => maskedFrame(Opcode.Binary, payload));
-  const ring = new FrameRing(frames);
-  const expectation = {
-    opcode: Opcode.Binary,
-    masked: job.rawEcho,
-    payloads: job.rawEcho ? frames.map(wirePayload) : payloads,
-  };
+  const payloads = json ? jsonPayloads(slots, size, 64) : distinctPayloads(slots, size, false, 64);
+  const opcode = json ? Opcode.Text : Opcode.Binary;
 
-  const subs = await openMany(subscribers, 100, () => openWebSocket(job.port, '/sub', job.rawEcho));
-  let publisher: OpenSocket;
+  const offer = offerFor(job.deflate);
+  const subs = await openMany(subscribers, 100, () => openWebSocket(job.port, '/sub', job.rawEcho, undefined, offer));
+  let publisher: OpenSocket | undefined;
+  let traffic: Traffic;
   try {
-    publisher = await openWebSocket(job.port, '/pub', job.rawEcho);
+    publisher = await openWebSocket(job.port, '/pub', job.rawEcho, undefined, offer);
+    // The publisher's answer decides how it compresses; the subscribers' how they inflate.
+    traffic = trafficFor(job.deflate, payloads, opcode, job.rawEcho, [publisher, ...subs]);
   } catch (error) {
+    publisher?.socket.destroy();
     for (const { socket } of subs) socket.destroy();
     throw error;
   }
-  const pub = publisher.socket;
+  const pub = (publisher as OpenSocket).socket;
+  const { ring } = traffic.out;
 
   return new Promise<LoadResult>((resolve) => {
     const counts = new Uint32Array(slots); // subscribers that have message seq, at seq % slots
@@ -59,7 +60,7 @@ export async function runBroadcast(job: LoadJob & { kind: 'broadcast' }): Promis
         settle({
           ok: true,
           ...measured,
-          detail: { deliveries: measured.units, messagesPublished: sent, subscribers },
+          detail: { deliveries: measured.units, messagesPublished: sent, subscribers, ...traffic.detail() },
         });
       }
     };
@@ -68,12 +69,12 @@ export async function runBroadcast(job: LoadJob & { kind: 'broadcast' }): Promis
       if (settled || !sending) return;
       const count = lowest + inFlight - sent;
       if (count <= 0) return;
-      pub.write(ring.slice(sent, count));
+      pub.write(sent === 0 ? traffic.out.opening(count) : ring.slice(sent, count));
       sent += count;
     };
 
     for (const [index, { socket, leftover }] of subs.entries()) {
-      const scanner = new FrameScanner(expectation);
+      const scanner = traffic.scanner();
       const onData = (chunk: Buffer): void => {
         const first = scanner.received;
         const done = scanner.push(chunk);

@@ -1,26 +1,29 @@
-// echo-small / echo-large: N connections, each keeping `inFlight` messages outstanding (closed
-// loop). Every chunk read is scanned; as many new frames as answers completed go out in ONE write,
-// sliced from a pre-built ring of masked frames. When the window closes the client stops sending,
-// waits for every outstanding answer and fails if one is missing or wrong.
-import { distinctPayloads, FrameRing, maskedFrame, Opcode, wirePayload } from './frames.js';
-import { openMany, openWebSocket } from './handshake.js';
+// echo-small / echo-large / echo-deflate: N connections, each keeping `inFlight` messages
+// outstanding (closed loop). Every chunk read is scanned; as many new frames as answers completed
+// go out in ONE write, sliced from a pre-built ring of masked (and, with deflate, compressed)
+// frames. When the window closes the client stops sending, waits for every outstanding answer
+// and fails if one is missing or wrong.
+import { distinctPayloads, jsonPayloads, Opcode } from './frames.js';
 import type { EchoParams, LoadJob, LoadResult } from './job.js';
-import { FrameScanner } from './scanner.js';
+import { openWithTraffic } from './traffic.js';
 import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResult> {
-  const { connections, inFlight, size, text } = job.params as EchoParams;
-  const opcode = text ? Opcode.Text : Opcode.Binary;
-  // Distinct payloads per slot make a lost or reordered answer a content mismatch at once.
+/** Distinct payloads per slot make a lost or reordered answer a content mismatch at once. */
+function payloadsFor({ inFlight, size, text, json }: EchoParams): Buffer[] {
   const slots = Math.max(inFlight + 1, 4);
-  const payloads = distinctPayloads(slots, size, text, size);
-  const frames = payloads.map((payload) => maskedFrame(opcode, payload));
-  const ring = new FrameRing(frames);
-  const expectation = { opcode, masked: job.rawEcho, payloads: job.rawEcho ? frames.map(wirePayload) : payloads };
+  return json ? jsonPayloads(slots, size, size) : distinctPayloads(slots, size, text, size);
+}
 
-  const open = await openMany(connections, 64, () => openWebSocket(job.port, '/', job.rawEcho));
+export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResult> {
+  const { connections, inFlight, text, json } = job.params as EchoParams;
+  const opcode = text || json ? Opcode.Text : Opcode.Binary;
+  const payloads = payloadsFor(job.params as EchoParams);
+  const averageSize = payloads.reduce((sum, p) => sum + p.length, 0) / payloads.length;
+
+  const { open, traffic } = await openWithTraffic(job, '/', connections, 64, payloads, opcode);
+  const { ring } = traffic.out;
   return new Promise<LoadResult>((resolve) => {
     let total = 0;
     let sending = true;
@@ -44,13 +47,18 @@ export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResu
         settle({
           ok: true,
           ...measured,
-          detail: { messages: measured.units, bytes: measured.units * size, totalMessages: total },
+          detail: {
+            messages: measured.units,
+            bytes: Math.round(measured.units * averageSize),
+            totalMessages: total,
+            ...traffic.detail(),
+          },
         });
       }
     };
 
     for (const [index, { socket, leftover }] of open.entries()) {
-      const scanner = new FrameScanner(expectation);
+      const scanner = traffic.scanner();
       let sent = 0;
       const onData = (chunk: Buffer): void => {
         const done = scanner.push(chunk);
@@ -71,7 +79,7 @@ export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResu
       socket.on('close', () => {
         if (!settled) fail(`connection ${index} closed by the server after ${scanner.received} answers`);
       });
-      socket.write(ring.slice(0, inFlight));
+      socket.write(traffic.out.opening(inFlight));
       sent = inFlight;
       outstanding += inFlight;
       if (leftover.length > 0) onData(leftover);

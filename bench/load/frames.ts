@@ -18,8 +18,11 @@ function headerLength(payloadLength: number, masked: boolean): number {
   return 2 + lengthBytes + (masked ? 4 : 0);
 }
 
-function writeHeader(target: Buffer, opcode: number, payloadLength: number, masked: boolean): number {
-  target[0] = 0x80 | opcode; // FIN + opcode
+// RFC 7692 §6: RSV1 marks the first frame of a compressed message.
+const RSV1 = 0x40;
+
+function writeHeader(target: Buffer, opcode: number, payloadLength: number, masked: boolean, rsv1 = false): number {
+  target[0] = 0x80 | (rsv1 ? RSV1 : 0) | opcode; // FIN (+ RSV1) + opcode
   const maskBit = masked ? 0x80 : 0;
   if (payloadLength < 126) {
     target[1] = maskBit | payloadLength;
@@ -35,10 +38,10 @@ function writeHeader(target: Buffer, opcode: number, payloadLength: number, mask
   return 10;
 }
 
-/** A client frame (masked with a random non-zero key, RFC 6455 §5.3). */
-export function maskedFrame(opcode: number, payload: Buffer): Buffer {
+/** A client frame (masked with a random non-zero key, RFC 6455 §5.3); `rsv1` for a compressed one. */
+export function maskedFrame(opcode: number, payload: Buffer, rsv1 = false): Buffer {
   const frame = Buffer.allocUnsafe(headerLength(payload.length, true) + payload.length);
-  let offset = writeHeader(frame, opcode, payload.length, true);
+  let offset = writeHeader(frame, opcode, payload.length, true, rsv1);
   let mask = randomBytes(4);
   while (mask.readUInt32BE(0) === 0) mask = randomBytes(4); // a zero mask would flatter a shortcut
   mask.copy(frame, offset);
@@ -48,9 +51,9 @@ export function maskedFrame(opcode: number, payload: Buffer): Buffer {
 }
 
 /** A server frame (unmasked), as a correct server sends it back. */
-export function serverFrame(opcode: number, payload: Buffer): Buffer {
+export function serverFrame(opcode: number, payload: Buffer, rsv1 = false): Buffer {
   const frame = Buffer.allocUnsafe(headerLength(payload.length, false) + payload.length);
-  const offset = writeHeader(frame, opcode, payload.length, false);
+  const offset = writeHeader(frame, opcode, payload.length, false, rsv1);
   payload.copy(frame, offset);
   return frame;
 }
@@ -87,6 +90,33 @@ export function distinctPayloads(count: number, size: number, text: boolean, sal
   return payloads;
 }
 
+/**
+ * Distinct chat-like JSON texts of at least `minSize` bytes (a few more: whole records only),
+ * for the compression scenarios: repeated keys and similar values make them compress to about a
+ * quarter, like the WebSocket traffic that is worth compressing. Slot and salt are in every
+ * record, so a lost or reordered message changes the text.
+ */
+export function jsonPayloads(count: number, minSize: number, salt: number): Buffer[] {
+  const payloads: Buffer[] = [];
+  for (let slot = 0; slot < count; slot++) {
+    const messages: object[] = [];
+    let text = '';
+    for (let i = 0; text.length < minSize; i++) {
+      const seed = ((salt * 7919 + slot * 131 + i) * 2654435761) % 1000003;
+      messages.push({
+        id: salt * 1_000_000 + slot * 1000 + i,
+        user: `user${(slot * 7 + i) % 97}`,
+        room: 'general',
+        text: `message ${i} of slot ${slot}: ${seed.toString(36)} lorem ipsum dolor sit amet`,
+        ts: 1_767_225_600_000 + slot * 1000 + i * 37,
+      });
+      text = JSON.stringify({ type: 'chat', salt, slot, messages });
+    }
+    payloads.push(Buffer.from(text));
+  }
+  return payloads;
+}
+
 /** Concatenate `frames` twice so that any run of up to frames.length consecutive frames, starting
  * anywhere in the cycle, is one contiguous subarray: one write, no copy. */
 export class FrameRing {
@@ -111,7 +141,8 @@ export class FrameRing {
 
 export const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ=='; // RFC 6455 §1.3's example nonce
 
-export function upgradeRequest(path: string, key = SAMPLE_KEY): Buffer {
+/** The upgrade request; `extensions` is a Sec-WebSocket-Extensions offer (RFC 6455 §9.1). */
+export function upgradeRequest(path: string, key = SAMPLE_KEY, extensions?: string): Buffer {
   return Buffer.from(
     `GET ${path} HTTP/1.1\r\n` +
       'Host: 127.0.0.1\r\n' +
@@ -119,6 +150,7 @@ export function upgradeRequest(path: string, key = SAMPLE_KEY): Buffer {
       'Connection: Upgrade\r\n' +
       `Sec-WebSocket-Key: ${key}\r\n` +
       'Sec-WebSocket-Version: 13\r\n' +
+      (extensions === undefined ? '' : `Sec-WebSocket-Extensions: ${extensions}\r\n`) +
       '\r\n',
     'latin1',
   );

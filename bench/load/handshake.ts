@@ -1,6 +1,7 @@
 // Opening connections for the load client: raw node:net, one pre-built upgrade request, and a
 // strict check of the answer (101 + the right Sec-WebSocket-Accept, RFC 6455 §4.2.2). Against the
-// raw TCP echo target the "answer" is the request itself, echoed.
+// raw TCP echo target the "answer" is the request itself, echoed. With an extension offer, the
+// answer's Sec-WebSocket-Extensions is handed back for the caller to check (deflate.ts).
 import net from 'node:net';
 import { acceptKeyFor, SAMPLE_KEY, upgradeRequest } from './frames.js';
 
@@ -8,6 +9,8 @@ export interface OpenSocket {
   socket: net.Socket;
   /** Bytes that arrived after the end of the HTTP response (already frames). */
   leftover: Buffer;
+  /** The answer's Sec-WebSocket-Extensions (header lines joined with ', '), '' when absent. */
+  extensions: string;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
@@ -30,14 +33,32 @@ export function upgradeResponseLength(received: Buffer): number | string {
   return checkUpgradeResponse(received.toString('latin1', 0, end)) ?? end + HEADER_END.length;
 }
 
-export function openWebSocket(port: number, path: string, rawEcho: boolean, timeoutMs = 10_000): Promise<OpenSocket> {
-  const request = upgradeRequest(path);
+/** The Sec-WebSocket-Extensions of a response head, every line of it joined (RFC 7230 §3.2.2). */
+export function extensionsOf(head: string): string {
+  const values: string[] = [];
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === 'sec-websocket-extensions') {
+      values.push(line.slice(colon + 1).trim());
+    }
+  }
+  return values.join(', ');
+}
+
+export function openWebSocket(
+  port: number,
+  path: string,
+  rawEcho: boolean,
+  timeoutMs = 10_000,
+  extensionOffer?: string,
+): Promise<OpenSocket> {
+  const request = upgradeRequest(path, SAMPLE_KEY, extensionOffer);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     socket.setNoDelay(true);
     let received: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => finish(new Error(`handshake timed out after ${timeoutMs} ms`)), timeoutMs);
-    const finish = (error: Error | null, leftover?: Buffer): void => {
+    const finish = (error: Error | null, leftover?: Buffer, extensions = ''): void => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('error', onError);
@@ -46,7 +67,7 @@ export function openWebSocket(port: number, path: string, rawEcho: boolean, time
         socket.destroy();
         reject(error);
       } else {
-        resolve({ socket, leftover: leftover ?? Buffer.alloc(0) });
+        resolve({ socket, leftover: leftover ?? Buffer.alloc(0), extensions });
       }
     };
     const onData = (chunk: Buffer): void => {
@@ -58,7 +79,9 @@ export function openWebSocket(port: number, path: string, rawEcho: boolean, time
       }
       const headLength = upgradeResponseLength(received);
       if (typeof headLength === 'string') return finish(new Error(headLength));
-      if (headLength > 0) finish(null, received.subarray(headLength));
+      if (headLength === 0) return;
+      const extensions = extensionOffer === undefined ? '' : extensionsOf(received.toString('latin1', 0, headLength));
+      finish(null, received.subarray(headLength), extensions);
     };
     const onError = (error: Error): void => finish(error);
     const onClose = (): void => finish(new Error('connection closed during the handshake'));

@@ -4,14 +4,19 @@ import type { CpuSeconds } from './window.js';
 export interface EchoParams {
   connections: number;
   inFlight: number;
+  /** Payload bytes (with json: at least this many, whole records). */
   size: number;
   text: boolean;
+  /** Chat-like JSON text (frames.ts jsonPayloads) instead of filler: what compression is for. */
+  json?: boolean;
 }
 export interface BroadcastParams {
   subscribers: number;
   /** Messages the publisher keeps in flight, counted until every subscriber has them. */
   window: number;
   size: number;
+  /** Chat-like JSON text of at least `size` bytes instead of random binary. */
+  json?: boolean;
 }
 export interface ConnectParams {
   parallel: number;
@@ -21,6 +26,8 @@ export interface IdleParams {
   warm: number;
   connections: number;
   parallel: number;
+  /** Each connection first exchanges one JSON text message of at least this many bytes (echoed). */
+  message?: number;
 }
 export interface HttpRejectParams {
   connections: number;
@@ -30,6 +37,8 @@ export type LoadJob = {
   port: number;
   serverPid: number;
   rawEcho: boolean;
+  /** Offer permessage-deflate and compress (deflate.ts); the server was made with it on. */
+  deflate: boolean;
   warmupMs: number;
   measureMs: number;
 } & (

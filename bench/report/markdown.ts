@@ -1,16 +1,44 @@
 // The Markdown snippet for the README (bench/results/latest.md): one line per scenario, the
 // medians of every target, wsmith's ratio to ws, and the goals.
-import { SCENARIOS } from '../scenarios.js';
-import type { TargetName } from '../targets.js';
+import { SCENARIOS, type Scenario } from '../scenarios.js';
+import { TARGETS, type Column } from '../targets.js';
 import { compact, ratio } from './format.js';
+import { goalsByGroup } from './goals.js';
 import { detailMedian, type BenchResults, type Row } from './results.js';
 
-const COLUMNS: { target: TargetName; title: string }[] = [
-  { target: 'wsmith', title: 'wsmith' },
-  { target: 'ws', title: 'ws (pure JS)' },
-  { target: 'ws-native', title: 'ws + native addons' },
-  { target: 'raw', title: 'raw TCP (ceiling)' },
+// A compression scenario shows its deflate targets in these columns (wsmith-deflate under wsmith ...).
+const COLUMNS: { column: Column; title: string }[] = [
+  { column: 'wsmith', title: 'wsmith' },
+  { column: 'ws', title: 'ws (pure JS)' },
+  { column: 'ws-native', title: 'ws + native addons' },
+  { column: 'raw', title: 'raw TCP (ceiling)' },
 ];
+
+const compressed = (scenario: Scenario): boolean => scenario.targets.some((t) => TARGETS[t].deflate);
+
+/** The row shown in a column: the target of that column with compression on or off as the scenario. */
+function rowIn(rows: Row[], scenario: Scenario, column: Column): Row | undefined {
+  return rows.find((r) => TARGETS[r.target].column === column && TARGETS[r.target].deflate === compressed(scenario));
+}
+
+/** "echo-deflate without compression (the same JSON, plain servers): wsmith 1.00M, ws 120k msg/s; ..." */
+function plainReferences(results: BenchResults, scenario: Scenario): string | null {
+  const rows = results.rows.filter((r) => r.scenario === scenario.name && r.ok);
+  const parts: string[] = [];
+  for (const column of ['wsmith', 'ws'] as const) {
+    const plain = rows.find((r) => TARGETS[r.target].column === column && !TARGETS[r.target].deflate);
+    const deflate = rows.find((r) => TARGETS[r.target].column === column && TARGETS[r.target].deflate);
+    if (plain?.median === undefined) continue;
+    const share = deflate?.median !== undefined ? ` (with compression on: ${fraction(deflate.median / plain.median)} that)` : '';
+    parts.push(`${column} ${compact(plain.median)} ${scenario.metric}${share}`);
+  }
+  return parts.length > 0 ? `${scenario.name} without compression (the same JSON, plain servers): ${parts.join('; ')}.` : null;
+}
+
+/** 0.17 → "1/5.9 of"; 1.2 → "1.20×". */
+function fraction(value: number): string {
+  return value < 0.5 ? `1/${(1 / value).toFixed(1)} of` : `${value.toFixed(2)}×`;
+}
 
 function cell(row: Row | undefined): string {
   if (!row) return '–';
@@ -45,22 +73,35 @@ export function renderMarkdown(results: BenchResults): string {
   const scenarios = SCENARIOS.filter((s) => results.rows.some((r) => r.scenario === s.name));
   for (const scenario of scenarios) {
     const rows = results.rows.filter((r) => r.scenario === scenario.name);
-    const mine = rows.find((r) => r.target === 'wsmith');
+    const mine = rowIn(rows, scenario, 'wsmith');
     const unit = scenario.higherIsBetter ? scenario.metric : `${scenario.metric} (lower is better)`;
     out.push(
-      `| ${scenario.name} | ${unit} | ${COLUMNS.map((c) => cell(rows.find((r) => r.target === c.target))).join(' | ')} | ${
+      `| ${scenario.name} | ${unit} | ${COLUMNS.map((c) => cell(rowIn(rows, scenario, c.column))).join(' | ')} | ${
         ratio(mine?.ratio) || '–'
       } | ${ratio(mine?.cpuRatio) || '–'} |`,
     );
   }
-  const idle = results.rows.filter((r) => r.scenario === 'idle-memory' && r.ok);
-  if (idle.length > 0) {
-    const heaps = idle.map((r) => `${r.target} ${detailMedian(r, 'heapKiBPerConn')?.toFixed(2) ?? '?'}`);
-    out.push('', `idle-memory, JS heap only (KiB per connection, after GC): ${heaps.join(', ')}.`);
+  const deflate = scenarios.filter(compressed);
+  if (deflate.length > 0) {
+    out.push(
+      '',
+      `In ${deflate.map((s) => s.name).join(', ')} every server has permessage-deflate on with its library's defaults (\`perMessageDeflate: true\`), ` +
+        'the ratios are to ws with compression on, and the client compresses and inflates (bench/README.md).',
+    );
+    for (const scenario of deflate) {
+      const line = plainReferences(results, scenario);
+      if (line !== null) out.push('', line);
+    }
   }
-  if (results.goals.length > 0) {
-    out.push('', 'Issue 7 targets:', '');
-    for (const goal of results.goals) {
+  for (const name of ['idle-memory', 'idle-memory-deflate']) {
+    const idle = results.rows.filter((r) => r.scenario === name && r.ok);
+    if (idle.length === 0) continue;
+    const heaps = idle.map((r) => `${r.target} ${detailMedian(r, 'heapKiBPerConn')?.toFixed(2) ?? '?'}`);
+    out.push('', `${name}, JS heap only (KiB per connection, after GC): ${heaps.join(', ')}.`);
+  }
+  for (const [group, goals] of goalsByGroup(results.goals)) {
+    out.push('', `${group.replace(/ \(.*\)$/, '')}:`, '');
+    for (const goal of goals) {
       const mark = goal.met === undefined ? 'n/a' : goal.met ? '**met**' : '**missed**';
       out.push(`- ${goal.text}: ${goal.actual} — ${mark}`);
     }

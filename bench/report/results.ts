@@ -33,11 +33,13 @@ export interface Row {
   median?: number;
   min?: number;
   max?: number;
-  /** median / ws median */
+  /** The target the ratios are to: ws, or ws-deflate in the compression scenarios. */
+  baseline?: TargetName;
+  /** median / baseline median */
   ratio?: number;
   cpuLabel?: string;
   cpuPerUnit?: number;
-  /** cpuPerUnit / ws cpuPerUnit */
+  /** cpuPerUnit / baseline cpuPerUnit */
   cpuRatio?: number;
   serverCpuPct?: number;
   serverSystemPct?: number;
@@ -47,6 +49,8 @@ export interface Row {
 
 export interface Goal {
   scenario: string;
+  /** The heading it is listed under: the issue it comes from. */
+  group?: string;
   text: string;
   /** undefined when the figures needed are missing (e.g. wsmith not built). */
   met?: boolean;
@@ -85,6 +89,7 @@ export function summarise(scenario: Scenario, target: TargetName, samples: Sampl
     samples,
     ok: samples.length > 0 && samples.every((s) => s.ok),
     cpuLabel: scenario.cpu?.label,
+    baseline: scenario.baseline ?? 'ws',
   };
   if (!row.ok) {
     // A failed round means the target gave a wrong or missing answer: no number at all.
@@ -109,12 +114,13 @@ export function detailMedian(row: Row, key: string): number | undefined {
   return values.length > 0 ? median(values) : undefined;
 }
 
-/** Fill in ratios against the ws row of each scenario. */
+/** Fill in ratios against the baseline row (ws, or ws-deflate) of each scenario. */
 export function addRatios(rows: Row[]): void {
   for (const row of rows) {
-    const ws = rows.find((r) => r.scenario === row.scenario && r.target === 'ws' && r.ok);
-    if (!ws || !row.ok) continue;
-    if (row.median !== undefined && ws.median) row.ratio = row.median / ws.median;
-    if (row.cpuPerUnit !== undefined && ws.cpuPerUnit) row.cpuRatio = row.cpuPerUnit / ws.cpuPerUnit;
+    const baseline = row.baseline ?? 'ws'; // results saved before baselines existed: ws
+    const base = rows.find((r) => r.scenario === row.scenario && r.target === baseline && r.ok);
+    if (!base || !row.ok) continue;
+    if (row.median !== undefined && base.median) row.ratio = row.median / base.median;
+    if (row.cpuPerUnit !== undefined && base.cpuPerUnit) row.cpuRatio = row.cpuPerUnit / base.cpuPerUnit;
   }
 }

@@ -1,6 +1,7 @@
 // The table printed at the end of a run.
 import { TARGETS } from '../targets.js';
 import { compact, percent, ratio } from './format.js';
+import { goalsByGroup } from './goals.js';
 import { detailMedian, type BenchResults, type Row } from './results.js';
 
 /** idle-memory has no CPU figure; show the JS heap part of the per-connection cost there. */
@@ -42,10 +43,17 @@ export function renderTable(results: BenchResults): string {
   for (const row of results.rows.filter((r) => !r.ok)) {
     out.push(`  FAILED ${row.scenario} / ${row.target}: ${row.error}`);
   }
-  out.push('', 'Issue 7 targets (wsmith, medians of this run):');
-  for (const goal of results.goals) {
-    const mark = goal.met === undefined ? ' n/a ' : goal.met ? ' MET ' : 'MISSED';
-    out.push(`  [${mark}] ${goal.text}: ${goal.actual}`);
+  const baselines = [...new Set(results.rows.map((r) => r.baseline ?? 'ws').filter((b) => b !== 'ws'))];
+  for (const baseline of baselines) {
+    const scenarios = [...new Set(results.rows.filter((r) => r.baseline === baseline).map((r) => r.scenario))];
+    out.push(`  (× ws in ${scenarios.join(', ')}: ratio to ${TARGETS[baseline].label})`);
+  }
+  for (const [group, goals] of goalsByGroup(results.goals)) {
+    out.push('', `${group}:`);
+    for (const goal of goals) {
+      const mark = goal.met === undefined ? ' n/a ' : goal.met ? ' MET ' : 'MISSED';
+      out.push(`  [${mark}] ${goal.text}: ${goal.actual}`);
+    }
   }
   for (const note of results.notes) out.push(`  note: ${note}`);
   return out.join('\n');

@@ -1,8 +1,8 @@
 // The goal check: a target is judged on the ratio of medians, and the round-by-round ratios
 // (wsmith against the other target measured seconds apart in the same round) are shown beside it.
 import { describe, expect, it } from 'vitest';
-import { checkGoals, pairedRatios } from '../../bench/report/goals.js';
-import { median, type Row, type Sample } from '../../bench/report/results.js';
+import { checkGoals, DEFLATE_ISSUE, goalsByGroup, ISSUE_7, pairedRatios } from '../../bench/report/goals.js';
+import { addRatios, median, type Row, type Sample } from '../../bench/report/results.js';
 import type { TargetName } from '../../bench/targets.js';
 
 function row(scenario: string, target: TargetName, values: number[], cpu: number[] = [], higherIsBetter = true): Row {
@@ -66,5 +66,33 @@ describe('checkGoals', () => {
   it('adds nothing round by round for a single round', () => {
     const rows = [row('echo-small', 'wsmith', [600]), row('echo-small', 'ws', [100])];
     expect(checkGoals(rows).find((g) => g.scenario === 'echo-small')?.actual).toBe('6.00× ws');
+  });
+
+  it('judges the compression goals on wsmith-deflate against ws-deflate, under their own heading', () => {
+    const rows = [
+      row('echo-small', 'wsmith', [600]),
+      row('echo-small', 'ws', [100]),
+      row('echo-deflate', 'wsmith-deflate', [30, 33, 36]),
+      row('echo-deflate', 'ws-deflate', [10, 10, 10]),
+      row('echo-deflate', 'ws', [60, 60, 60]),
+      row('idle-memory-deflate', 'wsmith-deflate', [14, 14, 14], [], false),
+      row('idle-memory-deflate', 'ws-deflate', [250, 240, 260], [], false),
+    ];
+    for (const r of rows) if (r.scenario.endsWith('-deflate')) r.baseline = 'ws-deflate';
+    addRatios(rows);
+    expect(rows.find((r) => r.scenario === 'echo-deflate' && r.target === 'ws')?.ratio).toBe(6);
+    expect(rows.find((r) => r.scenario === 'echo-small' && r.target === 'wsmith')?.ratio).toBe(6);
+
+    const goals = checkGoals(rows);
+    const echo = goals.find((g) => g.scenario === 'echo-deflate');
+    expect(echo).toMatchObject({ met: true, group: DEFLATE_ISSUE, actual: '3.30× ws-deflate; by round: median 3.30×, ahead in 3 of 3' });
+    const idle = goals.find((g) => g.scenario === 'idle-memory-deflate');
+    expect(idle?.met).toBe(false); // 14 / 250 = 0.056, above 0.05
+    expect(idle?.actual).toContain('ahead in 3 of 3');
+    expect(goals.some((g) => g.scenario === 'broadcast-deflate')).toBe(false); // not run
+    expect(goalsByGroup(goals).map(([group, list]) => [group, list.length])).toEqual([
+      [ISSUE_7, 1],
+      [DEFLATE_ISSUE, 2],
+    ]);
   });
 });

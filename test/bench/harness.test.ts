@@ -65,19 +65,74 @@ describe('bench harness (tiny mode)', () => {
     expect(svg).toContain('echo-small');
   }, 60_000);
 
-  it('prints no number for a server that drops or corrupts a message', async () => {
+  it('prints no number for a server that drops or corrupts a message, compressed or not', async () => {
     const dir = path.join(out, 'broken');
     const { code, stdout, results } = await bench(
-      ['--targets', 'broken-drop,broken-corrupt', '--only', 'echo-small'],
+      ['--targets', 'broken-drop,broken-corrupt,broken-corrupt-deflate', '--only', 'echo-small,echo-deflate'],
       dir,
     );
     expect(code).toBe(1);
-    expect(results.rows).toHaveLength(2);
+    // The plain ones in both scenarios (plain JSON in echo-deflate), the compressing one in echo-deflate.
+    expect(results.rows.map((row) => `${row.scenario}/${row.target}`).sort()).toEqual([
+      'echo-deflate/broken-corrupt',
+      'echo-deflate/broken-corrupt-deflate',
+      'echo-deflate/broken-drop',
+      'echo-small/broken-corrupt',
+      'echo-small/broken-drop',
+    ]);
     for (const row of results.rows) {
       expect(row.ok).toBe(false);
       expect(row.median).toBeUndefined();
-      expect(row.error).toMatch(/differs|missing|never answered/);
+      // JSON texts differ in length too: a dropped one may show as the next one's length.
+      expect(row.error).toMatch(/differs|missing|never answered|length \d+, expected/);
     }
     expect(stdout).toMatch(/FAILED echo-small \/ broken-drop/);
+    expect(results.rows.find((row) => row.target === 'broken-corrupt-deflate')?.error).toMatch(/inflated text differs/);
+  }, 60_000);
+});
+
+describe('bench harness, compression scenarios (tiny mode)', () => {
+  it('runs the compression scenarios with permessage-deflate negotiated, compressed and inflated both ways', async () => {
+    const wsmithBuilt = existsSync(path.join(ROOT, 'dist', 'index.js'));
+    const deflateTargets = wsmithBuilt ? ['wsmith-deflate', 'ws-deflate', 'ws-deflate-native'] : ['ws-deflate', 'ws-deflate-native'];
+    const plainTargets = wsmithBuilt ? ['wsmith', 'ws'] : ['ws'];
+    const dir = path.join(out, 'deflate');
+    const { code, stdout, results } = await bench(['--targets', [...deflateTargets, ...plainTargets].join(','), '--only', 'deflate'], dir);
+
+    const failed = results.rows.filter((row) => !row.ok).map((row) => `${row.scenario}/${row.target}: ${row.error}`);
+    expect(failed).toEqual([]);
+    expect(code).toBe(0);
+    for (const scenario of ['echo-deflate', 'broadcast-deflate', 'idle-memory-deflate']) {
+      const rows = results.rows.filter((row) => row.scenario === scenario);
+      expect(rows.map((row) => row.target).sort()).toEqual([...deflateTargets, ...plainTargets].sort());
+      for (const row of rows) {
+        expect(row.median).toBeGreaterThan(0);
+        expect(row.baseline).toBe('ws-deflate');
+        const detail = row.samples[0].detail ?? {};
+        if (!row.target.includes('deflate')) {
+          expect(detail.extension).toBeUndefined(); // the plain references: nothing offered
+          continue;
+        }
+        // What each library answers by default, and the client honouring it.
+        if (row.target === 'wsmith-deflate') {
+          expect(detail.extension).toBe('permessage-deflate; server_no_context_takeover; client_no_context_takeover');
+          expect(Number(detail.clientInflates)).toBeGreaterThan(0);
+        } else {
+          expect(detail.extension).toBe('permessage-deflate');
+          expect(detail.clientKnownMatches).toBe(0); // context takeover: every message inflated
+          expect(Number(detail.clientInflates)).toBeGreaterThan(0);
+        }
+      }
+      expect(rows.find((row) => row.target === 'ws-deflate')?.ratio).toBe(1);
+    }
+    expect(stdout).toContain('permessage-deflate targets');
+    if (wsmithBuilt) {
+      const goals = results.goals.filter((goal) => goal.scenario.endsWith('-deflate'));
+      expect(goals.map((goal) => goal.scenario)).toEqual(['echo-deflate', 'broadcast-deflate', 'idle-memory-deflate']);
+      for (const goal of goals) expect(goal.met).toBeTypeOf('boolean');
+    }
+    const markdown = readFileSync(path.join(dir, 'latest.md'), 'utf8');
+    expect(markdown).toContain('| echo-deflate | msg/s |');
+    expect(markdown).toMatch(/echo-deflate without compression \(the same JSON, plain servers\): .*ws [0-9.]+k? msg\/s \(with compression on: /);
   }, 60_000);
 });

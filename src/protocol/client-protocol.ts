@@ -47,6 +47,7 @@ export interface ClientProtocolOptions {
   extensions?: ExtensionOffering;
   maskKeySource: MaskKeySource;
   maxPayload?: number;
+  maxFragments?: number;
   autoPong?: boolean;
   /** Cap on the response's status line and headers. Default 16 KiB. */
   maxResponseHeaderSize?: number;
@@ -67,6 +68,7 @@ export class ClientProtocol extends Protocol {
       state: ReadyState.Connecting,
       maskKeySource: options.maskKeySource,
       maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
       autoPong: options.autoPong,
     });
     this.extensions = options.extensions ?? null;

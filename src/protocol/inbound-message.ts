@@ -15,6 +15,8 @@ export class InboundMessage {
   compressed = false;
   /** Payload bytes announced so far by the message's frame headers. */
   length = 0;
+  /** Data frames in the message so far (§5.4 fragments). */
+  frames = 0;
   private readonly assembler = new MessageAssembler();
   /** Created on the first text message that is checked as it streams. */
   private utf8: Utf8StreamValidator | null = null;
@@ -33,6 +35,7 @@ export class InboundMessage {
     this.opcode = opcode;
     this.compressed = compressed;
     this.length = 0;
+    this.frames = 0;
     this.streamingUtf8 = opcode === Opcode.Text && !compressed && arrivesInPieces;
     if (this.streamingUtf8) (this.utf8 ??= new Utf8StreamValidator()).reset();
   }
@@ -48,6 +51,12 @@ export class InboundMessage {
   take(): Buffer {
     this.opcode = null;
     return this.assembler.take();
+  }
+
+  /** Forget the message: it will not be delivered (the connection failed or ended). */
+  discard(): void {
+    this.opcode = null;
+    this.assembler.clear();
   }
 
   /** Is this text message's UTF-8 checked as it streams in (rather than whole, at its end)? */

@@ -16,6 +16,9 @@ export enum ReadyState {
 
 export type Role = 'server' | 'client';
 
+/** Twice the 65,536 fragments of Autobahn's case 9.3.1 (a 4 MiB message in 64-byte pieces). */
+export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
+
 /** What the protocol tells the I/O layer. Callbacks run synchronously inside the call that caused them. */
 export interface ProtocolHandler {
   /** A complete, validated message. */
@@ -40,6 +43,11 @@ export interface ProtocolOptions {
   state?: ReadyState;
   /** Largest message accepted, checked from frame headers before buffering (1009). Default 64 MiB. */
   maxPayload?: number;
+  /**
+   * Most data frames one message may have (§10.4: each costs work even when empty); more fail
+   * the connection with 1008. Default 131,072 (`ws`: 16,384; Autobahn 9.3.1 sends 65,536).
+   */
+  maxFragments?: number;
   /** Answer pings automatically (§5.5.2 says we MUST). Default true. */
   autoPong?: boolean;
   /** Where client masking keys come from (required for the client role, §5.3). */

@@ -22,9 +22,9 @@ import { InboundMessage } from './inbound-message.js';
 import type { MaskKeySource } from './outbox.js';
 import { FrameParser, type FrameSink } from './parser.js';
 import { receiveMessage } from './receive-message.js';
-import { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role } from './protocol-handler.js';
+import { DEFAULT_MAX_FRAGMENTS, ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role } from './protocol-handler.js';
 
-export { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role };
+export { DEFAULT_MAX_FRAGMENTS, ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type Role };
 
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 
@@ -42,10 +42,15 @@ export class Protocol implements FrameSink {
   sentCloseCode: number | undefined;
   /** Set when we failed the connection (§7.1.7): its close code is what we report. */
   failure: ProtocolError | null = null;
+  /** Pongs and data frames received: the keepalive's sign of life (a byte or a Ping is not one). */
+  activity = 0;
+  /** Data messages whose first frame has arrived (tells one message in progress from the next). */
+  messagesStarted = 0;
 
   protected readonly handler: ProtocolHandler;
   protected readonly writer: FrameWriter;
   protected readonly maxPayload: number;
+  private readonly maxFragments: number;
   private currentState: ReadyState;
   private readonly autoPong: boolean;
   private readonly parser: FrameParser;
@@ -66,6 +71,7 @@ export class Protocol implements FrameSink {
     this.currentState = options.state ?? ReadyState.Open;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.autoPong = options.autoPong ?? true;
+    this.maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
     const maskKeySource = options.maskKeySource ?? null;
     if (this.role === 'client' && maskKeySource === null) {
       throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
@@ -111,13 +117,12 @@ export class Protocol implements FrameSink {
     }
   }
 
-  /**
-   * TCP is over: the peer closed its side, or the connection was lost or terminated. Nothing is
-   * read after this; the connection is CLOSED and `closeCode` says how it ended (§7.1.5).
-   */
+  /** TCP is over (the peer closed its side, or the connection was lost or terminated): nothing
+   *  is read after this; the connection is CLOSED and `closeCode` says how it ended (§7.1.5). */
   receiveEof(): void {
     if (this.currentState === ReadyState.Closed) return;
     this.parser.stop();
+    this.inbound.discard();
     this.currentState = ReadyState.Closed;
     this.closeTransportFlag = true;
     this.codec?.dispose();
@@ -126,6 +131,16 @@ export class Protocol implements FrameSink {
   /** Memory held by the message being received, until it completes (§10.4 resource limits). */
   get receivingMemory(): number {
     return this.inbound.retainedBytes;
+  }
+
+  /** Bytes held for frames and a message not yet delivered, in O(1) (for a shared budget). */
+  get heldBytes(): number {
+    return this.parser.heldBytes + this.inbound.bufferedBytes;
+  }
+
+  /** Has a data message started (its first frame header read) and not yet completed? */
+  get isReceivingMessage(): boolean {
+    return this.inbound.isOpen;
   }
 
   /** Is the protocol waiting for something before it reads on (an inflating message)? Then do not read. */
@@ -158,6 +173,12 @@ export class Protocol implements FrameSink {
       }
       const arrivesInPieces = !header.fin || this.parser.bufferedBytes < header.payloadLength;
       inbound.start(opcode as Opcode.Text | Opcode.Binary, header.rsv1, arrivesInPieces);
+      this.messagesStarted++;
+    }
+    // §10.4: bound the work of one message, not only its bytes (empty fragments cost nothing else).
+    if (++inbound.frames > this.maxFragments) {
+      const message = `Message of more than ${this.maxFragments} fragments`;
+      return this.failWith('WS_ERR_TOO_MANY_BUFFERED_PARTS', message, CloseCode.PolicyViolation);
     }
     // §10.4 and §7.4.1 (1009): a size limit on whole messages, checked before buffering.
     inbound.length += header.payloadLength;
@@ -184,6 +205,7 @@ export class Protocol implements FrameSink {
 
   onFrameEnd(): boolean {
     if (this.frameIsControl) return this.handleControlFrame();
+    this.activity++;
     if (!this.parser.header.fin) return true;
     // The message is complete.
     return receiveMessage(this.inbound, this.codec, this.maxPayload, this.messageReceiver);
@@ -223,6 +245,7 @@ export class Protocol implements FrameSink {
         return !this.parser.stopped;
       case Opcode.Pong:
         // §5.5.3: an unsolicited Pong is allowed and needs no answer.
+        this.activity++;
         this.handler.onPong(payload);
         return !this.parser.stopped;
       default:
@@ -251,6 +274,7 @@ export class Protocol implements FrameSink {
     this.closeTransportFlag = true;
     this.currentState = ReadyState.Closing;
     this.parser.stop();
+    this.inbound.discard();
     this.handler.onCloseFrame(code, reason);
     return false;
   }
@@ -305,6 +329,7 @@ export class Protocol implements FrameSink {
    */
   fail(error: ProtocolError): void {
     this.parser.stop();
+    this.inbound.discard();
     if (!this.closeSent) this.queueClose(error.closeCode, undefined);
     this.failure ??= error;
     this.closeTransportFlag = true;

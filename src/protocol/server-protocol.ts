@@ -83,7 +83,7 @@ export class ServerProtocol extends Protocol {
   /** Why the handshake was refused, once it was: the status and the reason sent. */
   rejection: { status: number; reason: string } | null = null;
 
-  constructor(handler: ServerProtocolHandler, options: { maxPayload?: number; autoPong?: boolean } = {}) {
+  constructor(handler: ServerProtocolHandler, options: { maxPayload?: number; maxFragments?: number; autoPong?: boolean } = {}) {
     super(handler, { ...options, role: 'server', state: ReadyState.Connecting });
   }
 

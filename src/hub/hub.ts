@@ -5,7 +5,8 @@
  * - Broadcast encodes the frame once and queues the same Buffer on each receiver; each receiver
  *   then writes everything queued during the tick with one socket write. A room broadcast walks
  *   the room's members only.
- * - One heartbeat timer for the whole hub finds dead peers (src/hub/heartbeat.ts).
+ * - Dead peers are found by the connections' own keepalive (src/node/keepalive.ts: one timer
+ *   per setting for the whole process); `heartbeat` sets it for the hub's members.
  * - A receiver whose unsent bytes pass `maxBufferedBytes` is closed or skipped, so one peer that
  *   stops reading never grows the server's memory nor slows the others.
  * - With an adapter, broadcasts and `sendTo` reach the sockets of other processes too.
@@ -17,11 +18,12 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../protocol/close.js';
 import { ReadyState } from '../protocol/protocol.js';
+import { resolveKeepalive, setKeepalive } from '../node/connection-guard.js';
+import type { KeepaliveOptions } from '../node/keepalive.js';
 import { READ_PAUSE_THRESHOLD } from '../node/socket-transport.js';
 import { transportOf, type WebSocket } from '../node/websocket.js';
 import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
-import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { encodeMessageFrame, framePayload, isBinaryFrame } from './prepared-message.js';
 import { Rooms } from './rooms.js';
 import type {
@@ -44,15 +46,6 @@ interface Member {
   slowCloseTimer: NodeJS.Timeout | null;
 }
 
-/** A closing socket can no longer ping (and would report that to its 'error' listeners). */
-function sendPing(ws: WebSocket): void {
-  if (ws.readyState === ReadyState.Open) ws.ping();
-}
-
-function bytesReceived(ws: WebSocket): number {
-  return transportOf(ws)?.bytesReceived ?? 0;
-}
-
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_HUB_CLOSE_TIMEOUT = 5_000;
 
@@ -64,7 +57,8 @@ export class Hub {
   private readonly roomIndex = new Rooms<WebSocket>();
   /** Client-role sockets (rare): checked only while there are any. */
   private readonly clientRole = new Set<WebSocket>();
-  private readonly heartbeat: Heartbeat<WebSocket> | null;
+  /** The keepalive given to members (`heartbeat`), or null to leave theirs as it is. */
+  private readonly keepalive: KeepaliveOptions | null;
   private readonly maxBufferedBytes: number;
   private readonly policy: SlowConsumerPolicy;
   private readonly closeTimeout: number;
@@ -94,6 +88,7 @@ export class Hub {
   constructor(options: HubOptions = {}) {
     const hub = this;
     this.onSocketClose = function (this: WebSocket): void {
+      if (transportOf(this)?.protocol.failure?.code === 'WS_ERR_KEEPALIVE_TIMEOUT') hub.counters.heartbeatTerminations++;
       hub.remove(this);
     };
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -102,10 +97,7 @@ export class Hub {
       throw new TypeError(`slowConsumerPolicy must be 'close' or 'drop', not ${String(this.policy)}`);
     }
     this.closeTimeout = options.closeTimeout ?? DEFAULT_HUB_CLOSE_TIMEOUT;
-    this.heartbeat =
-      options.heartbeat === false
-        ? null
-        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, { ping: sendPing, onSilent: this.onSilent, bytesReceived });
+    this.keepalive = options.heartbeat === undefined || options.heartbeat === false ? null : resolveKeepalive(options.heartbeat);
     this.adapter = options.adapter ?? null;
     this.onAdapterError = options.onAdapterError;
     if (this.adapter !== null) {
@@ -139,11 +131,11 @@ export class Hub {
     if (ws.url !== '') this.clientRole.add(ws);
     ws.on('close', this.onSocketClose);
     ws.on('message', this.onSocketMessage);
-    this.heartbeat?.add(ws);
+    const transport = transportOf(ws);
+    if (this.keepalive !== null && transport !== null) setKeepalive(transport, this.keepalive);
     // Up to maxBufferedBytes of broadcasts may wait for a slow reader: that alone must not stop
     // us reading it (its own messages, its Close, the heartbeat's sign of life). Replies its own
     // frames cause (pongs, echoes) are still bounded, by READ_PAUSE_THRESHOLD above that.
-    const transport = transportOf(ws);
     if (transport !== null) transport.readPauseThreshold = this.maxBufferedBytes + READ_PAUSE_THRESHOLD;
     return id;
   }
@@ -158,7 +150,6 @@ export class Hub {
     if (member.slowCloseTimer !== null) clearTimeout(member.slowCloseTimer);
     ws.removeListener('close', this.onSocketClose);
     ws.removeListener('message', this.onSocketMessage);
-    this.heartbeat?.delete(ws);
     const transport = transportOf(ws);
     if (transport !== null) transport.readPauseThreshold = READ_PAUSE_THRESHOLD;
     for (const room of this.roomIndex.leaveAll(ws)) this.roomEmptied(room);
@@ -261,7 +252,6 @@ export class Hub {
     if (this.closing !== null) return this.closing;
     const code = options.code ?? CloseCode.GoingAway;
     const timeout = options.timeout ?? this.closeTimeout;
-    this.heartbeat?.stop();
     const allClosed = new Promise<void>((resolve) => {
       this.whenEmpty = resolve;
       if (this.sockets.size === 0) resolve();
@@ -353,11 +343,6 @@ export class Hub {
   private readonly onSocketMessage = (data: Buffer): void => {
     this.counters.messagesIn++;
     this.counters.bytesIn += data.length;
-  };
-
-  private readonly onSilent = (ws: WebSocket): void => {
-    this.counters.heartbeatTerminations++;
-    ws.terminate();
   };
 
   // --- the adapter ---------------------------------------------------------------------------

@@ -21,12 +21,16 @@ import {
   type WebSocketTarget,
 } from '../protocol/client-handshake.js';
 import { ClientProtocol } from '../protocol/client-protocol.js';
+import { guardConnection, resolveGuardOptions, type GuardOptions, type GuardSettings } from './connection-guard.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 
-export interface ClientOptions {
+/** Keepalive and `messageTimeout` as on the server (connection-guard.ts), on by default. */
+export interface ClientOptions extends GuardOptions {
   /** Largest message accepted (1009 beyond it). Default 64 MiB. */
   maxPayload?: number;
+  /** Most data frames in one message (1008 beyond it). Default 131,072. */
+  maxFragments?: number;
   /** How long to wait for the peer's Close before cutting TCP. Default 30 s. */
   closeTimeout?: number;
   /** Fail the handshake if it has not completed within this many milliseconds (redirects included). */
@@ -110,7 +114,8 @@ export function dial(
   const offered = normalizeProtocols(protocols);
   // Build one request now so that a bad header throws here rather than later.
   buildClientRequest({ target, key: generateKey(), protocols: offered, origin: options.origin, headers: options.headers });
-  return new ClientHandshake(target, offered, options, observer);
+  const guard = resolveGuardOptions(options);
+  return new ClientHandshake(target, offered, options, guard, observer);
 }
 
 class ClientHandshake implements Dial, HandshakeObserver {
@@ -118,14 +123,16 @@ class ClientHandshake implements Dial, HandshakeObserver {
   private readonly observer: DialObserver;
   private readonly protocols: string[];
   private readonly options: ClientOptions;
+  private readonly guard: GuardSettings;
   private headers: ClientOptions['headers'];
   private target: WebSocketTarget;
   private redirects = 0;
   private timer: NodeJS.Timeout | null = null;
   private done = false;
 
-  constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, observer: DialObserver) {
+  constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, guard: GuardSettings, observer: DialObserver) {
     this.observer = observer;
+    this.guard = guard;
     this.protocols = protocols;
     this.options = options;
     this.headers = options.headers;
@@ -153,6 +160,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
           request,
           maskKeySource: nextMaskKey,
           maxPayload: options.maxPayload,
+          maxFragments: options.maxFragments,
           maxResponseHeaderSize: options.maxResponseHeaderSize,
         }),
       this,
@@ -183,6 +191,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
     const transport = this.transport;
     const protocol = transport.protocol as ClientProtocol;
     this.finish();
+    guardConnection(transport, this.guard);
     const traceSink = resolveTraceSink(this.options.trace);
     if (traceSink !== null) transport.startTrace(traceSink, protocol.agreedProtocol);
     this.observer.onOpen(transport, protocol.agreedProtocol, protocol.agreedExtensions);

@@ -7,12 +7,22 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadyState } from '../protocol/protocol.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { ServerProtocol, type HandshakeOffer, type HandshakeRequest } from '../protocol/server-protocol.js';
-import { fromIncomingMessage, readPipelined, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
+import { Admission, type AdmissionOptions, type ServerLimit } from './admission.js';
+import { guardConnection, resolveGuardOptions, type GuardOptions, type GuardSettings } from './connection-guard.js';
+import {
+  createFrontDoorServer,
+  fromIncomingMessage,
+  readPipelined,
+  startHandshakeDeadline,
+  toIncomingMessage,
+  type FrontDoorOptions,
+} from './front-door.js';
+import { compileOriginPolicy, type OriginPolicy } from './origin-policy.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 import {
@@ -25,7 +35,8 @@ import { WebSocket, attachOpenConnection } from './websocket.js';
 
 export type { VerifyClientResult, VerifyClientInfo, VerifyClientCallback } from './upgrade-decision.js';
 
-export interface WebSocketServerOptions {
+/** The safety limits (each file says why and what its default is): see also README "Limits and defaults". */
+export interface WebSocketServerOptions extends GuardOptions, AdmissionOptions, FrontDoorOptions {
   /** Attach to this HTTP(S) server's 'upgrade' event. */
   server?: HttpServer | HttpsServer;
   /** Or listen on this port with a server of our own (0 for any free port). */
@@ -37,6 +48,14 @@ export interface WebSocketServerOptions {
   noServer?: boolean;
   /** Largest message accepted (1009 beyond it). Default 64 MiB. */
   maxPayload?: number;
+  /** Most data frames in one message (1008 beyond it). Default 131,072. */
+  maxFragments?: number;
+  /**
+   * The web pages that may connect (Cross-Site WebSocket Hijacking: origin-policy.ts): exact
+   * origins, host patterns (`https://*.example.com`) and `'self'`; others get 403. Requests
+   * without an Origin header (not from a browser) are allowed. Default: any origin.
+   */
+  allowedOrigins?: readonly string[];
   /** Choose a subprotocol among those offered, or `false` for none. Default: none. */
   handleProtocols?: HandleProtocols;
   /** Accept or refuse a client before the handshake completes (`ws`'s signature, sync or with a callback). */
@@ -63,6 +82,8 @@ export interface WebSocketServerEventMap {
   rejection: [status: number, reason: string, request: IncomingMessage];
   /** A `verifyClient` or `handleProtocols` hook threw or rejected; the client got a bare 500. */
   hookError: [error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage];
+  /** A connection was refused for a limit (503; 429 for `maxConnectionsPerIp`). */
+  limit: [limit: ServerLimit, remoteAddress: string | undefined];
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -81,6 +102,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** Our own listener (`port` option). */
   #tcpServer: TcpServer | null = null;
   #closed = false;
+  readonly #admission: Admission;
+  readonly #guard: GuardSettings;
+  readonly #origins: OriginPolicy | null;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
@@ -89,11 +113,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     if (modes !== 1) {
       throw new TypeError('Exactly one of the "port", "server" or "noServer" options must be given');
     }
+    // Bad limits throw here, not at the first connection.
+    this.#guard = resolveGuardOptions(options);
+    this.#admission = new Admission(options, (limit, address) => {
+      if (this.listenerCount('limit') > 0) this.emit('limit', limit, address);
+    });
+    this.#origins = options.allowedOrigins === undefined ? null : compileOriginPolicy(options.allowedOrigins);
     if (options.port !== undefined) {
-      // Our own port: HTTP read straight from TCP (front-door.ts), no node:http server.
-      const server = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
+      // Our own port: HTTP read straight from TCP or TLS (front-door.ts), no node:http server.
+      const server = createFrontDoorServer(options, (socket) => this.#acceptTcp(socket));
       server.on('listening', () => this.emit('listening'));
-      server.on('error', (error) => this.emit('error', error));
+      server.on('error', (error: NodeJS.ErrnoException) => {
+        // Out of file descriptors (EMFILE) on accept: the server goes on; it is news, not a crash.
+        if (error.syscall === 'accept' && this.listenerCount('error') === 0) return;
+        this.emit('error', error);
+      });
       server.listen(options.port, options.host, onListening);
       this.#tcpServer = server;
     } else if (options.server !== undefined) {
@@ -102,6 +136,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     }
     upgradeListeners.set(this.#onUpgrade, this);
     this.#httpServer?.on('upgrade', this.#onUpgrade);
+  }
+
+  /**
+   * The server that listens: our own `net.Server` (a `tls.Server` with `tls`), or the HTTP(S)
+   * server given as `server`; null in noServer mode. For what an operator sets on it: Node's own
+   * hard `maxConnections`, `getConnections()`, `ref()`/`unref()`, and TLS settings.
+   */
+  get netServer(): TcpServer | HttpServer | HttpsServer | null {
+    return this.#tcpServer ?? this.#httpServer;
   }
 
   /** The address of the listening server (as `net.Server#address()`). */
@@ -124,6 +167,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
    * the new WebSocket. For users who route 'upgrade' events themselves.
    */
   handleUpgrade(request: IncomingMessage, stream: Duplex, head: Buffer, callback: ConnectionCallback): void {
+    if (!this.#admission.admit(stream)) return;
     const transport = this.#startHandshake(stream, request, callback);
     const protocol = transport.protocol as ServerProtocol;
     if (this.#closed) protocol.reject(503, 'The server is shutting down');
@@ -153,6 +197,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   /** A TCP connection on our own port: its protocol object reads the handshake from the bytes. */
   #acceptTcp(socket: Socket): void {
+    // Limits first: a refused connection gets no state of its own (admission.ts).
+    if (!this.#admission.admit(socket)) return;
     const transport = this.#startHandshake(socket, null, this.#emitConnection);
     if (this.#closed) {
       (transport.protocol as ServerProtocol).reject(503, 'The server is shutting down');
@@ -171,8 +217,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** A transport running a ServerProtocol over `stream`, with this server deciding its handshake. */
   #startHandshake(stream: Duplex, incoming: IncomingMessage | null, callback: ConnectionCallback): SocketTransport {
     const handshake = new ServerHandshake(this.#handshakeHost, incoming, callback);
-    const maxPayload = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload }), handshake);
+    const { maxPayload = DEFAULT_MAX_PAYLOAD, maxFragments } = this.options;
+    const transport = new SocketTransport(stream, (handler) => new ServerProtocol(handler, { maxPayload, maxFragments }), handshake);
     handshake.transport = transport;
     return transport;
   }
@@ -180,6 +226,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** What a handshake in progress needs from its server (private to this module). */
   readonly #handshakeHost: HandshakeHost = {
     options: () => this.options,
+    guard: () => this.#guard,
+    origins: () => this.#origins,
+    admission: () => this.#admission,
     shouldHandle: (request) => this.shouldHandle(request),
     emitRejection: (status, reason, request) => this.emit('rejection', status, reason, request),
     emitHookError: (error, hook, request) => {
@@ -228,6 +277,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
 interface HandshakeHost {
   options(): Readonly<WebSocketServerOptions>;
+  guard(): GuardSettings;
+  origins(): OriginPolicy | null;
+  admission(): Admission;
   shouldHandle(request: IncomingMessage): boolean;
   emitRejection(status: number, reason: string, request: IncomingMessage): void;
   emitHookError(error: Error, hook: 'handleProtocols' | 'verifyClient', request: IncomingMessage): void;
@@ -263,6 +315,8 @@ class ServerHandshake implements HandshakeObserver {
         handleProtocols: options.handleProtocols,
         verifyClient: options.verifyClient,
         timeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+        origins: this.host.origins(),
+        verifications: this.host.admission(),
       },
       incoming,
       offer,
@@ -308,6 +362,7 @@ class ServerHandshake implements HandshakeObserver {
     transport.flush();
     const ws = new WebSocket(null);
     attachOpenConnection(ws, transport, decision.protocol ?? '', '');
+    guardConnection(transport, this.host.guard());
     const traceSink = resolveTraceSink(options.trace);
     if (traceSink !== null) transport.startTrace(traceSink, decision.protocol ?? '');
     // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:

@@ -7,8 +7,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { OutgoingHeaders } from '../protocol/http-head.js';
+import { formatHeaderLines, type OutgoingHeaders } from '../protocol/http-head.js';
 import type { HandshakeOffer } from '../protocol/server-protocol.js';
+import type { OriginPolicy } from './origin-policy.js';
 
 /** What `verifyClient` may answer: accept, refuse with 401, or refuse with a status and reason. */
 export type VerifyClientResult = boolean | { status: number; reason?: string; headers?: OutgoingHeaders };
@@ -42,6 +43,15 @@ export interface UpgradeHooks {
   verifyClient?: VerifyClient;
   /** How long `verifyClient` may take (ms): then 408. */
   timeout: number;
+  /** `allowedOrigins`, checked before any hook runs (403). */
+  origins: OriginPolicy | null;
+  /** Bounds the `verifyClient` calls waiting at once (admission.ts); 503 beyond. */
+  verifications: VerificationGate | null;
+}
+
+export interface VerificationGate {
+  beginVerification(address: string | undefined): boolean;
+  endVerification(): void;
 }
 
 export type UpgradeDecision =
@@ -52,6 +62,8 @@ export type UpgradeDecision =
 export type HookErrorReport = (error: Error, hook: 'handleProtocols' | 'verifyClient') => void;
 
 const INTERNAL_ERROR: UpgradeDecision = { accept: false, status: 500, reason: 'Internal Server Error' };
+const FORBIDDEN_ORIGIN: UpgradeDecision = { accept: false, status: 403, reason: 'Origin not allowed' };
+const TOO_MANY_VERIFICATIONS: UpgradeDecision = { accept: false, status: 503, reason: 'Too many handshakes waiting to be verified' };
 
 /** Run the hooks on a valid request; `done` is called exactly once, now or later. */
 export function decideUpgrade(
@@ -61,6 +73,11 @@ export function decideUpgrade(
   onHookError: HookErrorReport,
   done: (decision: UpgradeDecision) => void,
 ): void {
+  // CSWSH (origin-policy.ts): refused before the application's hooks spend anything on it.
+  if (hooks.origins !== null && !hooks.origins.allows(headerString(request.headers.origin), headerString(request.headers.host))) {
+    done(FORBIDDEN_ORIGIN);
+    return;
+  }
   let protocol: string | undefined;
   if (offer.protocols.length > 0 && hooks.handleProtocols !== undefined) {
     let chosen: unknown;
@@ -86,7 +103,14 @@ export function decideUpgrade(
     done({ accept: true, protocol });
     return;
   }
-  verifyClient(verify, request, hooks.timeout, onHookError, (verdict) => done(toDecision(verdict, protocol)));
+  if (hooks.verifications !== null && !hooks.verifications.beginVerification(request.socket?.remoteAddress)) {
+    done(TOO_MANY_VERIFICATIONS);
+    return;
+  }
+  verifyClient(verify, request, hooks.timeout, onHookError, (verdict) => {
+    hooks.verifications?.endVerification();
+    done(toDecision(verdict, protocol, onHookError));
+  });
 }
 
 function verifyClient(
@@ -102,37 +126,45 @@ function verifyClient(
     secure: (request.socket as Partial<TLSSocket> | null)?.encrypted === true,
   };
   let settled = false;
+  let inCall = true;
+  let early: VerifyClientResult | UpgradeDecision | undefined;
   let timer: NodeJS.Timeout | null = null;
   const once = (verdict: VerifyClientResult | UpgradeDecision): void => {
     if (settled) return;
     settled = true;
     if (timer !== null) clearTimeout(timer);
-    settle(verdict);
+    // An answer given during the call is acted on after it returns, outside its try: an error
+    // thrown by what the answer sets off (a 'connection' listener) is not the hook's.
+    if (inCall) early = verdict;
+    else settle(verdict);
   };
   const failed = (error: unknown): void => {
     if (settled) return;
     onHookError(toError(error), 'verifyClient');
     once(INTERNAL_ERROR);
   };
-  let result: VerifyClientResult | PromiseLike<VerifyClientResult> | undefined;
+  let result: VerifyClientResult | PromiseLike<VerifyClientResult> | void = undefined;
   try {
     // `ws` tells the two forms apart by the function's arity.
     if (verify.length >= 2) {
       verify(info, (ok, code, message, headers) => {
-        once(ok === true ? true : { status: code ?? 401, reason: message ?? statusReason(code ?? 401), headers });
+        once(ok === true ? true : { status: code ?? 401, reason: typeof message === 'string' ? message : statusReason(code ?? 401), headers });
       });
     } else {
       result = (verify as (info: VerifyClientInfo) => VerifyClientResult | PromiseLike<VerifyClientResult>)(info);
     }
   } catch (error) {
     failed(error);
+  }
+  inCall = false;
+  if (settled) {
+    settle(early!);
     return;
   }
   if (verify.length < 2 && !isThenable(result)) {
     once(result as VerifyClientResult);
     return;
   }
-  if (settled) return;
   timer = setTimeout(() => once({ accept: false, status: 408, reason: 'Handshake timed out while verifying the client' }), timeout);
   timer.unref();
   if (isThenable(result)) {
@@ -144,18 +176,43 @@ function verifyClient(
   }
 }
 
-function toDecision(verdict: VerifyClientResult | UpgradeDecision, protocol: string | undefined): UpgradeDecision {
+function toDecision(verdict: VerifyClientResult | UpgradeDecision, protocol: string | undefined, onHookError: HookErrorReport): UpgradeDecision {
   if (verdict === true) return { accept: true, protocol };
   if (verdict === false) return { accept: false, status: 401, reason: 'Unauthorized' };
   if (typeof verdict === 'object' && verdict !== null) {
     if ('accept' in verdict) return verdict;
     const status = Number(verdict.status);
+    const { reason, headers } = verdict;
     if (Number.isInteger(status) && status >= 400 && status <= 599) {
-      return { accept: false, status, reason: verdict.reason ?? statusReason(status), headers: verdict.headers };
+      const problem = checkHeaders(headers);
+      if (problem === null) return { accept: false, status, reason: typeof reason === 'string' ? reason : statusReason(status), headers };
+      onHookError(problem, 'verifyClient');
+      return INTERNAL_ERROR;
     }
   }
   // Anything else is not an answer we can give (a verifyClient bug): refuse, do not guess.
+  onHookError(new TypeError(`verifyClient gave an answer that is not one: ${describe(verdict)}`), 'verifyClient');
   return INTERNAL_ERROR;
+}
+
+/** Headers the application wants on a refusal: valid names and values only (CR/LF would inject). */
+function checkHeaders(headers: unknown): Error | null {
+  if (headers === undefined) return null;
+  if (typeof headers !== 'object' || headers === null) return new TypeError('verifyClient gave headers that are not an object');
+  try {
+    formatHeaderLines(headers as OutgoingHeaders);
+    return null;
+  } catch (error) {
+    return toError(error);
+  }
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === 'object' ? JSON.stringify(value) ?? String(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function statusReason(status: number): string {

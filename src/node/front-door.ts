@@ -27,7 +27,9 @@ export interface FrontDoorOptions {
 
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = 10_000;
 
-function ignore(): void {}
+function destroySocket(_error: Error, socket: Duplex): void {
+  socket.destroy();
+}
 
 /**
  * The listener of our own port: plain TCP, or TLS when `tls` is given; `onSocket` gets each
@@ -38,8 +40,8 @@ export function createFrontDoorServer(options: FrontDoorOptions, onSocket: (sock
   const timeout = options.tlsHandshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT;
   if (typeof timeout !== 'number' || !(timeout > 0)) throw new RangeError(`tlsHandshakeTimeout must be a positive number, not ${String(timeout)}`);
   const server = createTlsServer({ ALPNProtocols: ['http/1.1'], ...options.tls, handshakeTimeout: timeout }, onSocket);
-  // A failed or timed-out TLS handshake is the client's problem: node:tls destroys its socket.
-  server.on('tlsClientError', ignore);
+  // A failed or timed-out TLS handshake: node:tls leaves the socket to us (it only reports).
+  server.on('tlsClientError', destroySocket);
   return server;
 }
 

@@ -154,7 +154,9 @@ function verifyClient(
       result = (verify as (info: VerifyClientInfo) => VerifyClientResult | PromiseLike<VerifyClientResult>)(info);
     }
   } catch (error) {
-    failed(error);
+    // Reported even after an answer: the hook has a bug. The answer, once given, stands.
+    if (settled) onHookError(toError(error), 'verifyClient');
+    else failed(error);
   }
   inCall = false;
   if (settled) {

@@ -60,10 +60,8 @@ export async function startIn(
   const peers: RawPeer[] = [];
   const clients: WsClient[] = [];
   const connect = async (localAddress?: string): Promise<RawPeer> => {
-    const socket: Socket =
-      tls === undefined
-        ? netConnect({ port, host: '127.0.0.1', localAddress })
-        : tlsConnect({ port, host: '127.0.0.1', localAddress, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const tcp = netConnect({ port, host: '127.0.0.1', localAddress });
+    const socket: Socket = tls === undefined ? tcp : tlsConnect({ socket: tcp, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
     socket.on('error', () => {});
     await once(socket, tls === undefined ? 'connect' : 'secureConnect');
     const peer = new RawPeer(socket);

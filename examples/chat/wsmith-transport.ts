@@ -5,11 +5,12 @@ import { Hub, RedisAdapter } from 'wsmith/hub';
 import type { Transport } from './app.js';
 
 export const wsmithTransport: Transport<WebSocket> = {
-  endpoint({ server, path, maxPayload, verify, selectProtocol, onConnection }) {
+  endpoint({ server, path, maxPayload, allowedOrigins, verify, selectProtocol, onConnection }) {
     const wss = new WebSocketServer({
       server,
       path,
       maxPayload,
+      allowedOrigins,
       verifyClient: (info: { req: import("node:http").IncomingMessage }) => verify(info.req),
       handleProtocols: (protocols) => selectProtocol(protocols),
     });

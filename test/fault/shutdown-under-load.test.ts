@@ -19,7 +19,7 @@ class SeqReader {
   closeCode = -1;
   /** Called with the Close frame's code (a client answers it, §5.5.1). */
   onClose: (code: number) => void = () => {};
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): void {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);

@@ -33,7 +33,7 @@ export function clientFrame(opcode: number, payload: Buffer | string = Buffer.al
 export class FrameCounter {
   frames = 0;
   closeCode = -1;
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private skip = 0;
 
   push(chunk: Buffer): void {

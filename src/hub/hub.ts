@@ -22,7 +22,7 @@ import { resolveKeepalive, setKeepalive } from '../node/connection-guard.js';
 import type { KeepaliveOptions } from '../node/keepalive.js';
 import { READ_PAUSE_THRESHOLD } from '../node/socket-transport.js';
 import { transportOf, type WebSocket } from '../node/websocket.js';
-import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
+import { SHARED_CHANNEL, callAdapter, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { encodeMessageFrame, framePayload, isBinaryFrame } from './prepared-message.js';
 import { Rooms } from './rooms.js';
@@ -102,7 +102,7 @@ export class Hub {
     this.onAdapterError = options.onAdapterError;
     if (this.adapter !== null) {
       this.adapter.open(this.onAdapterMessage);
-      this.trackSubscription(this.adapter.subscribe(SHARED_CHANNEL));
+      this.trackSubscription(this.adapter, SHARED_CHANNEL);
     }
   }
 
@@ -161,7 +161,7 @@ export class Hub {
   join(ws: WebSocket, room: string): boolean {
     if (!this.sockets.has(ws)) return false;
     if (this.roomIndex.join(ws, room) && this.adapter !== null) {
-      this.trackSubscription(this.adapter.subscribe(roomChannel(room)));
+      this.trackSubscription(this.adapter, roomChannel(room));
     }
     return true;
   }
@@ -269,7 +269,7 @@ export class Hub {
         for (const ws of this.sockets.keys()) ws.terminate();
         return allClosed;
       })
-      .then(() => this.adapter?.close())
+      .then(() => (this.adapter === null ? undefined : callAdapter(() => this.adapter!.close())))
       .catch((error: unknown) => this.adapterFailed(error));
     return this.closing;
   }
@@ -349,19 +349,21 @@ export class Hub {
 
   private roomEmptied(room: string): void {
     if (this.adapter !== null && this.closing === null) {
-      this.adapter.unsubscribe(roomChannel(room)).catch(this.adapterFailed);
+      const adapter = this.adapter;
+      callAdapter(() => adapter.unsubscribe(roomChannel(room))).catch(this.adapterFailed);
     }
   }
 
-  private trackSubscription(subscription: Promise<void>): void {
-    const tracked = subscription.catch(this.adapterFailed).finally(() => this.subscriptions.delete(tracked));
+  private trackSubscription(adapter: HubAdapter, channel: string): void {
+    const tracked = callAdapter(() => adapter.subscribe(channel)).catch(this.adapterFailed).finally(() => this.subscriptions.delete(tracked));
     this.subscriptions.add(tracked);
   }
 
   private publish(channel: string, kind: EnvelopeKind, target: string, except: string, frame: Buffer): void {
     const message = encodeEnvelope({ kind, origin: this.nodeId, target, except, frame });
     this.counters.adapterPublished++;
-    this.adapter!.publish(channel, message).catch(this.adapterFailed);
+    const adapter = this.adapter!;
+    callAdapter(() => adapter.publish(channel, message)).catch(this.adapterFailed);
   }
 
   private readonly onAdapterMessage = (_channel: string, message: Buffer): void => {
@@ -382,6 +384,11 @@ export class Hub {
 
   private readonly adapterFailed = (error: unknown): void => {
     this.counters.adapterErrors++;
-    this.onAdapterError?.(error instanceof Error ? error : new Error(String(error)));
+    try {
+      this.onAdapterError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch (thrown) {
+      // The application's error handler failed too: say so, but never crash the process for it.
+      process.emitWarning(`Hub onAdapterError threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, 'WsmithWarning');
+    }
   };
 }

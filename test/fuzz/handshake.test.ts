@@ -67,12 +67,17 @@ const EXPECTED: Record<Fault, 'request' | 400 | 426 | 431> = {
   'bad-target': 400,
 };
 
+/** Extra headers must not be the handshake's own (they would change the expected answer). */
+const HANDSHAKE_HEADERS = new Set(['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions', 'content-length', 'transfer-encoding', 'set-cookie']);
+
 const tokenArb = fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,12}$/);
 const valueArb = fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,30}[\x21-\x7e])?$/);
 
 const requestArb = fc.record({
   fault: fc.constantFrom(...(Object.keys(EXPECTED) as Fault[])),
-  extras: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...TRICKY_NAMES), tokenArb), valueArb), { maxLength: 6 }),
+  extras: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...TRICKY_NAMES), tokenArb.filter((name) => !HANDSHAKE_HEADERS.has(name.toLowerCase()))), valueArb), {
+    maxLength: 6,
+  }),
   protocols: fc.uniqueArray(tokenArb, { maxLength: 3 }),
   upperCase: fc.boolean(),
 });
@@ -147,10 +152,11 @@ describe('fuzz: the server reads handshake requests from bytes', () => {
         if (expected === 'request') {
           expect(result.status).toBeNull();
           expect(result.request).not.toBeNull();
-          // Every extra header is an own property with its value, whatever its name.
-          for (const [name, value] of spec.extras) {
-            const own = Object.getOwnPropertyDescriptor(result.request!.headers, name.toLowerCase())?.value as string | undefined;
-            expect(own?.split(', ')).toContain(value);
+          // Every extra header is an own property with its value (repeats joined), whatever its name.
+          const joined = new Map<string, string[]>();
+          for (const [name, value] of spec.extras) joined.set(name.toLowerCase(), [...(joined.get(name.toLowerCase()) ?? []), value]);
+          for (const [name, values] of joined) {
+            expect(Object.getOwnPropertyDescriptor(result.request!.headers, name)?.value).toBe(values.join(', '));
           }
         } else {
           expect(result.request).toBeNull();

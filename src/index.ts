@@ -25,3 +25,9 @@ export { ProtocolError } from './protocol/errors.js';
 export type { ProtocolErrorCode } from './protocol/errors.js';
 export { ReadyState } from './protocol/protocol.js';
 export type { TraceOption, TraceSink } from './node/trace.js';
+// Safety limits (README "Limits and defaults", SECURITY.md).
+export { messageMemory } from './node/message-guard.js';
+export type { MessageMemory } from './node/message-guard.js';
+export type { KeepaliveOptions } from './node/keepalive.js';
+export type { GuardOptions } from './node/connection-guard.js';
+export type { AdmissionOptions, ServerLimit } from './node/admission.js';

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { Chat, type ChatHub, type ChatOptions, type ChatSocket } from './chat.js';
 import type { ChatConfig } from './config.js';
-import { isOriginAllowed } from './origin.js';
 import { CHAT_SUBPROTOCOL, isAuthorized } from './auth.js';
 import { FileHistory } from './file-history.js';
 import { RedisHistory } from './redis-history.js';
@@ -27,6 +26,8 @@ export interface EndpointOptions<S> {
   server: Server;
   path: string;
   maxPayload: number;
+  /** The pages that may connect (CSWSH): exact origins, `scheme://*.domain` patterns, or 'self'. */
+  allowedOrigins: string[];
   verify(request: IncomingMessage): Verdict;
   selectProtocol(protocols: Set<string>): string | false;
   onConnection(socket: S): void;
@@ -64,12 +65,18 @@ export interface RunningChat<S extends ChatSocket> {
 
 export type ChatTuning = Omit<ChatOptions<ChatSocket>, 'hub' | 'presence' | 'history'>;
 
-/** The handshake checks of /ws: Origin first (403), then the token (401). */
-export function verifyHandshake(config: Pick<ChatConfig, 'origins' | 'token'>, request: IncomingMessage): Verdict {
-  const origin = request.headers.origin;
-  if (!isOriginAllowed(origin, request.headers.host, config.origins)) {
-    return { status: 403, reason: 'Forbidden origin' };
-  }
+/**
+ * The pages that may open /ws (Cross-Site WebSocket Hijacking: another site's page would ride on the
+ * user's session): the page this server served ('self': the Origin's host:port is the Host header, as
+ * gorilla/websocket checks) and those listed in CHAT_ORIGINS. The WebSocket server refuses the rest
+ * with 403 before any of the checks below run.
+ */
+export function allowedOrigins(config: Pick<ChatConfig, 'origins'>): string[] {
+  return ['self', ...config.origins];
+}
+
+/** The handshake check of /ws once the Origin has passed: the token (401). */
+export function verifyHandshake(config: Pick<ChatConfig, 'token'>, request: IncomingMessage): Verdict {
   if (!isAuthorized(config.token, request.url, request.headers['sec-websocket-protocol'])) {
     return { status: 401, reason: 'Unauthorized' };
   }
@@ -153,6 +160,7 @@ export async function startChatServer<S extends ChatSocket>(
     server,
     path: WS_PATH,
     maxPayload: config.maxPayload,
+    allowedOrigins: allowedOrigins(config),
     verify: (request) => verifyHandshake(config, request),
     selectProtocol,
     onConnection: (socket) => chat.accept(socket),

@@ -1,6 +1,5 @@
-// Cross-Site WebSocket Hijacking defence: browsers send Origin on every WebSocket handshake, and a page
-// from another site must not ride on the user's cookies into /ws. The default matches gorilla/websocket's
-// checkSameOrigin: the Origin's host:port must equal the Host header. Extra origins come from CHAT_ORIGINS.
+// CHAT_ORIGINS: the extra page origins allowed to open /ws, for the WebSocket server's `allowedOrigins`
+// (which does the Cross-Site WebSocket Hijacking check itself; see app.ts allowedOrigins).
 
 /** Normalizes "https://Example.com:443" to "https://example.com" (URL drops default ports). */
 export function normalizeOrigin(origin: string): string | undefined {
@@ -13,32 +12,21 @@ export function normalizeOrigin(origin: string): string | undefined {
   }
 }
 
+/**
+ * "https://app.example.com, http://localhost:3000" -> normalized origins. Entries with a '*' (host
+ * patterns such as https://*.example.com) are kept as they are; anything else that is not an origin
+ * throws, so that a typo stops the server at start instead of locking every page out.
+ */
 export function parseOriginList(list: string | undefined): string[] {
   if (!list) return [];
   return list
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0)
-    .map((entry) => normalizeOrigin(entry) ?? entry.toLowerCase());
-}
-
-/**
- * True when a handshake with this Origin may proceed. A request without Origin comes from a non-browser
- * client (browsers always send it, RFC 6455 §4.1 and §10.2), which cannot be hijacked, so it is allowed.
- */
-export function isOriginAllowed(
-  origin: string | undefined,
-  host: string | undefined,
-  allowed: readonly string[],
-): boolean {
-  if (origin === undefined) return true;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (host !== undefined && url.host.toLowerCase() === host.toLowerCase()) return true;
-  const normalized = normalizeOrigin(origin);
-  return normalized !== undefined && allowed.includes(normalized);
+    .map((entry) => {
+      if (entry.includes('*')) return entry;
+      const origin = normalizeOrigin(entry);
+      if (origin === undefined) throw new Error(`CHAT_ORIGINS: "${entry}" is not an origin like https://app.example.com`);
+      return origin;
+    });
 }

@@ -5,7 +5,7 @@ import { Hub, RedisAdapter } from 'wsmith/hub';
 import type { Transport } from './app.js';
 
 export const wsmithTransport: Transport<WebSocket> = {
-  endpoint({ server, path, maxPayload, verify, selectProtocol, onConnection }) {
+  endpoint({ server, path, maxPayload, allowedOrigins, verify, selectProtocol, onConnection }) {
     const wss = new WebSocketServer({
       server,
       path,
@@ -13,6 +13,7 @@ export const wsmithTransport: Transport<WebSocket> = {
       // Chat messages are small JSON; browsers offer permessage-deflate, and wsmith's default
       // (no context takeover) keeps no zlib state per connection. Messages under 1 KiB go plain.
       perMessageDeflate: true,
+      allowedOrigins,
       verifyClient: (info: { req: import("node:http").IncomingMessage }) => verify(info.req),
       handleProtocols: (protocols) => selectProtocol(protocols),
     });

@@ -27,3 +27,16 @@ export const SHARED_CHANNEL = 'all';
 export function roomChannel(room: string): string {
   return `room:${room}`;
 }
+
+/**
+ * Call an adapter method as a promise, whatever it does: an adapter is the application's code, and
+ * a synchronous throw or a missing promise from it must reach `onAdapterError`, not the caller of
+ * `broadcast` (which may be a socket's 'message' listener) nor the process.
+ */
+export function callAdapter(call: () => Promise<void> | void): Promise<void> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}

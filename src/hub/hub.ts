@@ -5,7 +5,8 @@
  * - Broadcast encodes the frame once and queues the same Buffer on each receiver; each receiver
  *   then writes everything queued during the tick with one socket write. A room broadcast walks
  *   the room's members only.
- * - One heartbeat timer for the whole hub finds dead peers (src/hub/heartbeat.ts).
+ * - Dead peers are found by the connections' own keepalive (src/node/keepalive.ts: one timer
+ *   per setting for the whole process); `heartbeat` sets it for the hub's members.
  * - A receiver whose unsent bytes pass `maxBufferedBytes` is closed or skipped, so one peer that
  *   stops reading never grows the server's memory nor slows the others.
  * - With an adapter, broadcasts and `sendTo` reach the sockets of other processes too.
@@ -17,11 +18,12 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../protocol/close.js';
 import { ReadyState } from '../protocol/protocol.js';
+import { resolveKeepalive, setKeepalive } from '../node/connection-guard.js';
+import type { KeepaliveOptions } from '../node/keepalive.js';
 import { READ_PAUSE_THRESHOLD } from '../node/socket-transport.js';
 import { rawDataLength, transportOf, type RawData, type WebSocket } from '../node/websocket.js';
-import { SHARED_CHANNEL, roomChannel, type HubAdapter } from './adapter.js';
+import { SHARED_CHANNEL, callAdapter, roomChannel, type HubAdapter } from './adapter.js';
 import { EnvelopeKind, decodeEnvelope, encodeEnvelope } from './envelope.js';
-import { DEFAULT_HEARTBEAT, Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { BroadcastFrames } from './broadcast-frames.js';
 import { encodeMessageFrame } from './prepared-message.js';
 import { Rooms } from './rooms.js';
@@ -45,15 +47,6 @@ interface Member {
   slowCloseTimer: NodeJS.Timeout | null;
 }
 
-/** A closing socket can no longer ping (and would report that to its 'error' listeners). */
-function sendPing(ws: WebSocket): void {
-  if (ws.readyState === ReadyState.Open) ws.ping();
-}
-
-function bytesReceived(ws: WebSocket): number {
-  return transportOf(ws)?.bytesReceived ?? 0;
-}
-
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_HUB_CLOSE_TIMEOUT = 5_000;
 
@@ -65,7 +58,8 @@ export class Hub {
   private readonly roomIndex = new Rooms<WebSocket>();
   /** Client-role sockets (rare): checked only while there are any. */
   private readonly clientRole = new Set<WebSocket>();
-  private readonly heartbeat: Heartbeat<WebSocket> | null;
+  /** The keepalive given to members (`heartbeat`), or null to leave theirs as it is. */
+  private readonly keepalive: KeepaliveOptions | null;
   private readonly maxBufferedBytes: number;
   private readonly policy: SlowConsumerPolicy;
   private readonly closeTimeout: number;
@@ -95,6 +89,7 @@ export class Hub {
   constructor(options: HubOptions = {}) {
     const hub = this;
     this.onSocketClose = function (this: WebSocket): void {
+      if (transportOf(this)?.protocol.failure?.code === 'WS_ERR_KEEPALIVE_TIMEOUT') hub.counters.heartbeatTerminations++;
       hub.remove(this);
     };
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -103,15 +98,12 @@ export class Hub {
       throw new TypeError(`slowConsumerPolicy must be 'close' or 'drop', not ${String(this.policy)}`);
     }
     this.closeTimeout = options.closeTimeout ?? DEFAULT_HUB_CLOSE_TIMEOUT;
-    this.heartbeat =
-      options.heartbeat === false
-        ? null
-        : new Heartbeat<WebSocket>({ ...DEFAULT_HEARTBEAT, ...options.heartbeat }, { ping: sendPing, onSilent: this.onSilent, bytesReceived });
+    this.keepalive = options.heartbeat === undefined || options.heartbeat === false ? null : resolveKeepalive(options.heartbeat);
     this.adapter = options.adapter ?? null;
     this.onAdapterError = options.onAdapterError;
     if (this.adapter !== null) {
       this.adapter.open(this.onAdapterMessage);
-      this.trackSubscription(this.adapter.subscribe(SHARED_CHANNEL));
+      this.trackSubscription(this.adapter, SHARED_CHANNEL);
     }
   }
 
@@ -140,11 +132,11 @@ export class Hub {
     if (transportOf(ws)?.protocol.role === 'client') this.clientRole.add(ws);
     ws.on('close', this.onSocketClose);
     ws.on('message', this.onSocketMessage);
-    this.heartbeat?.add(ws);
+    const transport = transportOf(ws);
+    if (this.keepalive !== null && transport !== null) setKeepalive(transport, this.keepalive);
     // Up to maxBufferedBytes of broadcasts may wait for a slow reader: that alone must not stop
     // us reading it (its own messages, its Close, the heartbeat's sign of life). Replies its own
     // frames cause (pongs, echoes) are still bounded, by READ_PAUSE_THRESHOLD above that.
-    const transport = transportOf(ws);
     if (transport !== null) transport.readPauseThreshold = this.maxBufferedBytes + READ_PAUSE_THRESHOLD;
     return id;
   }
@@ -159,7 +151,6 @@ export class Hub {
     if (member.slowCloseTimer !== null) clearTimeout(member.slowCloseTimer);
     ws.removeListener('close', this.onSocketClose);
     ws.removeListener('message', this.onSocketMessage);
-    this.heartbeat?.delete(ws);
     const transport = transportOf(ws);
     if (transport !== null) transport.readPauseThreshold = READ_PAUSE_THRESHOLD;
     for (const room of this.roomIndex.leaveAll(ws)) this.roomEmptied(room);
@@ -171,7 +162,7 @@ export class Hub {
   join(ws: WebSocket, room: string): boolean {
     if (!this.sockets.has(ws)) return false;
     if (this.roomIndex.join(ws, room) && this.adapter !== null) {
-      this.trackSubscription(this.adapter.subscribe(roomChannel(room)));
+      this.trackSubscription(this.adapter, roomChannel(room));
     }
     return true;
   }
@@ -262,7 +253,6 @@ export class Hub {
     if (this.closing !== null) return this.closing;
     const code = options.code ?? CloseCode.GoingAway;
     const timeout = options.timeout ?? this.closeTimeout;
-    this.heartbeat?.stop();
     const allClosed = new Promise<void>((resolve) => {
       this.whenEmpty = resolve;
       if (this.sockets.size === 0) resolve();
@@ -280,7 +270,7 @@ export class Hub {
         for (const ws of this.sockets.keys()) ws.terminate();
         return allClosed;
       })
-      .then(() => this.adapter?.close())
+      .then(() => (this.adapter === null ? undefined : callAdapter(() => this.adapter!.close())))
       .catch((error: unknown) => this.adapterFailed(error));
     return this.closing;
   }
@@ -359,28 +349,25 @@ export class Hub {
     this.counters.bytesIn += rawDataLength(data);
   };
 
-  private readonly onSilent = (ws: WebSocket): void => {
-    this.counters.heartbeatTerminations++;
-    ws.terminate();
-  };
-
   // --- the adapter ---------------------------------------------------------------------------
 
   private roomEmptied(room: string): void {
     if (this.adapter !== null && this.closing === null) {
-      this.adapter.unsubscribe(roomChannel(room)).catch(this.adapterFailed);
+      const adapter = this.adapter;
+      callAdapter(() => adapter.unsubscribe(roomChannel(room))).catch(this.adapterFailed);
     }
   }
 
-  private trackSubscription(subscription: Promise<void>): void {
-    const tracked = subscription.catch(this.adapterFailed).finally(() => this.subscriptions.delete(tracked));
+  private trackSubscription(adapter: HubAdapter, channel: string): void {
+    const tracked = callAdapter(() => adapter.subscribe(channel)).catch(this.adapterFailed).finally(() => this.subscriptions.delete(tracked));
     this.subscriptions.add(tracked);
   }
 
   private publish(channel: string, kind: EnvelopeKind, target: string, except: string, frame: Buffer): void {
     const message = encodeEnvelope({ kind, origin: this.nodeId, target, except, frame });
     this.counters.adapterPublished++;
-    this.adapter!.publish(channel, message).catch(this.adapterFailed);
+    const adapter = this.adapter!;
+    callAdapter(() => adapter.publish(channel, message)).catch(this.adapterFailed);
   }
 
   private readonly onAdapterMessage = (_channel: string, message: Buffer): void => {
@@ -401,6 +388,11 @@ export class Hub {
 
   private readonly adapterFailed = (error: unknown): void => {
     this.counters.adapterErrors++;
-    this.onAdapterError?.(error instanceof Error ? error : new Error(String(error)));
+    try {
+      this.onAdapterError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch (thrown) {
+      // The application's error handler failed too: say so, but never crash the process for it.
+      process.emitWarning(`Hub onAdapterError threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`, 'WsmithWarning');
+    }
   };
 }

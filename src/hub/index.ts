@@ -10,7 +10,7 @@ export type {
   HubMessage,
   SlowConsumerPolicy,
 } from './hub.js';
-export type { HeartbeatOptions } from './heartbeat.js';
+export type { KeepaliveOptions, KeepaliveOptions as HeartbeatOptions } from '../node/keepalive.js';
 export type { HubAdapter } from './adapter.js';
 export { RedisAdapter } from './redis-adapter.js';
 export type { RedisAdapterOptions, RedisPublisher, IORedisSubscriber, NodeRedisSubscriber } from './redis-adapter.js';

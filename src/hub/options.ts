@@ -1,14 +1,19 @@
 /** What a Hub is configured with, what its methods take, and the counters it keeps. */
 import type { WebSocket } from '../node/websocket.js';
 import type { HubAdapter } from './adapter.js';
-import type { HeartbeatOptions } from './heartbeat.js';
+import type { KeepaliveOptions } from '../node/keepalive.js';
 
 export type SlowConsumerPolicy = 'close' | 'drop';
 export type HubMessage = string | Buffer;
 
 export interface HubOptions {
-  /** Ping every `interval` ms; terminate a peer silent for `timeout` ms after a ping. `false`: off. */
-  heartbeat?: Partial<HeartbeatOptions> | false;
+  /**
+   * The keepalive of the hub's members (the connections' own, src/node/keepalive.ts): ping every
+   * `interval` ms, cut a peer that sends neither a Pong nor a data frame within `timeout` ms of a
+   * ping (counted in `heartbeatTerminations`). Unset or `false`: each socket keeps the keepalive
+   * its server or client gave it (on by default: 30 s and 30 s).
+   */
+  heartbeat?: Partial<KeepaliveOptions> | false;
   /**
    * Unsent bytes a socket may hold (default 1 MiB): a message that would take it past this is not
    * queued, and the socket counts as a slow consumer. (An idle socket takes any one message.)

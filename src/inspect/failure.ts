@@ -24,6 +24,9 @@ export const ERROR_SECTIONS: Record<ProtocolErrorCode, string> = {
   WS_ERR_INVALID_CLOSE_PAYLOAD: 'RFC 6455 §5.5.1',
   WS_ERR_INVALID_COMPRESSED_DATA: 'RFC 7692 §7.2.2',
   WS_ERR_COMPRESSION_FAILED: 'RFC 7692 §7.2.1',
+  WS_ERR_MESSAGE_TIMEOUT: 'RFC 6455 §10.4',
+  WS_ERR_MESSAGE_MEMORY: 'RFC 6455 §10.4',
+  WS_ERR_KEEPALIVE_TIMEOUT: 'RFC 6455 §5.5.2',
 };
 
 /** A protocol failure as inspection reports it. */

@@ -23,12 +23,14 @@ import {
 import { ClientProtocol } from '../protocol/client-protocol.js';
 import { openOverHttp2 } from './http2-client.js';
 import { receiveOptions, type WsReceiveOptions } from './receive-options.js';
+import { guardConnection, resolveGuardOptions, type GuardOptions, type GuardSettings } from './connection-guard.js';
 import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
 import { resolveTraceSink, type TraceOption } from './trace.js';
 import { deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
 import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 
-export interface ClientOptions extends WsReceiveOptions {
+/** Keepalive and `messageTimeout` as on the server (connection-guard.ts), on by default. */
+export interface ClientOptions extends WsReceiveOptions, GuardOptions {
   /**
    * permessage-deflate (RFC 7692), with ws's option names: offered by default, as ws and
    * browsers do; `false` offers nothing.
@@ -123,7 +125,8 @@ export function dial(
   const deflate = deflateSetupFor(options.perMessageDeflate, 'client');
   // Build one request now so that a bad header throws here rather than later.
   buildClientRequest({ target, key: generateKey(), protocols: offered, origin: options.origin, headers: options.headers });
-  return new ClientHandshake(target, offered, options, observer, deflate);
+  const guard = resolveGuardOptions(options);
+  return new ClientHandshake(target, offered, options, guard, observer, deflate);
 }
 
 class ClientHandshake implements Dial, HandshakeObserver {
@@ -131,6 +134,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
   private readonly observer: DialObserver;
   private readonly protocols: string[];
   private readonly options: ClientOptions;
+  private readonly guard: GuardSettings;
   private headers: ClientOptions['headers'];
   private target: WebSocketTarget;
   private redirects = 0;
@@ -140,9 +144,17 @@ class ClientHandshake implements Dial, HandshakeObserver {
   /** The server took no extended CONNECT: dial over HTTP/1.1 from now on. */
   private fellBack = false;
 
-  constructor(target: WebSocketTarget, protocols: string[], options: ClientOptions, observer: DialObserver, deflate: DeflateSetup | null) {
+  constructor(
+    target: WebSocketTarget,
+    protocols: string[],
+    options: ClientOptions,
+    guard: GuardSettings,
+    observer: DialObserver,
+    deflate: DeflateSetup | null,
+  ) {
     this.deflate = deflate;
     this.observer = observer;
+    this.guard = guard;
     this.protocols = protocols;
     this.options = options;
     this.headers = options.headers;
@@ -229,6 +241,7 @@ class ClientHandshake implements Dial, HandshakeObserver {
     const transport = this.transport;
     const protocol = transport.protocol as ClientProtocol;
     this.finish();
+    guardConnection(transport, this.guard);
     const traceSink = resolveTraceSink(this.options.trace);
     if (traceSink !== null) transport.startTrace(traceSink, protocol.agreedProtocol);
     this.observer.onOpen(transport, protocol.agreedProtocol, protocol.agreedExtensions);

@@ -9,13 +9,41 @@
  * into objects we do not need.
  */
 import { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { ReadyState } from '../protocol/protocol.js';
 import type { HandshakeRequest, ServerProtocol } from '../protocol/server-protocol.js';
 import type { SocketTransport } from './socket-transport.js';
 
 const EMPTY = Buffer.alloc(0);
+
+export interface FrontDoorOptions {
+  /** Serve wss:// on the server's own port: `node:tls` server options (`key`, `cert`, `ca`...). */
+  tls?: TlsOptions;
+  /** How long a TLS handshake may take (ms) before the socket is cut. Default 10 s (node:tls: 120 s). */
+  tlsHandshakeTimeout?: number;
+}
+
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = 10_000;
+
+function destroySocket(_error: Error, socket: Duplex): void {
+  socket.destroy();
+}
+
+/**
+ * The listener of our own port: plain TCP, or TLS when `tls` is given; `onSocket` gets each
+ * connection once it is ready for HTTP (after the TLS handshake, which has its own deadline).
+ */
+export function createFrontDoorServer(options: FrontDoorOptions, onSocket: (socket: Socket) => void): TcpServer {
+  if (options.tls === undefined) return createTcpServer({ noDelay: true }, onSocket);
+  const timeout = options.tlsHandshakeTimeout ?? DEFAULT_TLS_HANDSHAKE_TIMEOUT;
+  if (typeof timeout !== 'number' || !(timeout > 0)) throw new RangeError(`tlsHandshakeTimeout must be a positive number, not ${String(timeout)}`);
+  const server = createTlsServer({ ALPNProtocols: ['http/1.1'], ...options.tls, handshakeTimeout: timeout }, onSocket);
+  // A failed or timed-out TLS handshake: node:tls leaves the socket to us (it only reports).
+  server.on('tlsClientError', destroySocket);
+  return server;
+}
 
 /**
  * Start the one deadline of a connection on our own port: if its handshake has not reached the

@@ -10,7 +10,10 @@ import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js'
 import { ReadyState } from '../protocol/protocol.js';
 import type { HandshakeOffer, HandshakeRequest, ServerProtocol } from '../protocol/server-protocol.js';
 import type { ClientOptions } from './client.js';
+import type { Admission } from './admission.js';
+import { guardConnection, type GuardSettings } from './connection-guard.js';
 import { broadcastCompressorFor } from './deflate/setup.js';
+import type { OriginPolicy } from './origin-policy.js';
 import { readPipelined, toIncomingMessage } from './front-door.js';
 import { sendHttp2Response } from './http2-server.js';
 import type { HookName, WebSocketServerOptions } from './server-options.js';
@@ -27,6 +30,9 @@ export interface HandshakeHost<T extends WebSocket> {
   options(): Readonly<WebSocketServerOptions<T>>;
   /** permessage-deflate as the server set it up, or null when off. */
   deflate(): DeflateSetup | null;
+  guard(): GuardSettings;
+  origins(): OriginPolicy | null;
+  admission(): Admission;
   running(): boolean;
   shouldHandle(request: IncomingMessage): boolean;
   listens(event: 'headers' | 'wsClientError'): boolean;
@@ -64,6 +70,8 @@ export class ServerHandshake<T extends WebSocket> implements HandshakeObserver {
         handleProtocols: options.handleProtocols,
         verifyClient: options.verifyClient,
         timeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+        origins: this.host.origins(),
+        verifications: this.host.admission(),
       },
       incoming,
       offer,
@@ -124,6 +132,7 @@ export class ServerHandshake<T extends WebSocket> implements HandshakeObserver {
     // The 101 goes out before any frame, and before the trace starts (it traces frames only).
     transport.flush();
     attachOpenConnection(ws, transport, subprotocol ?? '', protocol.agreedExtensions);
+    guardConnection(transport, this.host.guard());
     const traceSink = resolveTraceSink(options.trace);
     if (traceSink !== null) transport.startTrace(traceSink, subprotocol ?? '');
     // An HTTP server's idle timeout must not cut a WebSocket. Only clear one that is set:

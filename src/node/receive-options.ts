@@ -17,13 +17,16 @@ export interface WsReceiveOptions {
   skipUTF8Validation?: boolean;
   /** Largest message accepted (1009 beyond it). Default 100 MiB; 0 for no limit. */
   maxPayload?: number;
-  /** Most frames one message may come in (1008 beyond it). Default 16384 (as `ws` 8.23); 0 for no limit. */
+  /**
+   * Most frames one message may come in (1008 beyond it). Default 131,072: `ws` 8.23's 16,384
+   * refuses Autobahn 9.3.1's 65,536-fragment message; 0 for no limit.
+   */
   maxFragments?: number;
   /** Most received chunks waiting to be parsed (1008 beyond it). Default 262144 (as `ws` 8.23); 0 for no limit. */
   maxBufferedChunks?: number;
 }
 
-export const DEFAULT_MAX_FRAGMENTS = 16 * 1024;
+export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
 export const DEFAULT_MAX_BUFFERED_CHUNKS = 256 * 1024;
 
 /** `ws`'s reading of a limit: a 32-bit signed integer, and no limit unless it is positive. */

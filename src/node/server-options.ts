@@ -5,7 +5,10 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { AdmissionOptions, ServerLimit } from './admission.js';
 import type { ClientOptions } from './client.js';
+import type { GuardOptions } from './connection-guard.js';
+import type { FrontDoorOptions } from './front-door.js';
 import type { PerMessageDeflateOption } from './deflate/setup.js';
 import type { AnyHttp2Server } from './http2-server.js';
 import type { WsReceiveOptions } from './receive-options.js';
@@ -13,7 +16,18 @@ import type { TraceOption } from './trace.js';
 import type { HandleProtocols, VerifyClient } from './upgrade-decision.js';
 import type { WebSocket } from './websocket.js';
 
-export interface WebSocketServerOptions<T extends WebSocket = WebSocket> extends WsReceiveOptions {
+/** The safety limits (each file says why and what its default is): see also README "Limits and defaults". */
+export interface WebSocketServerOptions<T extends WebSocket = WebSocket>
+  extends WsReceiveOptions,
+    GuardOptions,
+    AdmissionOptions,
+    FrontDoorOptions {
+  /**
+   * The web pages that may connect (Cross-Site WebSocket Hijacking: origin-policy.ts): exact
+   * origins, host patterns (`https://*.example.com`) and `'self'`; others get 403. Requests
+   * without an Origin header (not from a browser) are allowed. Default: any origin.
+   */
+  allowedOrigins?: readonly string[];
   /**
    * Attach to this HTTP(S) server's 'upgrade' event; or to a node:http2 server (secure, with
    * `allowHTTP1` for HTTP/1.1 clients too, or h2c), whose extended CONNECT streams become
@@ -73,6 +87,8 @@ export interface WebSocketServerEventMap<T extends WebSocket = WebSocket> {
   rejection: [status: number, reason: string, request: IncomingMessage];
   /** A hook (or 'headers' listener, or `WebSocket` class) threw or rejected; the client got a bare 500. */
   hookError: [error: Error, hook: HookName, request: IncomingMessage];
+  /** A connection was refused for a limit (503; 429 for `maxConnectionsPerIp`). */
+  limit: [limit: ServerLimit, remoteAddress: string | undefined];
 }
 
 /** What a 'hookError' is about. */

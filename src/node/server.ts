@@ -7,14 +7,16 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { ServerProtocol } from '../protocol/server-protocol.js';
+import { Admission } from './admission.js';
+import { resolveGuardOptions, type GuardSettings } from './connection-guard.js';
 import { deflateSetupFor } from './deflate/setup.js';
-import { fromIncomingMessage, startHandshakeDeadline } from './front-door.js';
+import { createFrontDoorServer, fromIncomingMessage, startHandshakeDeadline } from './front-door.js';
 import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   StreamCounts,
@@ -26,6 +28,7 @@ import {
   type AnyHttp2Server,
 } from './http2-server.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, ServerHandshake, type ConnectionCallback, type HandshakeHost } from './pending-upgrade.js';
+import { compileOriginPolicy, type OriginPolicy } from './origin-policy.js';
 import { DEFAULT_MAX_BUFFERED_CHUNKS, DEFAULT_MAX_FRAGMENTS, receiveOptions } from './receive-options.js';
 import type { WebSocketServerEventMap, WebSocketServerOptions } from './server-options.js';
 import { DEFAULT_CLOSE_TIMEOUT, SocketTransport } from './socket-transport.js';
@@ -67,6 +70,10 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
   readonly #http2Streams = new StreamCounts();
   /** permessage-deflate as configured (validated once, here), or null when off. */
   readonly #deflate: DeflateSetup | null;
+  /** The safety limits (admission.ts, connection-guard.ts, origin-policy.ts), validated once. */
+  readonly #admission: Admission;
+  readonly #guard: GuardSettings;
+  readonly #origins: OriginPolicy | null;
   /** Our own listener (`port` option). */
   #tcpServer: TcpServer | null = null;
   /** Running, closing (close() was called), or closed ('close' was emitted). */
@@ -84,9 +91,15 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
     if (this.options.clientTracking) Object.defineProperty(this, 'clients', { value: new Set<T>(), enumerable: true });
+    // Bad limits throw here, not at the first connection.
+    this.#guard = resolveGuardOptions(options);
+    this.#admission = new Admission(options, (limit, address) => {
+      if (this.listenerCount('limit') > 0) this.emit('limit', limit, address);
+    });
+    this.#origins = options.allowedOrigins === undefined ? null : compileOriginPolicy(options.allowedOrigins);
     if (options.port != null) {
-      // Our own port: HTTP read straight from TCP (front-door.ts), no node:http server.
-      const server = createTcpServer({ noDelay: true }, (socket) => this.#acceptTcp(socket));
+      // Our own port: HTTP read straight from TCP or TLS (front-door.ts), no node:http server.
+      const server = createFrontDoorServer(options, (socket) => this.#acceptTcp(socket));
       server.listen(options.port, options.host, options.backlog, onListening);
       this.#tcpServer = server;
     } else if (options.server) {
@@ -105,7 +118,20 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
   }
 
   readonly #emitListening = (): void => void this.emit('listening');
-  readonly #emitError = (error: Error): void => void this.emit('error', error);
+  readonly #emitError = (error: NodeJS.ErrnoException): void => {
+    // Out of file descriptors (EMFILE) on accept: the server goes on; it is news, not a crash.
+    if (error.syscall === 'accept' && this.listenerCount('error') === 0) return;
+    this.emit('error', error);
+  };
+
+  /**
+   * The server that listens: our own `net.Server` (a `tls.Server` with `tls`), or the HTTP(S)
+   * server given as `server`; null in noServer mode. For what an operator sets on it: Node's own
+   * hard `maxConnections`, `getConnections()`, `ref()`/`unref()`, and TLS settings.
+   */
+  get netServer(): TcpServer | HttpServer | HttpsServer | AnyHttp2Server | null {
+    return this.#underlyingServer;
+  }
 
   /** The address of the listening server (as `net.Server#address()`); null once closed. */
   address(): AddressInfo | string | null {
@@ -130,6 +156,7 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
       throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     }
     upgradedStreams.add(stream);
+    if (!this.#admission.admit(stream)) return;
     const transport = this.#startHandshake(stream, request, callback);
     const protocol = transport.protocol as ServerProtocol;
     if (this.#state !== 'running') protocol.reject(503, 'The server is shutting down');
@@ -169,6 +196,8 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
 
   /** A TCP connection on our own port: its protocol object reads the handshake from the bytes. */
   #acceptTcp(socket: Socket): void {
+    // Limits first: a refused connection gets no state of its own (admission.ts).
+    if (!this.#admission.admit(socket)) return;
     const transport = this.#startHandshake(socket, null, this.#emitConnection);
     if (this.#state !== 'running') {
       (transport.protocol as ServerProtocol).reject(503, 'The server is shutting down');
@@ -197,6 +226,9 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
   readonly #handshakeHost: HandshakeHost<T> = {
     options: () => this.options,
     deflate: () => this.#deflate,
+    guard: () => this.#guard,
+    origins: () => this.#origins,
+    admission: () => this.#admission,
     running: () => this.#state === 'running',
     shouldHandle: (request) => this.shouldHandle(request),
     listens: (event) => this.listenerCount(event) > 0,
@@ -225,8 +257,12 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
     const protocol = transport.protocol as ServerProtocol;
     const session = stream.session;
     const cap = this.options.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;
+    // The same limits as over HTTP/1.1 (a stream counts as a connection), plus a cap per session.
+    const refused = this.#state === 'running' ? this.#admission.take(stream, session?.socket?.remoteAddress) : null;
     if (this.#state !== 'running') {
       protocol.reject(503, 'The server is shutting down');
+    } else if (refused !== null) {
+      protocol.reject(refused === 'maxConnectionsPerIp' ? 429 : 503, 'Too many connections');
     } else if (session === undefined || !this.#http2Streams.take(session, cap)) {
       protocol.reject(429, `At most ${cap} WebSocket streams per HTTP/2 connection`);
     } else {

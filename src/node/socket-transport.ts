@@ -28,6 +28,14 @@ import type { TraceSink } from './trace.js';
 
 export type SendCallback = (error?: Error) => void;
 
+/** What watches an open connection with a clock or shared state (connection-guard.ts). */
+export interface TransportGuard {
+  /** A read was handled (its frames parsed). */
+  afterRead(): void;
+  /** TCP is closed. */
+  end(): void;
+}
+
 /**
  * Stop reading a peer while this many bytes wait to be written to it (§10.4 resource limits):
  * what its own frames produce (pongs, echoes) then stays bounded per connection.
@@ -74,6 +82,8 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   private observer: TransportObserver | null = null;
   private owner: object | null = null;
   handshake: HandshakeObserver | null;
+  /** Keepalive and message limits, once open (connection-guard.ts). */
+  guard: TransportGuard | null = null;
   closeTimeout = DEFAULT_CLOSE_TIMEOUT;
   /** Unsent bytes above which we stop reading the peer (a Hub raises it: see hub.ts). */
   readPauseThreshold = READ_PAUSE_THRESHOLD;
@@ -173,6 +183,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     try {
       if (this.trace !== null) this.trace.received(chunk);
       this.protocol.receiveData(chunk);
+      if (this.guard !== null) this.guard.afterRead();
     } finally {
       this.reading = false;
       this.flush();
@@ -209,6 +220,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     }
     const opened = this.observer !== null;
     this.protocol.receiveEof();
+    this.guard?.end();
     const callbacks = this.callbacks;
     if (callbacks !== null) {
       this.callbacks = null;

@@ -7,8 +7,9 @@
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { OutgoingHeaders } from '../protocol/http-head.js';
+import { formatHeaderLines, type OutgoingHeaders } from '../protocol/http-head.js';
 import type { HandshakeOffer } from '../protocol/server-protocol.js';
+import type { OriginPolicy } from './origin-policy.js';
 
 /** What `verifyClient` may answer: accept, refuse with 401, or refuse with a status and reason. */
 export type VerifyClientResult = boolean | { status: number; reason?: string; headers?: OutgoingHeaders };
@@ -43,6 +44,15 @@ export interface UpgradeHooks {
   verifyClient?: VerifyClient;
   /** How long `verifyClient` may take (ms): then 408. */
   timeout: number;
+  /** `allowedOrigins`, checked before any hook runs (403). */
+  origins: OriginPolicy | null;
+  /** Bounds the `verifyClient` calls waiting at once (admission.ts); 503 beyond. */
+  verifications: VerificationGate | null;
+}
+
+export interface VerificationGate {
+  beginVerification(address: string | undefined): boolean;
+  endVerification(): void;
 }
 
 export type UpgradeDecision =
@@ -53,6 +63,8 @@ export type UpgradeDecision =
 export type HookErrorReport = (error: Error, hook: 'handleProtocols' | 'verifyClient') => void;
 
 const INTERNAL_ERROR: UpgradeDecision = { accept: false, status: 500, reason: 'Internal Server Error' };
+const FORBIDDEN_ORIGIN: UpgradeDecision = { accept: false, status: 403, reason: 'Origin not allowed' };
+const TOO_MANY_VERIFICATIONS: UpgradeDecision = { accept: false, status: 503, reason: 'Too many handshakes waiting to be verified' };
 
 /**
  * Run the hooks on a valid request, in `ws`'s order: `verifyClient`, then `handleProtocols`;
@@ -65,13 +77,23 @@ export function decideUpgrade(
   onHookError: HookErrorReport,
   done: (decision: UpgradeDecision) => void,
 ): void {
+  // CSWSH (origin-policy.ts): refused before the application's hooks spend anything on it.
+  if (hooks.origins !== null && !hooks.origins.allows(headerString(request.headers.origin), headerString(request.headers.host))) {
+    done(FORBIDDEN_ORIGIN);
+    return;
+  }
   const verify = hooks.verifyClient;
   if (verify === undefined) {
     done(chooseProtocol(hooks.handleProtocols, request, offer, onHookError));
     return;
   }
+  if (hooks.verifications !== null && !hooks.verifications.beginVerification(request.socket?.remoteAddress)) {
+    done(TOO_MANY_VERIFICATIONS);
+    return;
+  }
   verifyClient(verify, request, hooks.timeout, onHookError, (verdict) => {
-    const decision = toDecision(verdict);
+    hooks.verifications?.endVerification();
+    const decision = toDecision(verdict, onHookError);
     done(decision.accept ? chooseProtocol(hooks.handleProtocols, request, offer, onHookError) : decision);
   });
 }
@@ -117,12 +139,17 @@ function verifyClient(
     secure: Boolean((request.socket as Partial<TLSSocket> | null)?.authorized || (request.socket as Partial<TLSSocket> | null)?.encrypted),
   };
   let settled = false;
+  let inCall = true;
+  let early: VerifyClientResult | UpgradeDecision | undefined;
   let timer: NodeJS.Timeout | null = null;
   const once = (verdict: VerifyClientResult | UpgradeDecision): void => {
     if (settled) return;
     settled = true;
     if (timer !== null) clearTimeout(timer);
-    settle(verdict);
+    // An answer given during the call is acted on after it returns, outside its try: an error
+    // thrown by what the answer sets off (a 'connection' listener) is not the hook's.
+    if (inCall) early = verdict;
+    else settle(verdict);
   };
   const failed = (error: unknown): void => {
     if (settled) return;
@@ -141,14 +168,19 @@ function verifyClient(
       result = (verify as (info: VerifyClientInfo) => VerifyClientResult | PromiseLike<VerifyClientResult>)(info);
     }
   } catch (error) {
-    failed(error);
+    // Reported even after an answer: the hook has a bug. The answer, once given, stands.
+    if (settled) onHookError(toError(error), 'verifyClient');
+    else failed(error);
+  }
+  inCall = false;
+  if (settled) {
+    settle(early!);
     return;
   }
   if (verify.length < 2 && !isThenable(result)) {
     once(result as VerifyClientResult);
     return;
   }
-  if (settled) return;
   timer = setTimeout(() => once({ accept: false, status: 408, reason: 'Handshake timed out while verifying the client' }), timeout);
   timer.unref();
   if (isThenable(result)) {
@@ -160,18 +192,35 @@ function verifyClient(
   }
 }
 
-function toDecision(verdict: VerifyClientResult | UpgradeDecision): UpgradeDecision {
+function toDecision(verdict: VerifyClientResult | UpgradeDecision, onHookError: HookErrorReport): UpgradeDecision {
   if (typeof verdict === 'object' && verdict !== null) {
     if ('accept' in verdict) return verdict;
     const status = Number(verdict.status);
+    const { reason, headers } = verdict;
     if (Number.isInteger(status) && status >= 400 && status <= 599) {
-      return { accept: false, status, reason: verdict.reason ?? statusReason(status), headers: verdict.headers };
+      const problem = checkHeaders(headers);
+      if (problem === null) return { accept: false, status, reason: typeof reason === 'string' ? reason : statusReason(status), headers };
+      onHookError(problem, 'verifyClient');
+      return INTERNAL_ERROR;
     }
     // A refusal with a status we cannot send (a verifyClient bug): refuse, do not guess.
+    onHookError(new TypeError(`verifyClient refused with a status that is not one: ${String(verdict.status)}`), 'verifyClient');
     return INTERNAL_ERROR;
   }
   // As `ws`: any truthy answer accepts, a falsy one refuses with 401.
   return verdict ? { accept: true, protocol: undefined } : { accept: false, status: 401, reason: 'Unauthorized' };
+}
+
+/** Headers the application wants on a refusal: valid names and values only (CR/LF would inject). */
+function checkHeaders(headers: unknown): Error | null {
+  if (headers === undefined) return null;
+  if (typeof headers !== 'object' || headers === null) return new TypeError('verifyClient gave headers that are not an object');
+  try {
+    formatHeaderLines(headers as OutgoingHeaders);
+    return null;
+  } catch (error) {
+    return toError(error);
+  }
 }
 
 function statusReason(status: number): string {

@@ -97,6 +97,14 @@ export class MessageAssembler {
     return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length);
   }
 
+  /** Drop what is held (the message will never be delivered: the connection failed or ended). */
+  clear(): void {
+    this.first = null;
+    this.pieces = null;
+    this.gather = null;
+    this.length = this.runStart = this.gathered = 0;
+  }
+
   private keep(piece: Buffer, inFrameBuffer: boolean): void {
     const pieces = this.pieces!;
     if (piece.length >= SMALL_PIECE && (inFrameBuffer || piece.length * MAX_PINNED_RATIO >= piece.buffer.byteLength)) {

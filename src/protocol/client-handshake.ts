@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken, parseTokenList } from './server-handshake.js';
-import { HttpHeadReader, isToken, parseHead, printable, type HttpHead } from './http-head.js';
+import { HttpHeadReader, isFieldValue, isToken, parseHead, printable, type HttpHead } from './http-head.js';
 
 /** §4.1: the nonce is 16 random bytes. */
 export const KEY_BYTES = 16;
@@ -110,9 +110,9 @@ export interface ClientRequestOptions {
   headers?: Readonly<Record<string, string | number | readonly string[]>>;
 }
 
-/** Header values may not contain CR, LF or NUL: that would inject headers (RFC 7230 §3.2). */
+/** Header values may not contain CR, LF or NUL, nor characters latin1 turns into them (RFC 7230 §3.2). */
 function checkHeaderValue(name: string, value: string): string {
-  if (/[\r\n\0]/.test(value)) throw new TypeError(`Invalid value for header "${name}"`);
+  if (!isFieldValue(value)) throw new TypeError(`Invalid value for header "${name}"`);
   return value;
 }
 

@@ -20,7 +20,13 @@ export type ProtocolErrorCode =
   | 'WS_ERR_INVALID_CLOSE_CODE'
   | 'WS_ERR_INVALID_CLOSE_PAYLOAD'
   | 'WS_ERR_INVALID_COMPRESSED_DATA'
-  | 'WS_ERR_COMPRESSION_FAILED';
+  | 'WS_ERR_COMPRESSION_FAILED'
+  /** More data frames in one message than `maxFragments` (1008; `ws`'s code for its own limit). */
+  | 'WS_ERR_TOO_MANY_BUFFERED_PARTS'
+  /** The I/O layer's limits (src/node/message-guard.ts, keepalive.ts), applied through `fail()`. */
+  | 'WS_ERR_MESSAGE_TIMEOUT'
+  | 'WS_ERR_MESSAGE_MEMORY'
+  | 'WS_ERR_KEEPALIVE_TIMEOUT';
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -13,7 +13,7 @@
  *   its place in the same way.
  */
 import type { MessageCodec } from './extensions/message-codec.js';
-import { Opcode, encodeFrame } from './frame.js';
+import { MAX_CONTROL_PAYLOAD, Opcode, encodeFrame, isControlOpcode } from './frame.js';
 import { Outbox, type MaskKeySource } from './outbox.js';
 import type { PendingFrame } from './pending-frame.js';
 
@@ -87,8 +87,12 @@ export class FrameWriter {
     for (const frame of frames) this.sendEncoded(frame);
   }
 
-  /** Queue a control frame (§5.5); it may go between the fragments of our message. */
-  sendControl(opcode: Opcode.Close | Opcode.Ping | Opcode.Pong, payload: string | Uint8Array): void {
+  /**
+   * Queue a control frame (§5.5); it may go between the fragments of our message. With `check`,
+   * a payload over 125 bytes is a RangeError (a caller's mistake; in `ws`'s words).
+   */
+  sendControl(opcode: Opcode.Close | Opcode.Ping | Opcode.Pong, payload: string | Uint8Array, check = false): void {
+    if (check) checkControlLength(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
     this.appendFrame(true, opcode, payload, false);
   }
 
@@ -109,6 +113,7 @@ export class FrameWriter {
    * never compressed, so the compressor's context never sees it out of order (RFC 7692 §7.2.1).
    */
   sendLater(opcode: Opcode, size: number, fin: boolean): (payload: Uint8Array | null) => void {
+    if (isControlOpcode(opcode)) checkControlLength(size);
     let frameOpcode = opcode;
     if (opcode === Opcode.Text || opcode === Opcode.Binary) {
       if (this.sendingFragmented) frameOpcode = Opcode.Continuation;
@@ -226,6 +231,11 @@ export class FrameWriter {
 }
 
 const EMPTY_FRAME = Buffer.alloc(0);
+
+/** §5.5: a control frame carries at most 125 bytes. */
+function checkControlLength(length: number): void {
+  if (length > MAX_CONTROL_PAYLOAD) throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
+}
 
 function toBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

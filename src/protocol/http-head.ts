@@ -42,6 +42,19 @@ function hasControlCharacter(value: string): boolean {
   return false;
 }
 
+/**
+ * May an application send this as a header value? §3.2 field-content (no control characters but
+ * HTAB), and nothing above U+00FF: a head goes out as latin1, which keeps only the low byte of a
+ * character, so U+010D U+010A would reach the wire as CR LF and inject headers of its own.
+ */
+export function isFieldValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f || code > 0xff) return false;
+  }
+  return true;
+}
+
 /** Strip leading and trailing spaces and tabs (OWS, §3.2.3) in linear time. */
 function trimWhitespace(value: string): string {
   let start = 0;
@@ -277,7 +290,7 @@ export function formatHeaderLines(headers: OutgoingHeaders | undefined): string 
     const values = Array.isArray(raw) ? (raw as readonly string[]) : [String(raw)];
     for (const value of values) {
       const text = String(value);
-      if (hasControlCharacter(text)) throw new TypeError(`Invalid value for the "${name}" header`);
+      if (!isFieldValue(text)) throw new TypeError(`Invalid value for the "${name}" header`);
       lines += `${name}: ${text}\r\n`;
     }
   }

@@ -129,6 +129,14 @@ export class InboundMessage {
     return this.fragments!.take();
   }
 
+  /** Forget the message: it will not be delivered (the connection failed or ended). */
+  discard(): void {
+    this.opcode = null;
+    this.keepingFrames = false;
+    this.fragments?.take();
+    this.assembler.clear();
+  }
+
   /** Is this text message's UTF-8 checked as it streams in (rather than whole, at its end)? */
   get checksAsItStreams(): boolean {
     return this.streamingUtf8;

@@ -159,6 +159,15 @@ export class FrameParser {
     return this.queue.length;
   }
 
+  /**
+   * Memory the parser holds for frames not yet passed on: unread bytes, and the part of a
+   * gathered frame's buffer not yet filled (the filled part belongs to the message). O(1).
+   */
+  get heldBytes(): number {
+    const frameBuffer = this.frameBuffer;
+    return this.queue.length + (frameBuffer === null ? 0 : frameBuffer.length - this.payloadConsumed);
+  }
+
   /** Stop parsing: every later byte is ignored (after a Close frame, §5.5.1, or a failure). */
   stop(): void {
     this.state = State.Stopped;

@@ -16,6 +16,11 @@ export enum ReadyState {
 
 export type Role = 'server' | 'client';
 
+/** Twice the 65,536 fragments of Autobahn's case 9.3.1 (a 4 MiB message in 64-byte pieces). */
+export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
+/** The largest message accepted by default: 100 MiB, as `ws`. */
+export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+
 /** What the protocol tells the I/O layer. Callbacks run synchronously inside the call that caused them. */
 export interface ProtocolHandler {
   /** A complete, validated message. */
@@ -43,6 +48,11 @@ export interface ProtocolHandler {
 export interface ReceiveOptions {
   /** Largest message accepted, checked from frame headers before buffering (1009). Default 100 MiB. */
   maxPayload?: number;
+  /**
+   * Most data frames one message may have (§10.4: each costs work even when empty); more fail
+   * the connection with 1008. Default 131,072 (`ws`: 16,384; Autobahn 9.3.1 sends 65,536).
+   */
+  maxFragments?: number;
   /** Answer pings automatically (§5.5.2 says we MUST). Default true. */
   autoPong?: boolean;
   /**
@@ -50,8 +60,6 @@ export interface ReceiveOptions {
    * check: set this only for a trusted peer (`ws`'s `skipUTF8Validation`). Default false.
    */
   skipUtf8Validation?: boolean;
-  /** Most frames one message may come in (§10.4; 1008 beyond it). 0: no limit. Default 0. */
-  maxFragments?: number;
   /** Most received chunks waiting to be parsed (§10.4; 1008 beyond it). 0: no limit. Default 0. */
   maxBufferedChunks?: number;
 }

@@ -16,27 +16,18 @@
 import { CloseCode, decodeClosePayload, encodeClosePayload } from './close.js';
 import type { MessageCodec } from './extensions/message-codec.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
-import { MAX_CONTROL_PAYLOAD, Opcode, RSV1_BIT, isControlOpcode, type FrameHeader } from './frame.js';
+import { Opcode, RSV1_BIT, isControlOpcode, type FrameHeader } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import { InboundMessage } from './inbound-message.js';
 import { MessageDelivery } from './message-delivery.js';
-import type { MaskKeySource } from './outbox.js';
 import { FrameParser, type FrameSink } from './parser.js';
 import type { PendingFrame } from './pending-frame.js';
 import { receiveMessage } from './receive-message.js';
-import {
-  ReadyState,
-  type CompressionSetup,
-  type ProtocolHandler,
-  type ProtocolOptions,
-  type ReceiveOptions,
-  type Role,
-} from './protocol-handler.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, ReadyState, type ProtocolHandler, type ProtocolOptions } from './protocol-handler.js';
+import type { CompressionSetup, ReceiveOptions, Role } from './protocol-handler.js';
 
-export { ReadyState, type CompressionSetup, type ProtocolHandler, type ProtocolOptions, type ReceiveOptions, type Role };
-
-/** 100 MiB, as `ws`. */
-export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, ReadyState };
+export type { CompressionSetup, ProtocolHandler, ProtocolOptions, ReceiveOptions, Role };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -57,6 +48,10 @@ export class Protocol implements FrameSink {
    * payloads, without joining them (`ws`'s binaryType "fragments").
    */
   deliverFragments = false;
+  /** Pongs and data frames received: the keepalive's sign of life (a byte or a Ping is not one). */
+  activity = 0;
+  /** Data messages whose first frame has arrived (tells one message in progress from the next). */
+  messagesStarted = 0;
 
   protected readonly handler: ProtocolHandler;
   protected readonly writer: FrameWriter;
@@ -82,7 +77,7 @@ export class Protocol implements FrameSink {
     this.currentState = options.state ?? ReadyState.Open;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.autoPong = options.autoPong ?? true;
-    this.inbound.limits(this.maxPayload, options.maxFragments ?? 0, options.skipUtf8Validation !== true);
+    this.inbound.limits(this.maxPayload, options.maxFragments ?? DEFAULT_MAX_FRAGMENTS, options.skipUtf8Validation !== true);
     const maskKeySource = options.maskKeySource ?? null;
     if (this.role === 'client' && maskKeySource === null) {
       throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
@@ -139,13 +134,12 @@ export class Protocol implements FrameSink {
     }
   }
 
-  /**
-   * TCP is over: the peer closed its side, or the connection was lost or terminated. Nothing is
-   * read after this; the connection is CLOSED and `closeCode` says how it ended (§7.1.5).
-   */
+  /** TCP is over (the peer closed its side, or the connection was lost or terminated): nothing
+   *  is read after this; the connection is CLOSED and `closeCode` says how it ended (§7.1.5). */
   receiveEof(): void {
     if (this.currentState === ReadyState.Closed) return;
     this.parser.stop();
+    this.inbound.discard();
     this.currentState = ReadyState.Closed;
     this.closeTransportFlag = true;
     this.codec?.dispose();
@@ -159,6 +153,16 @@ export class Protocol implements FrameSink {
   /** Memory held by the message being received, until it completes (§10.4 resource limits). */
   get receivingMemory(): number {
     return this.inbound.retainedBytes;
+  }
+
+  /** Bytes held for frames and a message not yet delivered, in O(1) (for a shared budget). */
+  get heldBytes(): number {
+    return this.parser.heldBytes + this.inbound.bufferedBytes;
+  }
+
+  /** Has a data message started (its first frame header read) and not yet completed? */
+  get isReceivingMessage(): boolean {
+    return this.inbound.isOpen;
   }
 
   /** Is the protocol waiting for something before it reads on (an inflation, held events)? Then do not read. */
@@ -199,6 +203,7 @@ export class Protocol implements FrameSink {
     const keepFrames = this.deliverFragments && this.handler.onFragments !== undefined;
     const refusal = this.inbound.acceptFrame(header, this.parser.bufferedBytes, keepFrames);
     if (refusal !== null) return this.failWith(refusal.code, refusal.message, refusal.closeCode);
+    if (opcode !== Opcode.Continuation) this.messagesStarted++;
     return true;
   }
 
@@ -216,6 +221,7 @@ export class Protocol implements FrameSink {
   onFrameEnd(): boolean {
     if (this.frameIsControl) return this.handleControlFrame();
     this.inbound.endFrame();
+    this.activity++;
     if (!this.parser.header.fin) return true;
     // The message is complete.
     return receiveMessage(this.inbound, this.codec, this.maxPayload, this.delivery);
@@ -234,6 +240,7 @@ export class Protocol implements FrameSink {
         return !this.parser.stopped;
       case Opcode.Pong:
         // §5.5.3: an unsolicited Pong is allowed and needs no answer.
+        this.activity++;
         this.handler.onPong(payload);
         return !this.parser.stopped;
       default:
@@ -262,6 +269,7 @@ export class Protocol implements FrameSink {
     this.closeTransportFlag = true;
     this.currentState = ReadyState.Closing;
     this.parser.stop();
+    this.inbound.discard();
     this.handler.onCloseFrame(code, reason);
     return false;
   }
@@ -288,12 +296,13 @@ export class Protocol implements FrameSink {
     this.writer.sendEncoded(frame);
   }
 
+  /** Queue a Ping (§5.5.2). Over 125 bytes is a RangeError (a caller's mistake, §5.5). */
   sendPing(data: Uint8Array | string = EMPTY): void {
-    this.sendControl(Opcode.Ping, data);
+    this.writer.sendControl(Opcode.Ping, data, true);
   }
 
   sendPong(data: Uint8Array | string = EMPTY): void {
-    this.sendControl(Opcode.Pong, data);
+    this.writer.sendControl(Opcode.Pong, data, true);
   }
 
   /**
@@ -301,7 +310,6 @@ export class Protocol implements FrameSink {
    * is sent after it waits behind it. Give the bytes to the returned function (null drops it).
    */
   sendLater(opcode: Opcode.Text | Opcode.Binary | Opcode.Ping | Opcode.Pong, size: number, fin = true): (data: Uint8Array | null) => void {
-    if (isControlOpcode(opcode)) this.checkControlLength(size);
     return this.writer.sendLater(opcode, size, fin);
   }
 
@@ -325,6 +333,7 @@ export class Protocol implements FrameSink {
    */
   fail(error: ProtocolError): void {
     this.parser.stop();
+    this.inbound.discard();
     if (!this.closeSent) this.queueClose(error.closeCode, undefined);
     this.failure ??= error;
     this.closeTransportFlag = true;
@@ -374,16 +383,6 @@ export class Protocol implements FrameSink {
 
   get closeReason(): Buffer {
     return this.closeReceived ? this.receivedCloseReason : EMPTY;
-  }
-
-  private sendControl(opcode: Opcode.Ping | Opcode.Pong, data: Uint8Array | string): void {
-    this.checkControlLength(typeof data === 'string' ? Buffer.byteLength(data) : data.length);
-    this.writer.sendControl(opcode, data);
-  }
-
-  private checkControlLength(length: number): void {
-    // §5.5 (in `ws`'s words).
-    if (length > MAX_CONTROL_PAYLOAD) throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
   }
 
   private queueClose(code: number | undefined, reason: string | undefined): void {

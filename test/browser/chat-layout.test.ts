@@ -17,6 +17,7 @@ import {
   watchFailedResponses,
   type ChatPage,
 } from './support/chat-browser.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const LONG_NICK = 'a_nickname_of_thirty-two_chars__'; // Limits.nick
 const LONG_ROOM = 'a-room-whose-name-goes-on-and-on-for-far-too-long-for-a-phone-xx'; // Limits.room
@@ -32,7 +33,7 @@ function inspect(page: Page, selector: string) {
   });
 }
 
-describe.skipIf(!hasChromium)('chat page layout in Chromium', () => {
+describeWithPeers({ Chromium: hasChromium })('chat page layout in Chromium', () => {
   let browser: Browser;
   let chat: TestChat;
   let failed: string[];

@@ -7,12 +7,13 @@ import type { Browser } from 'playwright-core';
 import { REDIS_SERVER, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startChatProcess, type ChatProcess } from '../examples/chat/support/process.js';
 import { WIDTHS, artifact, hasChromium, join, launchChromium, members, openChat, say, waitText, type ChatPage } from './support/chat-browser.js';
+import { describeWithPeers } from '../support/peers.js';
 
 if (!REDIS_SERVER) console.warn('skipping the chat browser test over Redis: redis-server is missing (apt-get install redis-server)');
 
 const NODE_TTL_MS = 600; // a process silent for 0.6 s counts as dead; survivors look every 0.2 s
 
-describe.skipIf(!hasChromium || !REDIS_SERVER)('chat over Redis in Chromium: a process crashes', () => {
+describeWithPeers({ Chromium: hasChromium, 'redis-server': Boolean(REDIS_SERVER) })('chat over Redis in Chromium: a process crashes', () => {
   let browser: Browser;
   let redis: RedisServer;
   const processes: ChatProcess[] = [];

@@ -20,10 +20,11 @@ import {
   waitText,
   type ChatPage,
 } from './support/chat-browser.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const TYPING_MS = 2000; // long enough to take a screenshot of the indicator on a busy machine
 
-describe.skipIf(!hasChromium)('chat sessions in Chromium', () => {
+describeWithPeers({ Chromium: hasChromium })('chat sessions in Chromium', () => {
   let browser: Browser;
   let chat: TestChat;
   let url: string;

@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestChat, type TestChat } from '../examples/chat/support/server.js';
 import { artifact, hasChromium, launchChromium, waitText } from './support/chat-browser.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const TYPING_MS = 600; // the page's typing expiry, injected through the server so the test waits 0.6 s, not 3
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
-describe.skipIf(!hasChromium)('chat page in Chromium', () => {
+describeWithPeers({ Chromium: hasChromium })('chat page in Chromium', () => {
   let browser: Browser;
   let chat: TestChat;
   const dialogs: string[] = [];

@@ -1,103 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+// The Hub's heartbeat is its members' keepalive (src/node/keepalive.ts, tested on a fake clock in
+// test/node/keepalive.test.ts): here over real sockets.
+import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { WebSocket as WsClient } from 'ws';
-import { Heartbeat } from '../../src/hub/heartbeat.js';
-import { rawClient, startHubServer, until, type HubServer } from './helpers.js';
-
-/** A fake socket: its peer answers every ping after `delay` ms, or never when silent. */
-class FakeSocket {
-  bytesReceived = 0;
-  pings = 0;
-  silent = false;
-  constructor(readonly delay = 1) {}
-  ping(): void {
-    this.pings++;
-    if (!this.silent) setTimeout(() => (this.bytesReceived += 2), this.delay);
-  }
-}
-
-const hooks = (onSilent: (socket: FakeSocket) => void) => ({
-  ping: (socket: FakeSocket) => socket.ping(),
-  onSilent,
-  bytesReceived: (socket: FakeSocket) => socket.bytesReceived,
-});
-
-describe('Heartbeat (one timer, fake clock)', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it('terminates a silent peer at its first unanswered ping + timeout, never earlier', () => {
-    vi.useFakeTimers();
-    const dead: FakeSocket[] = [];
-    const heartbeat = new Heartbeat<FakeSocket>({ interval: 1000, timeout: 300 }, hooks((s) => dead.push(s)));
-    const alive = new FakeSocket();
-    const silent = new FakeSocket();
-    silent.silent = true;
-    heartbeat.add(alive);
-    heartbeat.add(silent);
-    vi.advanceTimersByTime(1000); // first ping
-    expect(silent.pings).toBe(1);
-    vi.advanceTimersByTime(299);
-    expect(dead).toEqual([]);
-    vi.advanceTimersByTime(1); // ping + timeout: gone
-    expect(dead).toEqual([silent]);
-    vi.advanceTimersByTime(10_000);
-    expect(dead).toEqual([silent]);
-    expect(alive.pings).toBe(11);
-    heartbeat.stop();
-  });
-
-  it('a peer that goes silent any time is gone within interval + timeout', () => {
-    vi.useFakeTimers();
-    for (const [interval, timeout] of [
-      [1000, 300],
-      [1000, 1000],
-      [500, 1200], // timeout longer than the interval: checks overlap the next pings
-    ]) {
-      for (const silentAt of [0, 1, 499, 999, 1000, 1001, 2500]) {
-        let goneAt = -1;
-        const start = Date.now();
-        const heartbeat = new Heartbeat<FakeSocket>({ interval, timeout }, hooks(() => (goneAt = Date.now() - start)));
-        const socket = new FakeSocket();
-        heartbeat.add(socket);
-        vi.advanceTimersByTime(silentAt);
-        socket.silent = true;
-        // A reply in flight when it went silent still counts as life: allow it to land.
-        vi.advanceTimersByTime(interval + timeout + 1);
-        expect(goneAt, `interval ${interval} timeout ${timeout} silent at ${silentAt}`).toBeGreaterThan(-1);
-        expect(goneAt - silentAt).toBeLessThanOrEqual(interval + timeout + 1);
-        heartbeat.stop();
-      }
-    }
-  });
-
-  it('any byte received counts as life, not only pongs', () => {
-    vi.useFakeTimers();
-    const dead: FakeSocket[] = [];
-    const heartbeat = new Heartbeat<FakeSocket>({ interval: 100, timeout: 50 }, hooks((s) => dead.push(s)));
-    const talker = new FakeSocket();
-    talker.silent = true; // never pongs...
-    const chatter = setInterval(() => (talker.bytesReceived += 10), 30); // ...but keeps sending data
-    heartbeat.add(talker);
-    vi.advanceTimersByTime(2000);
-    expect(dead).toEqual([]);
-    clearInterval(chatter);
-    vi.advanceTimersByTime(200);
-    expect(dead).toEqual([talker]);
-    heartbeat.stop();
-  });
-
-  it('uses one timer whatever the number of sockets', () => {
-    vi.useFakeTimers();
-    const heartbeat = new Heartbeat<FakeSocket>({ interval: 100, timeout: 50 }, hooks(() => {}));
-    for (let i = 0; i < 1000; i++) heartbeat.add(new FakeSocket(1000)); // replies land after many sweeps
-    // 1 heartbeat timer; the fake peers' replies are their own timers, created only on pings.
-    expect(vi.getTimerCount()).toBe(1);
-    heartbeat.stop();
-    expect(vi.getTimerCount()).toBe(0);
-  });
-});
+import { maskedFrame, rawClient, startHubServer, until, type HubServer } from './helpers.js';
 
 describe('Hub heartbeat over real sockets', () => {
   let server: HubServer | undefined;
@@ -145,22 +51,50 @@ describe('Hub heartbeat over real sockets', () => {
   it('never pings a socket that is closing (its error listeners hear nothing from the hub)', async () => {
     server = await startHubServer({ heartbeat: { interval: 10, timeout: 1000 } });
     const connected = server.nextConnection();
-    const client = await rawClient(server.port, '/', false);
+    const client = await rawClient(server.port, '/');
     const ws = await connected;
     const errors: Error[] = [];
     ws.on('error', (error) => errors.push(error));
-    let sweeps = 0;
-    const ping = ws.ping.bind(ws);
-    ws.ping = (...args: Parameters<typeof ws.ping>) => {
-      sweeps++;
-      ping(...args);
-    };
-    await until(() => sweeps >= 2);
+    const pings = (): number => client.reader.frames.filter((frame) => frame.opcode === 0x9).length;
+    await until(() => pings() >= 2);
     ws.close(); // the peer never answers: the socket stays CLOSING
-    const before = sweeps;
+    await until(() => client.reader.frames.some((frame) => frame.opcode === 0x8));
+    const before = pings();
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(sweeps).toBe(before);
+    expect(pings()).toBe(before);
     expect(errors).toEqual([]);
     client.socket.destroy();
+  });
+
+  it('cuts a peer that keeps sending bytes (Pings of its own) but never answers ours: a byte is not life', async () => {
+    const interval = 40;
+    const timeout = 40;
+    server = await startHubServer({ heartbeat: { interval, timeout } });
+    const connected = server.nextConnection();
+    const client = await rawClient(server.port, '/');
+    const ws = await connected;
+    // Every 5 ms a Ping of its own: the server answers each with a Pong, but no Pong ever comes back.
+    const chatter = setInterval(() => client.socket.write(maskedFrame(0x9, Buffer.from('hi'))), 5);
+    const [code] = (await once(ws, 'close')) as [number];
+    clearInterval(chatter);
+    expect(code).toBe(1011);
+    expect(client.reader.frames.filter((frame) => frame.opcode === 0xa).length).toBeGreaterThan(2);
+    expect(server.hub.stats().heartbeatTerminations).toBe(1);
+    expect(server.hub.size).toBe(0);
+  });
+
+  it('keeps a peer that sends messages but never a Pong (a data frame is a sign of life)', async () => {
+    server = await startHubServer({ heartbeat: { interval: 20, timeout: 20 } });
+    const connected = server.nextConnection();
+    const client = await rawClient(server.port, '/');
+    const ws = await connected;
+    const chatter = setInterval(() => client.socket.write(maskedFrame(0x1, Buffer.from('still here'))), 5);
+    const pings = (): number => client.reader.frames.filter((frame) => frame.opcode === 0x9).length;
+    await until(() => pings() >= 6);
+    clearInterval(chatter);
+    expect(ws.readyState).toBe(1);
+    expect(server.hub.stats().heartbeatTerminations).toBe(0);
+    await once(ws, 'close'); // now silent: gone
+    expect(server.hub.stats().heartbeatTerminations).toBe(1);
   });
 });

@@ -11,6 +11,7 @@ import { FixtureProcess } from '../support/fixture-process.js';
 import { REDIS_SERVER, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { until } from './helpers.js';
 import { openMemoryConnection } from '../support/memory-socket.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/redis-node.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -31,7 +32,7 @@ interface Client {
   binaries: Buffer[];
 }
 
-describe.skipIf(!REDIS_SERVER || !existsSync(DIST))('RedisAdapter: three hub processes on a real Redis', () => {
+describeWithPeers({ 'redis-server': Boolean(REDIS_SERVER), 'dist/ (npm run build)': existsSync(DIST) })('RedisAdapter: three hub processes on a real Redis', () => {
   let redis: RedisServer;
   let nodes: HubNode[] = [];
   let clients: Client[] = [];

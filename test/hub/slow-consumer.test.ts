@@ -6,6 +6,7 @@ import { FixtureProcess } from '../support/fixture-process.js';
 import { READ_PAUSE_THRESHOLD } from '../../src/node/socket-transport.js';
 import { transportOf } from '../../src/node/websocket.js';
 import { maskedFrame, rawClient, SequenceScanner, startHubServer, until, type HubServer, type RawClient } from './helpers.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const MiB = 1024 * 1024;
 const FIXTURE = fileURLToPath(new URL('./fixtures/broadcast-server.mjs', import.meta.url));
@@ -81,7 +82,7 @@ async function runBroadcast(server: FixtureProcess, readers: number, totalBytes:
   }
 }
 
-describe.skipIf(!existsSync(DIST))('a slow consumer among 100 (server in its own process, memory measured)', () => {
+describeWithPeers({ 'dist/ (npm run build)': existsSync(DIST) })('a slow consumer among 100 (server in its own process, memory measured)', () => {
   let server: FixtureProcess | undefined;
   afterEach(async () => {
     await server?.stop();

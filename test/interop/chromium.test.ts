@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -18,7 +19,7 @@ interface ServerEvent {
   close?: [number, string];
 }
 
-describe.skipIf(!hasChromium)('Chromium WebSocket -> our server', () => {
+describeWithPeers({ [`Chromium (${CHROMIUM})`]: hasChromium })('Chromium WebSocket -> our server', () => {
   let http: Server;
   let wss: WebSocketServer;
   let browser: Browser;

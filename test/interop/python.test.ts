@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, connect } from '../../src/index.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
@@ -21,7 +22,7 @@ const version = pythonWebsocketsVersion();
 if (version === null) {
   console.warn(`SKIPPED: Python websockets interop: ${PYTHON} cannot import websockets (apt-get install python3-websockets)`);
 }
-const describePython = version === null ? describe.skip : describe;
+const describePython = describeWithPeers({ 'Python websockets (python3-websockets)': version !== null });
 
 /** Run a Python script to its end; its output and exit status. */
 function runPython(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer as WsServer } from 'ws';
 import WsClient from 'ws';
 import { WebSocket, WebSocketServer, connect } from '../../src/index.js';
+import { describeWithPeers } from '../support/peers.js';
 
 const OPENSSL = '/usr/bin/openssl';
 const hasOpenssl = existsSync(OPENSSL);
@@ -44,7 +45,7 @@ function closeOf(ws: WebSocket): Promise<[number, string]> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
 }
 
-describe.skipIf(!hasOpenssl)('wss:// with self-signed certificates', () => {
+describeWithPeers({ openssl: hasOpenssl })('wss:// with self-signed certificates', () => {
   let dir: string;
   let server: Pem;
   let client: Pem;

@@ -151,6 +151,10 @@ describe('buildClientRequest', () => {
     expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { 'X-A': 'v\r\nEvil: 1' } })).toThrow(TypeError);
     expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { 'Bad Name': 'v' } })).toThrow(TypeError);
     expect(() => buildClientRequest({ target, key: RFC_KEY, origin: 'http://x\r\n' })).toThrow(TypeError);
+    // latin1 keeps the low byte of U+010D U+010A: CR LF on the wire.
+    expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { 'X-A': 'v\u010d\u010aEvil: 1' } })).toThrow(TypeError);
+    expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { Host: 'a\u010d\u010aEvil: 1' } })).toThrow(TypeError);
+    expect(() => buildClientRequest({ target, key: RFC_KEY, origin: 'http://x\u010a' })).toThrow(TypeError);
   });
 });
 

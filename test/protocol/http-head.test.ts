@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { HttpHeadReader, buildRejectResponse, isToken, parseHead, parseRequestLine } from '../../src/protocol/http-head.js';
+import { HttpHeadReader, buildRejectResponse, formatHeaderLines, isToken, parseHead, parseRequestLine } from '../../src/protocol/http-head.js';
 
 const REQUEST =
   'GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -137,5 +137,20 @@ describe('plain responses (RFC 7230 §3.1.2)', () => {
 
   it('refuses extra headers that would inject lines', () => {
     expect(() => buildRejectResponse(403, 'no', { 'X-A': 'x\r\nLocation: evil' })).toThrow(TypeError);
+  });
+
+  it('refuses characters that latin1 would turn into CR LF (U+010D U+010A), and other invalid ones', () => {
+    // A head goes out as latin1, which keeps the low byte: this would be "x\r\nSet-Cookie: a=b".
+    const smuggled = 'x\u010d\u010aSet-Cookie: a=b';
+    expect(Buffer.from(`X-A: ${smuggled}`, 'latin1').includes('\r\nSet-Cookie')).toBe(true);
+    for (const value of [smuggled, 'a\u0000b', 'a\u007fb', 'a\u001bb', '\u65e5\u672c', 'a\nb']) {
+      expect(() => formatHeaderLines({ 'X-A': value }), JSON.stringify(value)).toThrow(TypeError);
+      expect(() => buildRejectResponse(403, 'no', { 'X-A': [value] }), JSON.stringify(value)).toThrow(TypeError);
+    }
+    for (const name of ['Bad Name', 'X-A:', 'X\u010d', '', 'X-A\r\nB']) {
+      expect(() => formatHeaderLines({ [name]: 'v' }), JSON.stringify(name)).toThrow(TypeError);
+    }
+    // Tabs, obs-text (U+0080..U+00FF) and numbers are fine.
+    expect(formatHeaderLines({ 'X-A': 'a\tb \u00e9', 'X-N': 5 })).toBe('X-A: a\tb \u00e9\r\nX-N: 5\r\n');
   });
 });

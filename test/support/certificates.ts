@@ -1,7 +1,6 @@
-/**
- * A self-signed certificate for localhost and 127.0.0.1, made by Debian's openssl for the tests
- * that need TLS (wss://, HTTP/2 with ALPN). `hasOpenssl` tells whether it can be made.
- */
+// A self-signed certificate for localhost and 127.0.0.1, made once per test process by Debian's
+// openssl (which .ci/run installs; without it, tests that need TLS skip, or fail under
+// WSMITH_REQUIRE_PEERS=1: see peers.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,18 +14,22 @@ export interface Pem {
   cert: Buffer;
 }
 
-/** A fresh EC key and certificate valid for localhost and 127.0.0.1 (two days). */
+let cached: Pem | null = null;
+
+/** The server certificate (cached for the process). */
 export function localhostCertificate(): Pem {
+  if (cached !== null) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'wsmith-cert-'));
   try {
-    const key = join(dir, 'localhost.key');
-    const cert = join(dir, 'localhost.crt');
+    const key = join(dir, 'server.key');
+    const cert = join(dir, 'server.crt');
     execFileSync(OPENSSL, [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
       '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
     ], { stdio: 'ignore' });
-    return { key: readFileSync(key), cert: readFileSync(cert) };
+    cached = { key: readFileSync(key), cert: readFileSync(cert) };
+    return cached;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import { startChatProcess, type ChatProcess } from './support/process.js';
 import { REDIS_SERVER, startRedisServer as startRedis, type RedisServer as RunningRedis } from '../../support/redis-server.js';
 import { RedisPresence } from '../../../examples/chat/redis-presence.js';
 import { RedisHistory } from '../../../examples/chat/redis-history.js';
+import { describeWithPeers } from '../../support/peers.js';
 
 if (!REDIS_SERVER) console.warn('skipping the chat Redis tests: redis-server is missing (apt-get install redis-server)');
 
@@ -33,7 +34,7 @@ async function connect(node: ChatNode): Promise<ChatClient> {
 
 const nicks = (message: Record<string, unknown>) => (message.members as { nick: string }[]).map((m) => m.nick);
 
-describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis', () => {
+describeWithPeers({ 'redis-server': Boolean(REDIS_SERVER) })('chat on two nodes with Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
   });
@@ -121,7 +122,7 @@ describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis', () => {
   });
 });
 
-describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis: a node crashes', () => {
+describeWithPeers({ 'redis-server': Boolean(REDIS_SERVER) })('chat on two nodes with Redis: a node crashes', () => {
   beforeAll(async () => {
     redis = await startRedis();
   });
@@ -187,7 +188,7 @@ describe.skipIf(!REDIS_SERVER)('chat on two nodes with Redis: a node crashes', (
   });
 });
 
-describe.skipIf(!REDIS_SERVER)('chat Redis stores against redis-server', () => {
+describeWithPeers({ 'redis-server': Boolean(REDIS_SERVER) })('chat Redis stores against redis-server', () => {
   let server: RunningRedis;
   const connections: Redis[] = [];
   const client = () => {

@@ -40,11 +40,13 @@ describe('new WebSocketServer(options[, callback])', () => {
   });
 
   it('options shows the defaults ws shows, and what was given', () => {
-    const keys = ['allowSynchronousEvents', 'autoPong', 'clientTracking', 'closeTimeout', 'maxBufferedChunks', 'maxFragments', 'maxPayload', 'noServer', 'skipUTF8Validation'];
+    const keys = ['allowSynchronousEvents', 'autoPong', 'clientTracking', 'closeTimeout', 'maxBufferedChunks', 'maxPayload', 'noServer', 'skipUTF8Validation'];
     const ours = new WebSocketServer({ noServer: true, path: '/x' }).options as unknown as Record<string, unknown>;
     const theirs = new WsServer({ noServer: true, path: '/x' }).options as unknown as Record<string, unknown>;
     for (const key of [...keys, 'path']) expect(ours[key], key).toEqual(theirs[key]);
     expect(ours.WebSocket).toBe(WebSocket);
+    // Deliberately higher than ws's 16,384, which refuses Autobahn 9.3.1's 65,536 fragments.
+    expect([ours.maxFragments, theirs.maxFragments]).toEqual([131_072, 16_384]);
     const notTracking = new WebSocketServer({ noServer: true, clientTracking: undefined });
     expect(notTracking.clients).toBeUndefined(); // ws tests the option's truth, not its presence
   });

@@ -1,0 +1,9 @@
+// Run only by test/support/peers.test.ts: a suite whose peer is missing.
+import { expect, it } from 'vitest';
+import { describeWithPeers } from '../peers.js';
+
+describeWithPeers({ 'an imaginary peer': false })('a suite that needs an imaginary peer', () => {
+  it('would run with its peer', () => {
+    expect(true).toBe(true);
+  });
+});

@@ -1,0 +1,39 @@
+// CI must not pass without its real peers: under WSMITH_REQUIRE_PEERS=1 (set by .ci/run) a suite
+// whose peer is missing fails instead of skipping. Checked on a fixture suite run by vitest itself.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const vitest = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', import.meta.url));
+
+function runFixture(requirePeers: boolean): { status: number | null; output: string } {
+  const env = { ...process.env, WSMITH_REQUIRE_PEERS: requirePeers ? '1' : '' };
+  const result = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/support/peers-fixture/vitest.config.ts'], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('WSMITH_REQUIRE_PEERS', () => {
+  it('without it, a suite whose peer is missing is skipped with a warning', () => {
+    const { status, output } = runFixture(false);
+    expect(status).toBe(0);
+    expect(output).toMatch(/SKIPPED "a suite that needs an imaginary peer": missing an imaginary peer/);
+    expect(output).toMatch(/1 skipped/);
+  });
+
+  it('with it, the same suite fails and names what is missing', () => {
+    const { status, output } = runFixture(true);
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/peers are missing: an imaginary peer/);
+  });
+
+  it('.ci/run sets it', () => {
+    expect(readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8')).toMatch(/^export WSMITH_REQUIRE_PEERS=1$/m);
+  });
+});

@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { describeWithPeers } from '../support/peers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer as WsServer, WebSocket as WsClient } from 'ws';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
@@ -89,7 +90,7 @@ const hasPython = spawnSync(PYTHON, ['-c', 'import websockets'], { encoding: 'ut
 if (!hasPython) console.warn(`SKIPPED: Python compression interop: ${PYTHON} cannot import websockets`);
 const SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
 
-describe.skipIf(!hasPython)('permessage-deflate with Python websockets (it compresses by default)', () => {
+describeWithPeers({ 'python3-websockets': hasPython })('permessage-deflate with Python websockets (it compresses by default)', () => {
   it('Python client -> our server: messages compressed both ways', async () => {
     const trace = tracer();
     const { url } = await ourEchoServer(trace.sink);
@@ -126,7 +127,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED: Chromium compression interop: ${CHROMIUM} is missing`);
 
-describe.skipIf(!hasChromium)('permessage-deflate with Chromium', () => {
+describeWithPeers({ chromium: hasChromium })('permessage-deflate with Chromium', () => {
   it('Chromium -> our server: the browser negotiates it, and messages are compressed both ways', async () => {
     const trace = tracer();
     const http = createServer((_request, response) => response.end('<!doctype html><title>compression</title>'));

@@ -7,7 +7,8 @@ import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } f
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { Agent, WebSocket as UndiciWebSocket } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithPeers } from '../support/peers.js';
 import { WebSocketServer } from '../../src/index.js';
 import { hasOpenssl, localhostCertificate } from '../support/certificates.js';
 
@@ -16,7 +17,7 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`SKIPPED: Chromium over HTTP/2: ${CHROMIUM} is missing`);
 if (!hasOpenssl) console.warn('SKIPPED: HTTP/2 interop: /usr/bin/openssl is missing');
 
-describe.skipIf(!hasOpenssl)('WebSockets over HTTP/2 with real peers', () => {
+describeWithPeers({ openssl: hasOpenssl, chromium: hasChromium })('WebSockets over HTTP/2 with real peers', () => {
   let server: Http2SecureServer;
   let wss: WebSocketServer;
   let port = 0;
@@ -48,7 +49,7 @@ describe.skipIf(!hasOpenssl)('WebSockets over HTTP/2 with real peers', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it.skipIf(!hasChromium)('Chromium opens its WebSockets as streams of the page\'s HTTP/2 connection', async () => {
+  it('Chromium opens its WebSockets as streams of the page\'s HTTP/2 connection', async () => {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       // A self-signed certificate: the browser is told to accept it. Chromium has taken

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { connect as http2Connect, createSecureServer, createServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../support/peers.js';
+import { afterEach, beforeAll, expect, it } from 'vitest';
 import { Hub } from '../../src/hub/index.js';
 import { WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
 import { pooledHttp2Sessions } from '../../src/node/http2-client.js';
@@ -67,7 +68,7 @@ function echo(ws: WebSocket, data: string): Promise<string> {
   return reply.then(([message]) => message.toString());
 }
 
-describe.skipIf(!hasOpenssl)('WebSockets over HTTP/2 (RFC 8441)', () => {
+describeWithPeers({ openssl: hasOpenssl })('WebSockets over HTTP/2 (RFC 8441)', () => {
   for (const secure of [true, false]) {
     it(`${secure ? 'h2 over TLS' : 'h2c'}: echo, compression, and the close handshake both ways`, async () => {
       const running = await start(secure);

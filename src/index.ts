@@ -3,6 +3,9 @@
  * conveniences around it. The Hub is in `wsmith/hub`, frame inspection in `wsmith/inspect`, and
  * the sans-I/O protocol core in `wsmith/protocol`.
  */
+import type { ClientOptions as ClientOptionsFor } from './node/client-options.js';
+import type { WebSocket } from './node/websocket.js';
+
 export { WebSocket } from './node/websocket.js';
 export type { SendData, SendOptions, SendCallback, WebSocketEventMap } from './node/websocket.js';
 export { WebSocketServer } from './node/server.js';
@@ -13,7 +16,6 @@ export type {
   VerifyClientInfo,
   VerifyClientCallback,
 } from './node/server.js';
-export type { ClientOptions, ClientOptions as WebSocketClientOptions } from './node/client.js';
 export { connect } from './node/connect.js';
 export type { ConnectOptions } from './node/connect.js';
 export { ReconnectingWebSocket } from './node/reconnecting.js';
@@ -23,3 +25,7 @@ export { ProtocolError } from './protocol/errors.js';
 export type { ProtocolErrorCode } from './protocol/errors.js';
 export { ReadyState } from './protocol/protocol.js';
 export type { TraceOption, TraceSink } from './node/trace.js';
+
+/** The client's options (`ws`'s ClientOptions): `finishRequest` receives the WebSocket. */
+export type ClientOptions = ClientOptionsFor<WebSocket>;
+export type { ClientOptions as WebSocketClientOptions };

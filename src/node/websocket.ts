@@ -8,6 +8,7 @@
  * argument checks, events, and the shape of what the application receives.
  */
 import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { ReadyState } from '../protocol/protocol.js';
 import { dial, type ClientOptions, type Dial, type DialObserver } from './client.js';
 import { notOpenError, type SendCallback, type SocketTransport, type TransportObserver } from './socket-transport.js';
@@ -35,8 +36,15 @@ export interface WebSocketEventMap {
   close: [code: number, reason: Buffer];
   error: [error: Error];
   drain: [];
-  /** Client only: the HTTP response when the server refused the upgrade. */
-  'unexpected-response': [statusCode: number, headers: Record<string, string | string[] | undefined>];
+  /** Client only: the server's 101 response, before it is checked (its Set-Cookie headers...). */
+  upgrade: [response: IncomingMessage];
+  /**
+   * Client only: a response other than 101. With a listener there is no 'error': ending the
+   * handshake (close() or terminate()) is the listener's job, as in `ws`.
+   */
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
+  /** Client only: a redirect is followed; `request` has its headers queued, not yet sent. */
+  redirect: [url: string, request: ClientRequest];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -51,8 +59,7 @@ function toBytes(data: Exclude<SendData, string>): Buffer {
 let attachTransport: (ws: WebSocket, transport: SocketTransport, protocol: string, extensions: string) => void;
 let getTransport: (ws: WebSocket) => SocketTransport | null;
 let emitError: (ws: WebSocket, error: Error) => void;
-let setDialTransport: (ws: WebSocket, transport: SocketTransport) => void;
-let endDial: (ws: WebSocket) => void;
+let setUrl: (ws: WebSocket, url: string) => void;
 
 export class WebSocket extends EventEmitter<WebSocketEventMap> {
   static readonly CONNECTING = ReadyState.Connecting;
@@ -78,12 +85,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * `ws` allows, `new WebSocket(url, options)` when no subprotocol is offered.
    * Server-side sockets are made by `WebSocketServer`, which passes `null`.
    */
-  constructor(address: string | URL | null, options?: ClientOptions);
-  constructor(address: string | URL | null, protocols?: string | string[], options?: ClientOptions);
+  constructor(address: string | URL | null, options?: ClientOptions<WebSocket>);
+  constructor(address: string | URL | null, protocols?: string | string[], options?: ClientOptions<WebSocket>);
   constructor(
     address: string | URL | null,
-    protocolsOrOptions?: string | string[] | ClientOptions,
-    options?: ClientOptions,
+    protocolsOrOptions?: string | string[] | ClientOptions<WebSocket>,
+    options?: ClientOptions<WebSocket>,
   ) {
     super();
     this.#url = address === null ? '' : String(address);
@@ -93,7 +100,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const dialOptions = (optionsGiven ? protocolsOrOptions : options) ?? {};
     const dialing = dial(address, protocols, dialOptions, dialObserverFor(this));
     this.#dial = dialing;
-    this.#transport = dialing.transport;
+    this.#url = dialing.url;
   }
 
   /** The subprotocol agreed in the handshake ('' if none). */
@@ -106,7 +113,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     return this.#extensions;
   }
 
-  /** The URL dialed (client) or '' (server side). */
+  /** The URL dialed, normalised as `ws` gives it (the last redirect's), or '' on the server side. */
   get url(): string {
     return this.#url;
   }
@@ -114,8 +121,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   /** §4.1, §7.1: CONNECTING, OPEN, CLOSING or CLOSED, as the connection's protocol object says. */
   get readyState(): ReadyState {
     const transport = this.#transport;
-    // A server-side WebSocket not yet given its connection is still connecting.
-    return transport === null ? ReadyState.Connecting : transport.protocol.state;
+    if (transport !== null) return transport.protocol.state;
+    // A client before it opens: its handshake says; a server-side WebSocket not yet given its connection is connecting.
+    return this.#dial === null ? ReadyState.Connecting : this.#dial.state;
   }
 
   /** Bytes queued but not yet handed to the operating system. */
@@ -243,11 +251,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     attachTransport = (ws, transport, protocol, extensions) => ws.#attach(transport, protocol, extensions);
     getTransport = (ws) => ws.#transport;
     emitError = (ws, error) => ws.#emitError(error);
-    setDialTransport = (ws, transport) => {
-      ws.#transport = transport;
-    };
-    endDial = (ws) => {
-      ws.#dial = null;
+    setUrl = (ws, url) => {
+      ws.#url = url;
     };
   }
 }
@@ -263,25 +268,22 @@ const openObserver: TransportObserver<WebSocket> = {
 };
 
 /** What the dialer reports while a client's handshake runs. */
-function dialObserverFor(ws: WebSocket): DialObserver {
+function dialObserverFor(ws: WebSocket): DialObserver<WebSocket> {
   return {
+    owner: ws,
+    listens: (event) => ws.listenerCount(event) > 0,
+    onUpgrade: (response) => ws.emit('upgrade', response),
+    onUnexpectedResponse: (request, response) => ws.emit('unexpected-response', request, response),
+    onRedirect(url, request) {
+      setUrl(ws, url);
+      if (request !== null) ws.emit('redirect', url, request);
+    },
     onOpen(transport, protocol, extensions) {
       attachTransport(ws, transport, protocol, extensions);
       ws.emit('open');
     },
-    onRedirect(transport) {
-      setDialTransport(ws, transport);
-    },
-    onUnexpectedResponse(status, headers) {
-      ws.emit('unexpected-response', status, headers);
-    },
-    onFail(error) {
-      endDial(ws);
-      process.nextTick(() => {
-        emitError(ws, error);
-        ws.emit('close', 1006, EMPTY);
-      });
-    },
+    onError: (error) => emitError(ws, error),
+    onClose: () => ws.emit('close', 1006, EMPTY),
   };
 }
 

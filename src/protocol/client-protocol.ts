@@ -79,6 +79,16 @@ export class ClientProtocol extends Protocol {
     this.sendEncoded(Buffer.from(buildClientRequest(this.request), 'latin1'));
   }
 
+  /**
+   * Judge a response that another HTTP reader parsed (node:http, when the handshake goes through
+   * http.request): as if its bytes had come in. `rest` holds the bytes that followed it.
+   */
+  receiveResponse(response: ResponseHead, rest: Buffer): void {
+    if (this.reader === null) return;
+    this.reader = null;
+    this.handleResponse(response, rest);
+  }
+
   protected override receiveHandshakeData(chunk: Buffer): void {
     const reader = this.reader;
     if (reader === null) return;

@@ -194,6 +194,8 @@ class ClientHandshake implements Dial, HopOwner {
         maxPayload: options.maxPayload,
         autoPong: options.autoPong,
         maxResponseHeaderSize: options.maxResponseHeaderSize ?? options.maxHeaderSize,
+        // MERGE(ws-api): pass options.skipUTF8Validation (and allowSynchronousEvents, if the
+        // protocol takes it) once the protocol objects accept them.
       });
   }
 

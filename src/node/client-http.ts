@@ -76,8 +76,9 @@ export class HttpHop implements Hop, HandshakeObserver {
   }
 
   /** Send the request: the application's finishRequest ends it, or we do. */
-  send(finishRequest: ((request: ClientRequest, websocket: never) => void) | undefined, websocket: unknown): void {
-    if (finishRequest !== undefined) finishRequest(this.request, websocket as never);
+  send(websocket: unknown): void {
+    const options = this.owner.options;
+    if (options.finishRequest !== undefined) options.finishRequest(this.request, websocket);
     else this.request.end();
   }
 

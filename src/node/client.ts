@@ -142,7 +142,7 @@ class ClientHandshake implements Dial, HopOwner {
       this.hop = hop;
       // The request's headers are queued, not sent: a 'redirect' listener may still remove some.
       if (redirected) observer.onRedirect(target.href, hop.request);
-      if (this.state === ReadyState.Connecting) hop.send(this.options.finishRequest, observer.owner);
+      if (this.state === ReadyState.Connecting) hop.send(observer.owner);
     } catch (error) {
       this.fail(error as Error);
     }

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const only = onlyArg ? onlyArg.split(',') : null;
   const adapter = target === 'wsmith' ? await wsmithAdapter() : wsAdapter();
   if (adapter === null) {
-    process.send?.({ type: 'failed', error: 'wsmith protocol core not built (dist/protocol/connection.js)' });
+    process.send?.({ type: 'failed', error: 'wsmith protocol core not built (dist/protocol/index.js)' });
     return;
   }
   const cases: MicroCase[] = [];

@@ -1,7 +1,7 @@
-// wsmith's side of the micro-benchmarks: its sans-I/O protocol core (src/protocol/connection.ts),
-// loaded from dist/ because it is not part of the public API. Connection.receive does what ws's
-// Receiver does (parse, unmask, assemble, validate UTF-8); sendText/sendBinary + takeOutput is
-// the encoder. Returns null while dist/protocol is not built.
+// wsmith's side of the micro-benchmarks: its sans-I/O protocol core, `Protocol` from the public
+// entry `wsmith/protocol` (src/protocol/protocol.ts). receiveData does what ws's Receiver does
+// (parse, unmask, assemble, validate UTF-8); sendText/sendBinary + dataToSend is the encoder.
+// Returns null while the package is not built.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProtocolAdapter } from './adapter.js';
@@ -12,41 +12,44 @@ interface Handler {
   onPong(data: Buffer): void;
   onCloseFrame(code: number, reason: Buffer): void;
   onProtocolError(error: Error): void;
+  onReady(): void;
 }
-interface ConnectionLike {
-  receive(chunk: Buffer): void;
+interface ProtocolLike {
+  receiveData(chunk: Buffer): void;
   sendText(data: Uint8Array): void;
   sendBinary(data: Uint8Array): void;
-  takeOutput(): Buffer[];
+  dataToSend(): Buffer[];
 }
-type ConnectionClass = new (handler: Handler, options: { role: 'server'; maxPayload: number }) => ConnectionLike;
+type ProtocolClass = new (handler: Handler, options: { role: 'server'; maxPayload: number }) => ProtocolLike;
 
-// build/bench/micro/ -> repository root -> dist/protocol/connection.js
-const CONNECTION_URL = new URL('../../../dist/protocol/connection.js', import.meta.url);
+// build/bench/micro/ -> repository root -> dist/ (what `wsmith/protocol` loads once built)
+const BUILT = new URL('../../../dist/protocol/index.js', import.meta.url);
 
 export async function wsmithAdapter(): Promise<ProtocolAdapter | null> {
-  if (!existsSync(fileURLToPath(CONNECTION_URL))) return null;
-  const { Connection } = (await import(CONNECTION_URL.href)) as { Connection?: ConnectionClass };
-  if (!Connection) return null;
+  if (!existsSync(fileURLToPath(BUILT))) return null;
+  // A variable specifier keeps the bench compiling before dist/ exists.
+  const specifier = 'wsmith/protocol';
+  const { Protocol } = (await import(specifier)) as { Protocol?: ProtocolClass };
+  if (!Protocol) return null;
   const ignore = (): void => {};
   return {
     createParser(onMessage, onError) {
-      const connection = new Connection(
-        { onMessage, onPing: ignore, onPong: ignore, onCloseFrame: ignore, onProtocolError: onError },
+      const protocol = new Protocol(
+        { onMessage, onPing: ignore, onPong: ignore, onCloseFrame: ignore, onProtocolError: onError, onReady: ignore },
         { role: 'server', maxPayload: 64 * 1024 * 1024 },
       );
-      return { push: (chunk) => connection.receive(chunk) };
+      return { push: (chunk) => protocol.receiveData(chunk) };
     },
     createEncoder() {
       // A connection nobody reads from: each call encodes one frame and takes it out again.
-      const connection = new Connection(
-        { onMessage: ignore, onPing: ignore, onPong: ignore, onCloseFrame: ignore, onProtocolError: ignore },
+      const protocol = new Protocol(
+        { onMessage: ignore, onPing: ignore, onPong: ignore, onCloseFrame: ignore, onProtocolError: ignore, onReady: ignore },
         { role: 'server', maxPayload: 64 * 1024 * 1024 },
       );
       return (payload, isBinary) => {
-        if (isBinary) connection.sendBinary(payload);
-        else connection.sendText(payload);
-        return connection.takeOutput();
+        if (isBinary) protocol.sendBinary(payload);
+        else protocol.sendText(payload);
+        return protocol.dataToSend();
       };
     },
   };

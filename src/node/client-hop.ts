@@ -42,6 +42,11 @@ export interface Dial {
   readonly state: ReadyState;
   /** The URL being dialed, normalised (the last redirect's once followed). */
   readonly url: string;
+  /**
+   * Send the first request: at once when `finishRequest` or an `agent` is given (ws calls
+   * finishRequest before its constructor returns), else on the next tick.
+   */
+  start(): void;
   /** Abandon the handshake with this error (close() or terminate() while CONNECTING). */
   abort(error: Error): void;
 }

@@ -63,7 +63,7 @@ function maskKeySourceOf(generateMask: ClientOptions['generateMask']): MaskKeySo
 }
 
 /**
- * Start dialing. Throws as `ws` does, synchronously: RangeError for an unsupported
+ * Prepare to dial (`start()` sends the first request). Throws as `ws` does, synchronously: RangeError for an unsupported
  * protocolVersion, SyntaxError for an invalid URL or subprotocol, TypeError (node:http's) for an
  * invalid header. Every later failure goes to `observer.onError`, then `onClose`.
  */
@@ -106,8 +106,11 @@ class ClientHandshake implements Dial, HopOwner {
     this.target = target;
     this.url = target.href;
     this.maskKeySource = maskKeySourceOf(options.generateMask);
-    // finishRequest is called before the constructor returns, as in `ws`.
-    if (options.finishRequest !== undefined || this.hasAgent()) this.startHop(target);
+  }
+
+  start(): void {
+    const target = this.target;
+    if (this.options.finishRequest !== undefined || this.hasAgent()) this.startHop(target);
     else process.nextTick(() => this.startHop(target));
   }
 

@@ -101,6 +101,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const dialing = dial(address, protocols, dialOptions, dialObserverFor(this));
     this.#dial = dialing;
     this.#url = dialing.url;
+    dialing.start();
   }
 
   /** The subprotocol agreed in the handshake ('' if none). */

@@ -7,7 +7,7 @@ import { connect as netConnect, createServer, type AddressInfo, type Socket } fr
 import type { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.js';
-import { CLIENTS, cleanups, newClient, rawServer, accept, type AnyClient } from './support/client-peers.js';
+import { CLIENTS, cleanups, newClient, rawServer, accept, record, type AnyClient } from './support/client-peers.js';
 
 /** Our echo server; `requests` lists the path and headers of each handshake it accepted. */
 async function echoServer() {
@@ -169,6 +169,23 @@ describe.each(CLIENTS)('%s: createConnection', (_name, Client) => {
 });
 
 describe.each(CLIENTS)('%s: finishRequest', (_name, Client) => {
+  it('sees the WebSocket CONNECTING with its url, and may close it: the handshake is abandoned', async () => {
+    const { url, requests } = await rawServer(({ socket, key }) => socket.write(accept(key)));
+    const seen: string[] = [];
+    const finishRequest = (_request: ClientRequest, websocket: AnyClient): void => {
+      seen.push(`${websocket.readyState} ${websocket.url}`);
+      websocket.close();
+    };
+    const ws = newClient(Client, `${url.toUpperCase().replace('WS://', 'ws://')}/x`, [], { finishRequest });
+    expect(await record(ws).closed).toEqual([
+      'error Error: WebSocket was closed before the connection was established [2]',
+      'close 1006 [3]',
+    ]);
+    expect(seen).toEqual([`0 ${url}/x`]);
+    expect(requests).toEqual([]);
+  });
+
+
   it('is called before the constructor returns, with the request and the WebSocket, for every hop', async () => {
     const { url, requests } = await rawServer(({ socket, key, requestLine }) => {
       if (requestLine.startsWith('GET /a ')) socket.end('HTTP/1.1 302 Found\r\nLocation: /b\r\n\r\n');

@@ -87,8 +87,18 @@ function parseArgs(argv: string[]): Options {
     } else throw new Error(`unknown option ${arg}`);
   }
   options.roundsGiven = options.rounds !== 0;
+  // Only the full run of every scenario and target is the published one (bench/results/, in git);
+  // any other run (--quick, --tiny, --only, --targets) goes to bench/results/local/ (git-ignored).
+  if (!argv.some((arg) => arg === '--out' || arg.startsWith('--out=')) && !isPublishedRun(options)) {
+    options.out = path.join(ROOT, 'bench', 'results', 'local');
+  }
   if (options.rounds === 0) options.rounds = TIMING[options.mode].rounds;
   return options;
+}
+
+function isPublishedRun(options: Options): boolean {
+  const allTargets = options.targets.length === DEFAULT_TARGETS.length && DEFAULT_TARGETS.every((t) => options.targets.includes(t));
+  return options.mode === 'full' && options.only === null && allTargets;
 }
 
 /** A full run without --rounds gives the close calls their own, larger count. */

@@ -25,13 +25,13 @@ function measure(label: string, run: () => void): void {
 
 async function main(): Promise<void> {
   // The kernel wsmith itself uses (src/protocol/mask-simd.ts), instantiated here on its own.
-  const { UNMASK_MODULE } = (await import(new URL('../../../dist/protocol/mask-simd.js', import.meta.url).href)) as {
+  const { UNMASK_MODULE } = (await import(new URL('../../../dist/cjs/protocol/mask-simd.js', import.meta.url).href)) as {
     UNMASK_MODULE: Uint8Array<ArrayBuffer>;
   };
   const instance = new WebAssembly.Instance(new WebAssembly.Module(UNMASK_MODULE));
   const memory = Buffer.from((instance.exports.memory as WebAssembly.Memory).buffer);
   const unmask = instance.exports.unmask as Unmask;
-  const { applyMask } = (await import(new URL('../../../dist/protocol/mask.js', import.meta.url).href)) as {
+  const { applyMask } = (await import(new URL('../../../dist/cjs/protocol/mask.js', import.meta.url).href)) as {
     applyMask: (data: Uint8Array, key: Uint8Array, offset?: number) => void;
   };
   const source = Buffer.alloc(SIZE);

@@ -1,7 +1,7 @@
 // wsmith's side of the micro-benchmarks: its sans-I/O protocol core, `Protocol` from the public
-// `wsmith/protocol` entry, in the Open state. Protocol.receiveData does what ws's Receiver does
+// entry `wsmith/protocol` (src/protocol/protocol.ts). receiveData does what ws's Receiver does
 // (parse, unmask, assemble, validate UTF-8); sendText/sendBinary + dataToSend is the encoder.
-// Returns null while dist/ is not built.
+// Returns null while the package is not built.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProtocolAdapter } from './adapter.js';
@@ -22,12 +22,14 @@ interface ProtocolLike {
 }
 type ProtocolClass = new (handler: Handler, options: { role: 'server'; maxPayload: number }) => ProtocolLike;
 
-// build/bench/micro/ -> repository root -> dist/protocol/index.js (the wsmith/protocol entry)
-const PROTOCOL_URL = new URL('../../../dist/protocol/index.js', import.meta.url);
+// build/bench/micro/ -> repository root -> dist/ (what `wsmith/protocol` loads once built)
+const BUILT = new URL('../../../dist/protocol/index.js', import.meta.url);
 
 export async function wsmithAdapter(): Promise<ProtocolAdapter | null> {
-  if (!existsSync(fileURLToPath(PROTOCOL_URL))) return null;
-  const { Protocol } = (await import(PROTOCOL_URL.href)) as { Protocol?: ProtocolClass };
+  if (!existsSync(fileURLToPath(BUILT))) return null;
+  // A variable specifier keeps the bench compiling before dist/ exists.
+  const specifier = 'wsmith/protocol';
+  const { Protocol } = (await import(specifier)) as { Protocol?: ProtocolClass };
   if (!Protocol) return null;
   const ignore = (): void => {};
   const handler = (onMessage: Handler['onMessage'], onError: Handler['onProtocolError']): Handler => ({

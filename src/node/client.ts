@@ -1,74 +1,42 @@
 /**
- * The dialer: opens ws:// over node:net or wss:// over node:tls, and runs a `ClientProtocol`
- * (src/protocol/client-protocol.ts) over it through a socket transport until the handshake ends:
- * the connection is open, or it failed with an error that says what was wrong.
+ * The dialer: runs a client's opening handshake (RFC 6455 §4.1) until the connection is open or
+ * has failed with an error that says what was wrong, following redirects on the way, with `ws`'s
+ * options, events and messages.
  *
- * What the request and the response must contain is decided by the protocol object; this module
- * runs the handshake timer and follows redirects. It knows nothing of the `WebSocket` façade:
- * it reports to a narrow `DialObserver`.
+ * Each attempt (a hop: the first request, then one per redirect) takes one of two paths:
+ *  - the fast path (client-raw.ts): wsmith opens the connection and reads the response itself;
+ *  - node:http (client-http.ts), as `ws` always does, when the application needs node:http's
+ *    objects: an `agent`, a `finishRequest`, or listeners owed an http.ClientRequest
+ *    ('unexpected-response', and 'redirect' on a redirect). The first hop starts on the next tick,
+ *    once the listeners added right after `new WebSocket()` are known.
+ * Both judge the response with the same protocol object, so they accept and refuse alike.
+ *
+ * It knows nothing of the `WebSocket` façade: it reports to a narrow `DialObserver`.
  */
 import { randomFillSync } from 'node:crypto';
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import {
-  REDIRECT_STATUSES,
-  buildClientRequest,
-  generateKey,
-  normalizeProtocols,
-  parseWebSocketUrl,
-  redirectTarget,
-  type ResponseHead,
-  type WebSocketTarget,
-} from '../protocol/client-handshake.js';
+import type { IncomingMessage } from 'node:http';
+import { checkClientVersion, clientRequestHeaders, generateKey, normalizeProtocols } from '../protocol/client-handshake.js';
+import type { ClientRequestOptions } from '../protocol/client-handshake.js';
 import { ClientProtocol } from '../protocol/client-protocol.js';
-import { openOverHttp2 } from './http2-client.js';
-import { receiveOptions, type WsReceiveOptions } from './receive-options.js';
-import { guardConnection, resolveGuardOptions, type GuardOptions, type GuardSettings } from './connection-guard.js';
-import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
-import { resolveTraceSink, type TraceOption } from './trace.js';
-import { deflateSetupFor, type PerMessageDeflateOption } from './deflate/setup.js';
-import type { DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
+import { buildDeflateOffer, type DeflateSetup } from '../protocol/extensions/permessage-deflate.js';
+import { isRedirect, parseWebSocketUrl, resolveRedirect, type WebSocketTarget } from '../protocol/client-url.js';
+import type { MaskKeySource } from '../protocol/outbox.js';
+import { ReadyState } from '../protocol/protocol.js';
+import { WEBSOCKET_VERSION } from '../protocol/server-handshake.js';
+import type { Dial, DialObserver, Hop, HopOwner } from './client-hop.js';
+import { HttpHop } from './client-http.js';
+import { DEFAULT_MAX_REDIRECTS, type ClientOptions } from './client-options.js';
+import { RawHop } from './client-raw.js';
+import { guardConnection, resolveGuardOptions, type GuardSettings } from './connection-guard.js';
+import { deflateSetupFor } from './deflate/setup.js';
+import { Http2Hop } from './http2-client.js';
+import { receiveOptions } from './receive-options.js';
+import type { SocketTransport } from './socket-transport.js';
+import { resolveTraceSink } from './trace.js';
 
-/** Keepalive and `messageTimeout` as on the server (connection-guard.ts), on by default. */
-export interface ClientOptions extends WsReceiveOptions, GuardOptions {
-  /**
-   * permessage-deflate (RFC 7692), with ws's option names: offered by default, as ws and
-   * browsers do; `false` offers nothing.
-   */
-  perMessageDeflate?: PerMessageDeflateOption;
-  /** How long to wait for the peer's Close before cutting TCP. Default 30 s. */
-  closeTimeout?: number;
-  /** Fail the handshake if it has not completed within this many milliseconds (redirects included). */
-  handshakeTimeout?: number;
-  /** The Origin header (§4.1 item 8); not sent unless given. */
-  origin?: string;
-  /** Extra request headers (e.g. Authorization, Cookie). `Host` may be replaced here. */
-  headers?: Record<string, string | number | readonly string[]>;
-  /** Follow 301/302/307/308 redirects. Default false. */
-  followRedirects?: boolean;
-  /** How many redirects to follow before failing. Default 10. */
-  maxRedirects?: number;
-  /** Cap on the size of the response's status line and headers. Default 16 KiB. */
-  maxResponseHeaderSize?: number;
-  /** wss:// only: check the server's certificate. Default true. */
-  rejectUnauthorized?: boolean;
-  /** wss:// only: trusted certificate authorities (e.g. a self-signed certificate). */
-  ca?: TlsConnectionOptions['ca'];
-  /** wss:// only: our client certificate and its key. */
-  cert?: TlsConnectionOptions['cert'];
-  key?: TlsConnectionOptions['key'];
-  /** wss:// only: the SNI server name. Default: the URL's host name (none for an IP address). */
-  servername?: string;
-  /** Log every frame in and out (src/node/trace.ts). Unset: on when `WSMITH_TRACE=1`. */
-  trace?: TraceOption;
-  /**
-   * Open the WebSocket as a stream of an HTTP/2 connection to the origin (RFC 8441), shared by
-   * every such WebSocket to it; over HTTP/1.1 when the server does not take extended CONNECT.
-   */
-  http2?: boolean;
-}
-
-export const DEFAULT_MAX_REDIRECTS = 10;
+export type { ClientOptions } from './client-options.js';
+export type { Dial, DialObserver, DialEvent } from './client-hop.js';
+export { DEFAULT_MAX_REDIRECTS } from './client-options.js';
 
 // --- masking keys (RFC 6455 §5.3, §10.3) ---------------------------------------------------
 // Every frame gets a fresh, unpredictable key. One randomFillSync per 2,048 keys instead of one
@@ -89,159 +57,208 @@ export function nextMaskKey(): Uint8Array {
   return key;
 }
 
-/** Headers that must not follow a redirect to another host (as browsers and `ws` do). */
-const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
-
-/** What the dialer tells its WebSocket. */
-export interface DialObserver {
-  /** The handshake succeeded: the connection is open on `transport`. */
-  onOpen(transport: SocketTransport, protocol: string, extensions: string): void;
-  /** A redirect is followed: the handshake goes on over a new transport. */
-  onRedirect(transport: SocketTransport): void;
-  /** The server answered something other than 101 (before the handshake fails with it). */
-  onUnexpectedResponse(statusCode: number, headers: Record<string, string | string[] | undefined>): void;
-  /** The handshake failed or was abandoned: the connection is CLOSED. */
-  onFail(error: Error): void;
-}
-
-/** A handshake in progress: its current transport, and a way to abandon it. */
-export interface Dial {
-  readonly transport: SocketTransport;
-  abort(error: Error): void;
+/** `ws`'s generateMask(buffer) as a key source: one buffer per connection, filled per frame. */
+function maskKeySourceOf(generateMask: ClientOptions['generateMask']): MaskKeySource {
+  if (generateMask === undefined) return nextMaskKey;
+  const key = Buffer.alloc(MASK_KEY_BYTES);
+  return () => {
+    generateMask(key);
+    return key;
+  };
 }
 
 /**
- * Start dialing. Throws SyntaxError for an invalid URL or subprotocol and TypeError for an invalid
- * header, synchronously (as browsers and `ws` do); every later failure goes to `observer.onFail`.
+ * Prepare to dial (`start()` sends the first request). Throws as `ws` does, synchronously: RangeError for an unsupported
+ * protocolVersion, SyntaxError for an invalid URL or subprotocol, TypeError (node:http's) for an
+ * invalid header. Every later failure goes to `observer.onError`, then `onClose`.
  */
 export function dial(
   address: string | URL,
-  protocols: string | string[] | undefined,
+  protocols: string | readonly string[] | undefined,
   options: ClientOptions,
   observer: DialObserver,
 ): Dial {
+  const version = checkClientVersion(options.protocolVersion ?? Number(WEBSOCKET_VERSION));
   const target = parseWebSocketUrl(address);
   const offered = normalizeProtocols(protocols);
+  clientRequestHeaders({ target, key: '', protocols: offered, origin: options.origin, headers: options.headers, version });
   const deflate = deflateSetupFor(options.perMessageDeflate, 'client');
-  // Build one request now so that a bad header throws here rather than later.
-  buildClientRequest({ target, key: generateKey(), protocols: offered, origin: options.origin, headers: options.headers });
   const guard = resolveGuardOptions(options);
-  return new ClientHandshake(target, offered, options, guard, observer, deflate);
+  return new ClientHandshake(target, offered, version, options, observer, { deflate, guard });
 }
 
-class ClientHandshake implements Dial, HandshakeObserver {
-  transport!: SocketTransport;
-  private readonly observer: DialObserver;
+/** What the options resolve to once, for every hop. */
+interface DialSettings {
+  /** permessage-deflate as offered (RFC 7692), or null. */
+  deflate: DeflateSetup | null;
+  /** Keepalive and messageTimeout, set on the connection once open. */
+  guard: GuardSettings;
+}
+
+/** The headers a redirect leaves behind on its way to another host, or from wss: to ws: (as curl and `ws` do). */
+const CREDENTIALS = ['authorization', 'cookie'];
+
+class ClientHandshake implements Dial, HopOwner {
+  state = ReadyState.Connecting;
+  url: string;
+  readonly options: ClientOptions;
+  readonly observer: DialObserver;
   private readonly protocols: string[];
-  private readonly options: ClientOptions;
-  private readonly guard: GuardSettings;
-  private headers: ClientOptions['headers'];
+  private readonly version: number;
+  private readonly first: WebSocketTarget;
+  private readonly maskKeySource: MaskKeySource;
   private target: WebSocketTarget;
+  private hop: Hop | null = null;
   private redirects = 0;
   private timer: NodeJS.Timeout | null = null;
-  private done = false;
-  private readonly deflate: DeflateSetup | null;
-  /** The server took no extended CONNECT: dial over HTTP/1.1 from now on. */
-  private fellBack = false;
+  private readonly settings: DialSettings;
+  /** The server took no extended CONNECT (RFC 8441 §3): dial over HTTP/1.1 from now on. */
+  private http2Refused = false;
 
   constructor(
     target: WebSocketTarget,
     protocols: string[],
+    version: number,
     options: ClientOptions,
-    guard: GuardSettings,
     observer: DialObserver,
-    deflate: DeflateSetup | null,
+    settings: DialSettings,
   ) {
-    this.deflate = deflate;
-    this.observer = observer;
-    this.guard = guard;
-    this.protocols = protocols;
+    this.settings = settings;
     this.options = options;
-    this.headers = options.headers;
+    this.observer = observer;
+    this.protocols = protocols;
+    this.version = version;
+    this.first = target;
     this.target = target;
-    const timeout = options.handshakeTimeout;
-    if (timeout !== undefined && timeout > 0) {
-      this.timer = setTimeout(() => this.abort(new Error('Opening handshake has timed out')), timeout);
-    }
-    this.open(target);
+    this.url = target.href;
+    this.maskKeySource = maskKeySourceOf(options.generateMask);
+  }
+
+  start(): void {
+    const target = this.target;
+    if (this.options.finishRequest !== undefined || this.hasAgent()) this.startHop(target);
+    else process.nextTick(() => this.startHop(target));
   }
 
   abort(error: Error): void {
     this.fail(error);
   }
 
-  private open(target: WebSocketTarget): void {
+  private hasAgent(): boolean {
+    return typeof this.options.agent === 'object' && this.options.agent !== null;
+  }
+
+  private startHop(target: WebSocketTarget): void {
+    if (this.state !== ReadyState.Connecting) return;
     this.target = target;
-    if (this.options.http2 === true && !this.fellBack) {
-      this.openOverHttp2(target);
+    this.url = target.href;
+    this.restartTimer();
+    const observer = this.observer;
+    const redirected = this.redirects > 0;
+    try {
+      const request = this.requestFor(target);
+      const viaHttp =
+        this.options.finishRequest !== undefined ||
+        this.hasAgent() ||
+        observer.listens('unexpected-response') ||
+        (redirected && observer.listens('redirect'));
+      if (!viaHttp && this.options.http2 === true && !this.http2Refused) {
+        this.hop = new Http2Hop(this, request, () => {
+          this.http2Refused = true;
+          this.startHop(target);
+        });
+        return;
+      }
+      if (!viaHttp) {
+        if (redirected) observer.onRedirect(target.href, null);
+        this.hop = new RawHop(this, request);
+        return;
+      }
+      const hop = new HttpHop(this, request);
+      this.hop = hop;
+      // The request's headers are queued, not sent: a 'redirect' listener may still remove some.
+      if (redirected) observer.onRedirect(target.href, hop.request);
+      if (this.state === ReadyState.Connecting) hop.send(observer.owner);
+    } catch (error) {
+      this.fail(error as Error);
+    }
+  }
+
+  /** This hop's request: a fresh key, and the credentials only where `ws` would send them. */
+  private requestFor(target: WebSocketTarget): ClientRequestOptions {
+    const options = this.options;
+    let headers = options.headers;
+    let auth = target.auth !== '' ? target.auth : (options.auth ?? undefined);
+    if (this.redirects > 0 && !this.observer.listens('redirect')) {
+      const first = this.first;
+      const sameHost =
+        first.socketPath !== undefined ? target.socketPath === first.socketPath : target.socketPath === undefined && target.host === first.host;
+      if (!sameHost || (first.secure && !target.secure)) {
+        const dropped = sameHost ? CREDENTIALS : [...CREDENTIALS, 'host'];
+        headers = Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !dropped.includes(name.toLowerCase())));
+        auth = undefined;
+      }
+    }
+    const version = this.version;
+    const deflate = this.settings.deflate;
+    const extensions = deflate === null ? undefined : buildDeflateOffer(deflate.settings);
+    return { target, key: generateKey(), protocols: this.protocols, origin: options.origin, headers, version, auth, extensions };
+  }
+
+  private restartTimer(): void {
+    this.clearTimer();
+    const timeout = this.options.handshakeTimeout;
+    if (timeout !== undefined && timeout > 0) {
+      this.timer = setTimeout(() => this.fail(new Error('Opening handshake has timed out')), timeout);
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  // --- what the hops report ----------------------------------------------------------------
+
+  protocolFor(request: ClientRequestOptions): (handler: SocketTransport) => ClientProtocol {
+    const options = this.options;
+    const maskKeySource = this.maskKeySource;
+    return (handler) =>
+      new ClientProtocol(handler, {
+        request,
+        maskKeySource,
+        deflate: this.settings.deflate,
+        ...receiveOptions(options),
+        maxResponseHeaderSize: options.maxResponseHeaderSize ?? options.maxHeaderSize,
+      });
+  }
+
+  upgraded(response: () => IncomingMessage): boolean {
+    if (this.observer.listens('upgrade')) this.observer.onUpgrade(response());
+    // A listener may have closed the WebSocket.
+    return this.state === ReadyState.Connecting;
+  }
+
+  responded(statusCode: number, location: string | string[] | undefined, unexpected: (() => boolean) | null): void {
+    if (this.options.followRedirects === true && isRedirect(statusCode, location)) {
+      this.redirect(location);
       return;
     }
-    this.transport = this.newTransport(target, this.connect(target));
-    (this.transport.protocol as ClientProtocol).connect();
-    // Written once connected (net and tls buffer writes made before that).
-    this.transport.flush();
+    // ws: an 'unexpected-response' listener takes the response, and the duty to end the handshake.
+    if (unexpected !== null && unexpected()) return;
+    this.fail(Object.assign(new Error(`Unexpected server response: ${statusCode}`), { statusCode }));
   }
 
-  /**
-   * RFC 8441: a stream of the origin's HTTP/2 connection, once the server says it takes
-   * extended CONNECT; HTTP/1.1 otherwise (the WebSocket then carries on over a new transport).
-   */
-  private openOverHttp2(target: WebSocketTarget): void {
-    const transport = this.newTransport(target, null);
-    this.transport = transport;
-    openOverHttp2(transport, target, this.options, {
-      fallBack: () => {
-        if (this.done || this.transport !== transport) return;
-        this.fellBack = true;
-        transport.handshake = null;
-        transport.terminate();
-        this.open(target);
-        this.observer.onRedirect(this.transport);
-      },
-      fail: (error) => this.fail(error),
-    });
-  }
-
-  private newTransport(target: WebSocketTarget, socket: Socket | null): SocketTransport {
-    const options = this.options;
-    const request = { target, key: generateKey(), protocols: this.protocols, origin: options.origin, headers: this.headers };
-    const transport = new SocketTransport(
-      socket,
-      (handler) =>
-        new ClientProtocol(handler, {
-          request,
-          deflate: this.deflate,
-          maskKeySource: nextMaskKey,
-          ...receiveOptions(options),
-          maxResponseHeaderSize: options.maxResponseHeaderSize,
-        }),
-      this,
-    );
-    if (options.closeTimeout !== undefined) transport.closeTimeout = options.closeTimeout;
-    return transport;
-  }
-
-  private connect(target: WebSocketTarget): Socket {
-    if (!target.secure) return netConnect({ host: target.hostname, port: target.port });
-    const options = this.options;
-    return tlsConnect({
-      host: target.hostname,
-      port: target.port,
-      // RFC 6066 §3: SNI carries host names only, never IP addresses.
-      servername: options.servername ?? (isIP(target.hostname) === 0 ? target.hostname : undefined),
-      rejectUnauthorized: options.rejectUnauthorized ?? true,
-      ca: options.ca,
-      cert: options.cert,
-      key: options.key,
-      ALPNProtocols: ['http/1.1'],
-    });
-  }
-
-  onOpen(_response: ResponseHead, head: Buffer): void {
-    const transport = this.transport;
+  opened(transport: SocketTransport, head: Buffer): void {
+    this.state = ReadyState.Open;
+    this.clearTimer();
+    this.hop = null;
+    transport.handshake = null;
+    if (this.options.closeTimeout !== undefined) transport.closeTimeout = this.options.closeTimeout;
+    guardConnection(transport, this.settings.guard);
     const protocol = transport.protocol as ClientProtocol;
-    this.finish();
-    guardConnection(transport, this.guard);
     const traceSink = resolveTraceSink(this.options.trace);
     if (traceSink !== null) transport.startTrace(traceSink, protocol.agreedProtocol);
     this.observer.onOpen(transport, protocol.agreedProtocol, protocol.agreedExtensions);
@@ -249,59 +266,39 @@ class ClientHandshake implements Dial, HandshakeObserver {
     if (head.length > 0) transport.handleData(head);
   }
 
-  onHandshakeFailure(error: Error, response: ResponseHead | null): void {
-    if (response !== null && REDIRECT_STATUSES.has(response.statusCode) && this.options.followRedirects === true) {
-      this.redirect(response);
-      return;
-    }
-    if (response !== null && response.statusCode !== 101) {
-      this.observer.onUnexpectedResponse(response.statusCode, { ...response.headers });
-    }
+  failed(error: Error): void {
     this.fail(error);
   }
 
-  onHandshakeClosed(error: Error | null): void {
-    this.fail(error ?? new Error('The server closed the connection before completing the opening handshake'));
-  }
-
-  private redirect(response: ResponseHead): void {
+  private redirect(location: string): void {
     const maxRedirects = this.options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
     if (++this.redirects > maxRedirects) {
-      this.fail(new Error(`Maximum redirects exceeded (${maxRedirects})`));
+      this.fail(new Error('Maximum redirects exceeded'));
       return;
     }
-    const next = redirectTarget(response, this.target.href);
-    if (typeof next === 'string') {
-      this.fail(new Error(next));
+    this.hop?.abort();
+    this.hop = null;
+    let next: WebSocketTarget;
+    try {
+      next = resolveRedirect(location, this.target.href);
+    } catch (error) {
+      this.fail(error as Error);
       return;
     }
-    if (next.host.toLowerCase() !== this.target.host.toLowerCase() && this.headers !== undefined) {
-      const kept: NonNullable<ClientOptions['headers']> = {};
-      for (const [name, value] of Object.entries(this.headers)) {
-        if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) kept[name] = value;
-      }
-      this.headers = kept;
-    }
-    const previous = this.transport;
-    previous.handshake = null;
-    previous.terminate();
-    this.open(next);
-    this.observer.onRedirect(this.transport);
+    this.startHop(next);
   }
 
-  private finish(): void {
-    this.done = true;
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.transport.handshake = null;
-  }
-
+  /** ws's order: CLOSING at once, then 'error' and 'close' on the next tick, CLOSED in between. */
   private fail(error: Error): void {
-    if (this.done) return;
-    this.finish();
-    this.transport.terminate();
-    this.observer.onFail(error);
+    if (this.state !== ReadyState.Connecting) return;
+    this.state = ReadyState.Closing;
+    this.clearTimer();
+    this.hop?.abort();
+    this.hop = null;
+    process.nextTick(() => {
+      this.observer.onError(error);
+      this.state = ReadyState.Closed;
+      this.observer.onClose();
+    });
   }
 }

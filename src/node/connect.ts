@@ -2,10 +2,10 @@
  * `connect(url, options)`: the client for `await` users. Resolves with the open WebSocket, or
  * rejects with the error that made the handshake fail (the same error 'error' listeners get).
  */
-import type { ClientOptions } from './client.js';
+import type { ClientOptions } from './client-options.js';
 import { WebSocket } from './websocket.js';
 
-export interface ConnectOptions extends ClientOptions {
+export interface ConnectOptions extends ClientOptions<WebSocket> {
   /** Subprotocols to offer (§4.1 item 10). */
   protocols?: string | string[];
 }

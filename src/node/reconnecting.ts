@@ -10,11 +10,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { ReadyState } from '../protocol/protocol.js';
-import type { ClientOptions } from './client.js';
+import type { ClientOptions } from './client-options.js';
 import { byteLengthOf } from './send-data.js';
 import { WebSocket, type SendCallback, type SendData, type SendOptions } from './websocket.js';
 
-export interface ReconnectingWebSocketOptions extends ClientOptions {
+export interface ReconnectingWebSocketOptions extends ClientOptions<WebSocket> {
   /** The shortest wait before a reconnection attempt (ms). Default 1,000. */
   minDelay?: number;
   /** The longest wait before a reconnection attempt (ms). Default 30,000. */

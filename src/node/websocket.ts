@@ -8,6 +8,7 @@
  * (socket-transport.ts), which does the I/O. What stays here is the public API.
  */
 import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { Opcode } from '../protocol/frame.js';
 import { ReadyState } from '../protocol/protocol.js';
 import { parseExtensionHeader } from '../protocol/extensions/extension-header.js';
@@ -45,8 +46,15 @@ export interface WebSocketEventMap {
   close: [code: number, reason: Buffer];
   error: [error: Error];
   drain: [];
-  /** Client only: the HTTP response when the server refused the upgrade. */
-  'unexpected-response': [statusCode: number, headers: Record<string, string | string[] | undefined>];
+  /** Client only: the server's 101 response, before it is checked (its Set-Cookie headers...). */
+  upgrade: [response: IncomingMessage];
+  /**
+   * Client only: a response other than 101. With a listener there is no 'error': ending the
+   * handshake (close() or terminate()) is the listener's job, as in `ws`.
+   */
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
+  /** Client only: a redirect is followed; `request` has its headers queued, not yet sent. */
+  redirect: [url: string, request: ClientRequest];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -71,7 +79,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   declare onerror: ((this: WebSocket, event: ErrorEvent) => void) | null;
   declare onclose: ((this: WebSocket, event: CloseEvent) => void) | null;
 
-  /** The connection (for a client: the one its handshake runs on, until it opens). */
+  /** The open connection (null until the handshake has completed). */
   #transport: SocketTransport | null = null;
   /** Has the connection opened (`#transport` carries frames)? */
   #opened = false;
@@ -93,12 +101,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * `ws` allows, `new WebSocket(url, options)` when no subprotocol is offered.
    * Server-side sockets are made by `WebSocketServer`, which passes `null`.
    */
-  constructor(address: string | URL | null, options?: ClientOptions);
-  constructor(address: string | URL | null, protocols?: string | string[], options?: ClientOptions);
+  constructor(address: string | URL | null, options?: ClientOptions<WebSocket>);
+  constructor(address: string | URL | null, protocols?: string | string[], options?: ClientOptions<WebSocket>);
   constructor(
     address: string | URL | null,
-    protocolsOrOptions?: string | string[] | ClientOptions,
-    options?: ClientOptions,
+    protocolsOrOptions?: string | string[] | ClientOptions<WebSocket>,
+    options?: ClientOptions<WebSocket>,
   ) {
     super();
     if (address === null) return;
@@ -106,10 +114,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const protocols = optionsGiven ? undefined : protocolsOrOptions;
     const dialOptions = (optionsGiven ? protocolsOrOptions : options) ?? {};
     const dialing = dial(address, protocols, dialOptions, this.#dialObserver());
-    this.#url = websocketHref(address);
+    this.#url = dialing.url;
     this.#deferEvents = dialOptions.allowSynchronousEvents === false;
     this.#dial = dialing;
-    this.#transport = dialing.transport;
+    dialing.start();
   }
 
   /** The binary data type of 'message' events: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
@@ -147,8 +155,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   get readyState(): ReadyState {
     if (this.#closeEmitted) return ReadyState.Closed;
     const transport = this.#transport;
-    // A server-side WebSocket not yet given its connection is still connecting.
-    const state = transport === null ? ReadyState.Connecting : transport.protocol.state;
+    // A client before it opens: its handshake says; a server-side WebSocket not yet given its connection is connecting.
+    if (transport === null) return this.#dial === null ? ReadyState.Connecting : this.#dial.state;
+    const state = transport.protocol.state;
     // TCP is closed but 'close' is still to come: closing, as `ws` says until it emits.
     return state === ReadyState.Closed ? ReadyState.Closing : state;
   }
@@ -325,24 +334,24 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   };
 
   /** What the dialer reports while a client's handshake runs. */
-  #dialObserver(): DialObserver {
+  #dialObserver(): DialObserver<WebSocket> {
     return {
+      owner: this,
+      listens: (event) => this.listenerCount(event) > 0,
+      onUpgrade: (response) => this.emit('upgrade', response),
+      onUnexpectedResponse: (request, response) => this.emit('unexpected-response', request, response),
+      onRedirect: (url, request) => {
+        this.#url = url;
+        if (request !== null) this.emit('redirect', url, request);
+      },
       onOpen: (transport, protocol, extensions) => {
         this.#attach(transport, protocol, extensions);
         this.emit('open');
       },
-      onRedirect: (transport) => {
-        this.#transport = transport;
-      },
-      onUnexpectedResponse: (status, headers) => {
-        this.emit('unexpected-response', status, headers);
-      },
-      onFail: (error) => {
+      onError: (error) => this.#emitError(error),
+      onClose: () => {
         this.#dial = null;
-        process.nextTick(() => {
-          this.#emitError(error);
-          this.#emitClose(1006, EMPTY);
-        });
+        this.#emitClose(1006, EMPTY);
       },
     };
   }
@@ -371,14 +380,6 @@ for (const name of enumerable) {
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 defineEventAttributes(WebSocket.prototype);
-
-/** The URL as `ws` reports it: http: and https: read as ws: and wss:. */
-function websocketHref(address: string | URL): string {
-  const url = new URL(String(address));
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  return url.href;
-}
 
 /** For the node layer: give a server-side WebSocket its open connection. */
 export function attachOpenConnection(ws: WebSocket, transport: SocketTransport, protocol: string, extensions: string): void {

@@ -1,67 +1,24 @@
 /**
- * The opening handshake, client side (RFC 6455 §4.1): the URL, the key, the request, and the
- * strict check of the server's response.
+ * The opening handshake, client side (RFC 6455 §4.1): the key, the request, and the strict check
+ * of the server's response (the URL is read in client-url.ts).
  *
  * Pure functions and one incremental reader: the I/O layer dials, writes the request built here,
  * feeds the bytes it reads to `ResponseHeadReader`, and asks `validateUpgradeResponse` whether the
  * connection is open. Nothing here touches a socket or a timer.
  */
 import { randomBytes } from 'node:crypto';
-import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken, parseTokenList } from './server-handshake.js';
-import { HttpHeadReader, isFieldValue, isToken, parseHead, printable, type HttpHead } from './http-head.js';
+import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken } from './server-handshake.js';
+import { HttpHeadReader, isToken, parseHead, printable, type HttpHead } from './http-head.js';
+import type { WebSocketTarget } from './client-url.js';
 
 /** §4.1: the nonce is 16 random bytes. */
 export const KEY_BYTES = 16;
 /** Default cap on the size of the response's status line and headers. */
 export const DEFAULT_MAX_RESPONSE_HEADER_SIZE = 16 * 1024;
-/** The redirect statuses the client may follow (RFC 9110 §15.4). */
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 307, 308]);
+/** The Sec-WebSocket-Version values a client may send: 13 (RFC 6455 §4.1 item 9) and hybi-08's 8, as `ws` allows. */
+export const CLIENT_VERSIONS: readonly number[] = [8, Number(WEBSOCKET_VERSION)];
 
-// --- the URL (§3) --------------------------------------------------------------------------
-
-export interface WebSocketTarget {
-  secure: boolean;
-  /** The host to dial: a name or an IP address, without the brackets of an IPv6 literal. */
-  hostname: string;
-  port: number;
-  /** The Host header (§4.1 item 4): host, and the port unless it is the scheme's default. */
-  host: string;
-  /** The request target: path and query (§3 "resource name"), at least "/". */
-  path: string;
-  /** The URL, normalised (http: and https: turned into ws: and wss:). */
-  href: string;
-}
-
-/**
- * Read a ws:// or wss:// URL (§3). http:// and https:// are taken as ws:// and wss:// (as `ws`
- * does, and as redirects need). Throws SyntaxError for anything else, like browsers do.
- */
-export function parseWebSocketUrl(address: string | URL, base?: string | URL): WebSocketTarget {
-  let url: URL;
-  try {
-    url = new URL(String(address), base === undefined ? undefined : String(base));
-  } catch {
-    throw new SyntaxError(`Invalid URL: ${String(address)}`);
-  }
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new SyntaxError(`The URL's protocol must be one of "ws:" or "wss:" (got "${url.protocol}")`);
-  }
-  // §3: "Fragment identifiers are meaningless in the context of WebSocket URIs".
-  if (url.hash !== '') throw new SyntaxError('The URL contains a fragment identifier');
-  if (url.hostname === '') throw new SyntaxError(`The URL has no host: ${url.href}`);
-  const secure = url.protocol === 'wss:';
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return {
-    secure,
-    hostname,
-    port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
-    host: url.host,
-    path: (url.pathname === '' ? '/' : url.pathname) + url.search,
-    href: url.href,
-  };
-}
+export { parseWebSocketUrl, type WebSocketTarget } from './client-url.js';
 
 // --- the request (§4.1) --------------------------------------------------------------------
 
@@ -71,86 +28,111 @@ export function generateKey(nonce: Uint8Array = randomBytes(KEY_BYTES)): string 
   return Buffer.from(nonce.buffer, nonce.byteOffset, nonce.byteLength).toString('base64');
 }
 
-/** Normalise the subprotocols offered; throws SyntaxError on a non-token or a duplicate (§4.1 item 10). */
+const INVALID_SUBPROTOCOL = 'An invalid or duplicated subprotocol was specified';
+
+/** Normalise the subprotocols offered; throws SyntaxError (`ws`'s message) on a non-token or a duplicate (§4.1 item 10). */
 export function normalizeProtocols(protocols: string | readonly string[] | undefined): string[] {
   if (protocols === undefined) return [];
   const list = typeof protocols === 'string' ? [protocols] : [...protocols];
   const seen = new Set<string>();
   for (const protocol of list) {
-    const tokens = parseTokenList(protocol);
-    if (tokens === null || tokens.length !== 1 || tokens[0] !== protocol) {
-      throw new SyntaxError(`An invalid or duplicated subprotocol was specified: "${protocol}"`);
-    }
-    if (seen.has(protocol)) throw new SyntaxError(`An invalid or duplicated subprotocol was specified: "${protocol}"`);
+    if (typeof protocol !== 'string' || !isToken(protocol) || seen.has(protocol)) throw new SyntaxError(INVALID_SUBPROTOCOL);
     seen.add(protocol);
   }
   return list;
 }
 
-/** Headers the handshake itself writes: an extra header may not replace them. */
-const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  'upgrade',
-  'connection',
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-protocol',
-  'sec-websocket-extensions',
-]);
+/** Checks the protocol version option; throws RangeError with `ws`'s message. */
+export function checkClientVersion(version: number): number {
+  if (!CLIENT_VERSIONS.includes(version)) {
+    throw new RangeError(`Unsupported protocol version: ${version} (supported versions: ${CLIENT_VERSIONS.join(', ')})`);
+  }
+  return version;
+}
+
+/** Extra request headers, as node:http takes them (a list gives one field line per value). */
+export type ClientHeaders = Readonly<Record<string, string | number | readonly string[] | undefined>>;
 
 export interface ClientRequestOptions {
   target: WebSocketTarget;
   key: string;
   /** Subprotocols offered, already normalised. */
   protocols?: readonly string[];
-  /** The Origin header (§4.1 item 8), sent only when given. */
+  /** The Origin header (§4.1 item 8), sent only when given (Sec-WebSocket-Origin for version 8). */
   origin?: string;
   /** The Sec-WebSocket-Extensions offer (§4.1 item 11, §9.1), sent only when given. */
   extensions?: string;
-  /** Extra headers; `Host` may be replaced, the handshake's own headers may not. */
-  headers?: Readonly<Record<string, string | number | readonly string[]>>;
+  /** Extra headers. Where one names a header of the handshake itself, the handshake's value wins (as in `ws`). */
+  headers?: ClientHeaders;
+  /** Sec-WebSocket-Version. Default 13. */
+  version?: number;
+  /** "user:password" sent as Basic authentication unless `headers` has an Authorization. */
+  auth?: string;
 }
 
-/** Header values may not contain CR, LF or NUL, nor characters latin1 turns into them (RFC 7230 §3.2). */
-function checkHeaderValue(name: string, value: string): string {
-  if (!isFieldValue(value)) throw new TypeError(`Invalid value for header "${name}"`);
-  return value;
+/** One header field of the request: its name as written and its value (several lines for a list). */
+export type RequestHeader = [name: string, value: string | string[]];
+
+/** node:http's errors for a bad header, so that a program matching on them sees the same. */
+function headerError(code: string, message: string): TypeError {
+  return Object.assign(new TypeError(message), { code });
 }
 
-/** The GET request of §4.1 items 1–10. Throws TypeError on an invalid extra header. */
-export function buildClientRequest(options: ClientRequestOptions): string {
-  const { target, key } = options;
-  let host = target.host;
-  const extra: string[] = [];
-  if (options.headers !== undefined) {
-    for (const [name, raw] of Object.entries(options.headers)) {
-      if (!isToken(name)) throw new TypeError(`Invalid header name "${name}"`);
-      const lower = name.toLowerCase();
-      if (RESERVED_HEADERS.has(lower)) {
-        throw new TypeError(`The "${name}" header is set by the handshake and cannot be given in "headers"`);
-      }
-      const values = Array.isArray(raw) ? (raw as readonly string[]) : [String(raw)];
-      if (lower === 'host') {
-        host = checkHeaderValue(name, values.join(', '));
-        continue;
-      }
-      for (const value of values) extra.push(`${name}: ${checkHeaderValue(name, value)}\r\n`);
-    }
+/** RFC 7230 §3.2: no control characters but tab (node:http's rule, which stops header injection). */
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+function headerValues(name: string, raw: string | number | readonly string[] | undefined): string[] {
+  if (raw === undefined) throw headerError('ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "undefined" for header "${name}"`);
+  const values = Array.isArray(raw) ? (raw as readonly string[]).map(String) : [String(raw)];
+  for (const value of values) {
+    if (INVALID_HEADER_CHAR.test(value)) throw headerError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
   }
-  let request =
-    `GET ${target.path} HTTP/1.1\r\n` +
-    `Host: ${host}\r\n` +
-    'Upgrade: websocket\r\n' +
-    'Connection: Upgrade\r\n' +
-    `Sec-WebSocket-Key: ${key}\r\n` +
-    `Sec-WebSocket-Version: ${WEBSOCKET_VERSION}\r\n`;
+  return values;
+}
+
+/**
+ * The header fields of the §4.1 request, in order. Throws TypeError (node:http's codes and
+ * messages) on an invalid header name or value.
+ */
+export function clientRequestHeaders(options: ClientRequestOptions): RequestHeader[] {
+  const extra = new Map<string, RequestHeader>();
+  for (const [name, raw] of Object.entries(options.headers ?? {})) {
+    if (!isToken(name)) throw headerError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+    const values = headerValues(name, raw);
+    extra.set(name.toLowerCase(), [name, values.length === 1 ? values[0] : values]);
+  }
+  const version = options.version ?? Number(WEBSOCKET_VERSION);
+  const own: RequestHeader[] = [
+    ['Host', extra.get('host')?.[1] ?? options.target.host],
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Key', options.key],
+    ['Sec-WebSocket-Version', String(version)],
+  ];
   if (options.protocols !== undefined && options.protocols.length > 0) {
-    request += `Sec-WebSocket-Protocol: ${options.protocols.join(', ')}\r\n`;
+    own.push(['Sec-WebSocket-Protocol', options.protocols.join(', ')]);
   }
-  if (options.extensions !== undefined && options.extensions !== '') {
-    request += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+  if (options.extensions !== undefined && options.extensions !== '') own.push(['Sec-WebSocket-Extensions', options.extensions]);
+  if (options.origin !== undefined && options.origin !== '') {
+    const name = version < Number(WEBSOCKET_VERSION) ? 'Sec-WebSocket-Origin' : 'Origin';
+    own.push([name, headerValues(name, options.origin)[0]]);
   }
-  if (options.origin !== undefined) request += `Origin: ${checkHeaderValue('Origin', options.origin)}\r\n`;
-  return request + extra.join('') + '\r\n';
+  for (const [name] of own) extra.delete(name.toLowerCase());
+  const headers = [...own, ...extra.values()];
+  if (options.auth !== undefined && options.auth !== '' && !headers.some(([name]) => name.toLowerCase() === 'authorization')) {
+    headers.push(['Authorization', `Basic ${Buffer.from(options.auth).toString('base64')}`]);
+  }
+  return headers;
+}
+
+/** The GET request of §4.1 items 1–10, as text. Throws TypeError on an invalid extra header. */
+export function buildClientRequest(options: ClientRequestOptions): string {
+  let request = `GET ${options.target.path} HTTP/1.1\r\n`;
+  for (const [name, value] of clientRequestHeaders(options)) {
+    if (typeof value === 'string') request += `${name}: ${value}\r\n`;
+    else for (const one of value) request += `${name}: ${one}\r\n`;
+  }
+  return request + '\r\n';
 }
 
 // --- reading the response ------------------------------------------------------------------
@@ -162,6 +144,8 @@ export interface ResponseHead {
   statusMessage: string;
   /** Lower-cased names; a repeated header becomes an array, in order. */
   headers: Record<string, string | string[]>;
+  /** Names and values as received, alternating (node:http's `rawHeaders`). */
+  rawHeaders?: string[];
 }
 
 export type ResponseReadResult =
@@ -210,6 +194,7 @@ function toResponseHead(head: HttpHead): ResponseHead | string {
     statusCode: Number(status[3]),
     statusMessage: status[4] ?? '',
     headers: head.headers,
+    rawHeaders: head.rawHeaders,
   };
 }
 
@@ -262,7 +247,6 @@ export function validateUpgradeResponse(
   }
   // Item 4: Sec-WebSocket-Accept is base64(SHA-1(key + GUID)), exactly.
   const accept = headers['sec-websocket-accept'];
-  if (accept === undefined) return fail('Missing Sec-WebSocket-Accept header');
   if (typeof accept !== 'string' || accept !== computeAcceptKey(expected.key)) {
     return fail('Invalid Sec-WebSocket-Accept header');
   }
@@ -270,26 +254,13 @@ export function validateUpgradeResponse(
   const extensionHeader = headers['sec-websocket-extensions'];
   const extensions = Array.isArray(extensionHeader) ? extensionHeader.join(', ') : (extensionHeader ?? '');
   if (extensions !== '' && expected.extensionsOffered !== true) {
-    return fail('Server sent a Sec-WebSocket-Extensions header but no extension was offered');
+    return fail('Server sent a Sec-WebSocket-Extensions header but no extension was requested');
   }
   // Item 6: a subprotocol only from those offered (none at all is fine, as browsers accept).
   const protocol = headers['sec-websocket-protocol'];
   if (protocol === undefined) return { ok: true, protocol: '', extensions };
   if (Array.isArray(protocol) || !isToken(protocol)) return fail('Invalid Sec-WebSocket-Protocol header');
   if (expected.protocols.length === 0) return fail('Server sent a subprotocol but none was requested');
-  if (!expected.protocols.includes(protocol)) return fail(`Server sent an invalid subprotocol: "${protocol}"`);
+  if (!expected.protocols.includes(protocol)) return fail('Server sent an invalid subprotocol');
   return { ok: true, protocol, extensions };
-}
-
-/** Where a redirect points, or a message saying why it cannot be followed. */
-export function redirectTarget(response: ResponseHead, current: string): WebSocketTarget | string {
-  const location = response.headers.location;
-  if (typeof location !== 'string' || location === '') {
-    return `Unexpected server response: ${response.statusCode} (a redirect without a valid Location header)`;
-  }
-  try {
-    return parseWebSocketUrl(location, current);
-  } catch (error) {
-    return `Invalid redirect to "${printable(location)}": ${(error as Error).message}`;
-  }
 }

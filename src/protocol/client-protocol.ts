@@ -101,6 +101,7 @@ export class ClientProtocol extends Protocol {
       extensions: request.extensions,
       origin: request.origin,
       headers: request.headers,
+      auth: request.auth,
     });
   }
 
@@ -121,6 +122,16 @@ export class ClientProtocol extends Protocol {
       return;
     }
     this.open(response, validation.protocol, validation.extensions, EMPTY);
+  }
+
+  /**
+   * Judge a response that another HTTP reader parsed (node:http, when the handshake goes through
+   * http.request): as if its bytes had come in. `rest` holds the bytes that followed it.
+   */
+  receiveResponse(response: ResponseHead, rest: Buffer): void {
+    if (this.reader === null) return;
+    this.reader = null;
+    this.handleResponse(response, rest);
   }
 
   protected override receiveHandshakeData(chunk: Buffer): void {

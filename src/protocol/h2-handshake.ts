@@ -90,7 +90,10 @@ export interface ExtendedConnectRequestOptions {
   protocols?: readonly string[];
   extensions?: string;
   origin?: string;
-  headers?: Readonly<Record<string, string | number | readonly string[]>>;
+  /** Extra headers, as over HTTP/1.1 (an undefined value is refused, as node:http does). */
+  headers?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
+  /** "user:password" sent as Basic authentication unless `headers` has an Authorization. */
+  auth?: string;
 }
 
 /** The extended CONNECT request's headers (§4, §5). Throws TypeError on an invalid extra header. */
@@ -106,16 +109,23 @@ export function buildExtendedConnectRequest(options: ExtendedConnectRequestOptio
   };
   if (options.protocols !== undefined && options.protocols.length > 0) request['sec-websocket-protocol'] = options.protocols.join(', ');
   if (options.extensions !== undefined && options.extensions !== '') request['sec-websocket-extensions'] = options.extensions;
-  formatHeaderLines(options.headers); // names and values checked as over HTTP/1.1 (a TypeError)
-  for (const name of Object.keys(options.headers ?? {})) {
+  const extra = options.headers ?? {};
+  for (const name of Object.keys(extra)) {
+    if (extra[name] === undefined) throw new TypeError(`Invalid value "undefined" for header "${name}"`);
+  }
+  formatHeaderLines(extra as OutgoingHeaders); // names and values checked as over HTTP/1.1 (a TypeError)
+  for (const name of Object.keys(extra)) {
     const lower = name.toLowerCase();
     if (NOT_FROM_THE_APPLICATION.has(lower) || lower.startsWith(':')) {
       throw new TypeError(`The "${name}" header cannot be given in "headers" over HTTP/2`);
     }
-    const raw = options.headers![name];
+    const raw = extra[name]!;
     request[lower] = Array.isArray(raw) ? (raw as readonly string[]) : String(raw);
   }
   if (options.origin !== undefined) request.origin = options.origin;
+  if (options.auth !== undefined && options.auth !== '' && request.authorization === undefined) {
+    request.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+  }
   return request;
 }
 

@@ -15,15 +15,17 @@ export type {
 } from './server-protocol.js';
 export { ClientProtocol } from './client-protocol.js';
 export type { ClientProtocolHandler, ClientProtocolOptions, ExtensionOffering } from './client-protocol.js';
+export { parseWebSocketUrl, resolveRedirect, isRedirect } from './client-url.js';
+export type { WebSocketTarget } from './client-url.js';
 export {
-  parseWebSocketUrl,
   generateKey,
   normalizeProtocols,
   buildClientRequest,
+  clientRequestHeaders,
   validateUpgradeResponse,
   ResponseHeadReader,
 } from './client-handshake.js';
-export type { WebSocketTarget, ClientRequestOptions, ResponseHead } from './client-handshake.js';
+export type { ClientRequestOptions, ClientHeaders, RequestHeader, ResponseHead } from './client-handshake.js';
 export {
   computeAcceptKey,
   validateUpgradeRequest,

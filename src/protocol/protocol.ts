@@ -262,8 +262,10 @@ export class Protocol implements FrameSink {
     this.receivedCloseCode = code;
     this.receivedCloseReason = reason;
     if (!this.closeSent) {
-      // §5.5.1: "it SHOULD send a Close frame in response ... typically echoing the status code".
-      this.queueClose(code === CloseCode.NoStatusReceived ? undefined : code, undefined);
+      // §5.5.1: "it SHOULD send a Close frame in response ... typically echoing the status code";
+      // the reason is echoed too, as `ws` does (a peer reads it back in its 'close' event).
+      if (code === CloseCode.NoStatusReceived) this.queueClose(undefined, undefined);
+      else this.queueClose(code, reason);
     }
     // §7.1.1: both Close frames are exchanged: TCP may be closed once ours is written.
     this.closeTransportFlag = true;
@@ -385,7 +387,7 @@ export class Protocol implements FrameSink {
     return this.closeReceived ? this.receivedCloseReason : EMPTY;
   }
 
-  private queueClose(code: number | undefined, reason: string | undefined): void {
+  private queueClose(code: number | undefined, reason: string | Buffer | undefined): void {
     this.writer.sendControl(Opcode.Close, encodeClosePayload(code, reason));
     this.closeSent = true;
     this.sentCloseCode = code ?? CloseCode.NoStatusReceived;

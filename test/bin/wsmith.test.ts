@@ -33,8 +33,7 @@ async function wsmith(args: string[], stdin?: string): Promise<Outcome> {
 
 beforeAll(async () => {
   if (!existsSync(cli) || !existsSync(`${root}/dist/inspect/index.js`)) {
-    await run('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root });
-    await run('npx', ['tsc', '-p', 'tsconfig.tools.json'], { cwd: root });
+    await run('npm', ['run', 'build'], { cwd: root });
   }
 }, 120_000);
 

@@ -121,7 +121,7 @@ describeWithPeers({ [`Chromium (${CHROMIUM})`]: hasChromium })('Chromium WebSock
       return closed;
     }, `ws://${base}/browser-closes`);
     expect(await serverClose('/browser-closes')).toEqual([4000, 'browser says bye']);
-    expect(browserSaw).toEqual([4000, '', true]); // our server answers with the code alone
+    expect(browserSaw).toEqual([4000, 'browser says bye', true]); // our server echoes code and reason, as ws does
   });
 
   it('close 4001 with a reason from the server: both sides see it', async () => {

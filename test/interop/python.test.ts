@@ -165,7 +165,7 @@ describePython(`Python websockets ${version ?? ''} client -> our server`, () => 
       large_ok: true,
       pong_ok: true,
       subprotocol: 'chat.v2',
-      client_close: [4000, ''], // our server answers with the code alone
+      client_close: [4000, 'client says bye'], // our server echoes code and reason, as ws does
       server_close: [4001, 'server says bye'],
     });
     expect(serverSaw).toContainEqual({ path: '/client-closes', code: 4000, reason: 'client says bye' });

@@ -62,7 +62,7 @@ describe('trace', () => {
       '#S <- FIN PING key=K len=2 "hb"',
       '#S -> FIN PONG len=2 "hb"',
       '#S <- FIN CLOSE key=K len=5 code=1000 Normal "bye"',
-      '#S -> FIN CLOSE len=2 code=1000 Normal',
+      '#S -> FIN CLOSE len=5 code=1000 Normal "bye"',
       '#S closed 1000 Normal "bye"',
     ]);
     expect(clientLines[0]).toMatch(/^#C open client 127\.0\.0\.1:\d+/);
@@ -72,8 +72,8 @@ describe('trace', () => {
       '#C -> FIN PING key=K len=2 "hb"',
       '#C <- FIN PONG len=2 "hb"',
       '#C -> FIN CLOSE key=K len=5 code=1000 Normal "bye"',
-      '#C <- FIN CLOSE len=2 code=1000 Normal',
-      '#C closed 1000 Normal',
+      '#C <- FIN CLOSE len=5 code=1000 Normal "bye"',
+      '#C closed 1000 Normal "bye"',
     ]);
   });
 

@@ -7,7 +7,6 @@ import {
   normalizeProtocols,
   parseResponseHead,
   parseWebSocketUrl,
-  redirectTarget,
   validateUpgradeResponse,
   type ResponseHead,
   type ResponseReadResult,
@@ -27,6 +26,7 @@ describe('parseWebSocketUrl', () => {
       host: 'example.com',
       path: '/',
       href: 'ws://example.com/',
+      auth: '',
     });
     const secure = parseWebSocketUrl('wss://example.com/chat');
     expect(secure.secure).toBe(true);
@@ -140,12 +140,16 @@ describe('buildClientRequest', () => {
     expect(request).toContain('Authorization: Bearer x\r\nX-N: 3\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n');
   });
 
-  it.each([['Upgrade'], ['connection'], ['Sec-WebSocket-Key'], ['sec-websocket-version'], ['Sec-WebSocket-Protocol'], ['Sec-WebSocket-Extensions']])(
-    'refuses to let "headers" replace %s',
-    (name) => {
-      expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { [name]: 'x' } })).toThrow(TypeError);
-    },
-  );
+  it.each([
+    ['Upgrade', 'Upgrade: websocket'],
+    ['connection', 'Connection: Upgrade'],
+    ['Sec-WebSocket-Key', `Sec-WebSocket-Key: ${RFC_KEY}`],
+    ['sec-websocket-version', 'Sec-WebSocket-Version: 13'],
+  ])('lets the handshake\'s own %s win over "headers", as ws does', (name, line) => {
+    const request = buildClientRequest({ target, key: RFC_KEY, headers: { [name]: 'x' } });
+    expect(request).toContain(`${line}\r\n`);
+    expect(request).not.toMatch(new RegExp(`^${name}: x`, 'im'));
+  });
 
   it('refuses header injection and invalid names', () => {
     expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { 'X-A': 'v\r\nEvil: 1' } })).toThrow(TypeError);
@@ -155,6 +159,49 @@ describe('buildClientRequest', () => {
     expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { 'X-A': 'v\u010d\u010aEvil: 1' } })).toThrow(TypeError);
     expect(() => buildClientRequest({ target, key: RFC_KEY, headers: { Host: 'a\u010d\u010aEvil: 1' } })).toThrow(TypeError);
     expect(() => buildClientRequest({ target, key: RFC_KEY, origin: 'http://x\u010a' })).toThrow(TypeError);
+  });
+
+  it('sends a Sec-WebSocket-Protocol given in "headers" only when no subprotocol is offered (as ws)', () => {
+    expect(buildClientRequest({ target, key: RFC_KEY, headers: { 'Sec-WebSocket-Protocol': 'x' } })).toContain('Sec-WebSocket-Protocol: x\r\n');
+    const offered = buildClientRequest({ target, key: RFC_KEY, protocols: ['chat'], headers: { 'sec-websocket-protocol': 'x' } });
+    expect(offered).toContain('Sec-WebSocket-Protocol: chat\r\n');
+    expect(offered).not.toContain(': x\r\n');
+  });
+
+  it.each([
+    [{ 'X-A': 'v\r\nEvil: 1' }, 'ERR_INVALID_CHAR', 'Invalid character in header content ["X-A"]'],
+    [{ 'X-A': 'v\0' }, 'ERR_INVALID_CHAR', 'Invalid character in header content ["X-A"]'],
+    [{ 'X-A': ['ok', 'bad\n'] }, 'ERR_INVALID_CHAR', 'Invalid character in header content ["X-A"]'],
+    [{ 'Bad Name': 'v' }, 'ERR_INVALID_HTTP_TOKEN', 'Header name must be a valid HTTP token ["Bad Name"]'],
+    [{ 'X-U': undefined }, 'ERR_HTTP_INVALID_HEADER_VALUE', 'Invalid value "undefined" for header "X-U"'],
+  ])('refuses %j with node:http\'s TypeError (%s)', (headers, code, message) => {
+    const attempt = (): string => buildClientRequest({ target, key: RFC_KEY, headers });
+    expect(attempt).toThrow(TypeError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe(code);
+    }
+  });
+
+  it('refuses an Origin that would inject a header', () => {
+    expect(() => buildClientRequest({ target, key: RFC_KEY, origin: 'http://x\r\n' })).toThrow('Invalid character in header content ["Origin"]');
+  });
+
+  it('sends version 8 with Sec-WebSocket-Origin, as ws does for protocolVersion 8', () => {
+    const request = buildClientRequest({ target, key: RFC_KEY, version: 8, origin: 'http://example.com' });
+    expect(request).toContain('Sec-WebSocket-Version: 8\r\n');
+    expect(request).toContain('Sec-WebSocket-Origin: http://example.com\r\n');
+    expect(request).not.toContain('\r\nOrigin:');
+  });
+
+  it('sends the URL\'s user:password as Basic authentication unless an Authorization is given', () => {
+    const basic = buildClientRequest({ target, key: RFC_KEY, auth: 'ann:s3cr%40t' });
+    expect(basic).toContain(`Authorization: Basic ${Buffer.from('ann:s3cr%40t').toString('base64')}\r\n`);
+    const given = buildClientRequest({ target, key: RFC_KEY, auth: 'ann:x', headers: { authorization: 'Bearer t' } });
+    expect(given).toContain('authorization: Bearer t\r\n');
+    expect(given).not.toContain('Basic');
   });
 });
 
@@ -328,13 +375,13 @@ describe('validateUpgradeResponse', () => {
     ['two Upgrade headers', [...GOOD, 'Upgrade: websocket'], [], 'Invalid Upgrade header'],
     ['no Connection', [GOOD[0], GOOD[1], GOOD[3]], [], 'Invalid Connection header'],
     ['a wrong Connection', [GOOD[0], GOOD[1], 'Connection: keep-alive', GOOD[3]], [], 'Invalid Connection header'],
-    ['no Sec-WebSocket-Accept', GOOD.slice(0, 3), [], 'Missing Sec-WebSocket-Accept header'],
+    ['no Sec-WebSocket-Accept', GOOD.slice(0, 3), [], 'Invalid Sec-WebSocket-Accept header'],
     ['a wrong Sec-WebSocket-Accept', [...GOOD.slice(0, 3), 'Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA='], [], 'Invalid Sec-WebSocket-Accept header'],
     ['the key echoed as the accept', [...GOOD.slice(0, 3), `Sec-WebSocket-Accept: ${RFC_KEY}`], [], 'Invalid Sec-WebSocket-Accept header'],
     ['two Sec-WebSocket-Accept headers', [...GOOD, `Sec-WebSocket-Accept: ${RFC_ACCEPT}`], [], 'Invalid Sec-WebSocket-Accept header'],
-    ['an extension not offered', [...GOOD, 'Sec-WebSocket-Extensions: permessage-deflate'], [], 'Server sent a Sec-WebSocket-Extensions header but no extension was offered'],
+    ['an extension not offered', [...GOOD, 'Sec-WebSocket-Extensions: permessage-deflate'], [], 'Server sent a Sec-WebSocket-Extensions header but no extension was requested'],
     ['a subprotocol when none was offered', [...GOOD, 'Sec-WebSocket-Protocol: chat'], [], 'Server sent a subprotocol but none was requested'],
-    ['a subprotocol not offered', [...GOOD, 'Sec-WebSocket-Protocol: other'], ['chat'], 'Server sent an invalid subprotocol: "other"'],
+    ['a subprotocol not offered', [...GOOD, 'Sec-WebSocket-Protocol: other'], ['chat'], 'Server sent an invalid subprotocol'],
     ['a list of subprotocols', [...GOOD, 'Sec-WebSocket-Protocol: chat, superchat'], ['chat', 'superchat'], 'Invalid Sec-WebSocket-Protocol header'],
     ['two subprotocol headers', [...GOOD, 'Sec-WebSocket-Protocol: chat', 'Sec-WebSocket-Protocol: chat'], ['chat'], 'Invalid Sec-WebSocket-Protocol header'],
   ])('rejects %s', (_name, lines, protocols, message) => {
@@ -344,22 +391,5 @@ describe('validateUpgradeResponse', () => {
   it('uses the key it is given', () => {
     const other = generateKey();
     expect(validateUpgradeResponse(complete(response(GOOD)).response, { ...expected, key: other }).ok).toBe(false);
-  });
-});
-
-describe('redirectTarget', () => {
-  const redirect = (location?: string) =>
-    complete(response(['HTTP/1.1 302 Found', ...(location === undefined ? [] : [`Location: ${location}`])])).response;
-
-  it('resolves Location against the current URL', () => {
-    const next = redirectTarget(redirect('/elsewhere?x=1'), 'ws://h:5/start');
-    expect(typeof next === 'object' && next.href).toBe('ws://h:5/elsewhere?x=1');
-    const secure = redirectTarget(redirect('https://other/'), 'ws://h/');
-    expect(typeof secure === 'object' && secure.secure).toBe(true);
-  });
-
-  it('explains a missing or unusable Location', () => {
-    expect(redirectTarget(redirect(), 'ws://h/')).toMatch(/without a valid Location/);
-    expect(redirectTarget(redirect('ftp://h/'), 'ws://h/')).toMatch(/Invalid redirect to "ftp:\/\/h\/"/);
   });
 });

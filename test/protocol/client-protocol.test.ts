@@ -59,7 +59,7 @@ describe('ClientProtocol: the opening handshake (RFC 6455 §4.1)', () => {
       ['HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n', 'Unexpected server response: 404', 404],
       [OK_RESPONSE.replace(computeAcceptKey(KEY), computeAcceptKey(generateKey())), 'Invalid Sec-WebSocket-Accept header', 101],
       [OK_RESPONSE.replace('\r\n\r\n', '\r\nSec-WebSocket-Protocol: chat\r\n\r\n'), 'Server sent a subprotocol but none was requested', 101],
-      [OK_RESPONSE.replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n'), 'Server sent a Sec-WebSocket-Extensions header but no extension was offered', 101],
+      [OK_RESPONSE.replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n'), 'Server sent a Sec-WebSocket-Extensions header but no extension was requested', 101],
       ['SSH-2.0-OpenSSH\r\n\r\n', 'Invalid HTTP response: malformed status line "SSH-2.0-OpenSSH"', null],
     ];
     for (const [response, message, status] of cases) {

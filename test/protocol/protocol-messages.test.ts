@@ -140,11 +140,13 @@ describe('Protocol: control frames (§5.5)', () => {
 });
 
 describe('Protocol: the closing handshake (§5.5.1, §7)', () => {
-  it('echoes the code of a Close frame and reports it', () => {
+  it('echoes the code and reason of a Close frame (as ws does) and reports them', () => {
     const { connection, recorder } = server();
     connection.receiveData(frame({ opcode: Opcode.Close, payload: closeBody(1001, 'bye') }));
     expect(recorder.events).toEqual([['close', 1001, hex('bye')]]);
-    expectClose(output(connection), 1001);
+    const frames = output(connection);
+    expectClose(frames, 1001);
+    expect(frames[frames.length - 1].payload.subarray(2).toString()).toBe('bye');
     expect(connection.closeReceived).toBe(true);
     expect(connection.closeSent).toBe(true);
     expect(connection.receivedCloseCode).toBe(1001);

@@ -91,7 +91,11 @@ export class ChatClient {
 export function handshakeStatus(url: string, options: { protocols?: string[]; origin?: string } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, options.protocols ?? [], options.origin ? { origin: options.origin } : {});
-    socket.once('unexpected-response', (status) => resolve(status));
+    // As with ws: the listener takes the response and ends the handshake itself.
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
     socket.once('open', () => {
       resolve(101);
       socket.close();

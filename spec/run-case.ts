@@ -1,5 +1,6 @@
 // Running one case over one connection with a hard time bound, whatever the peer does.
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { CarrierKind } from './carrier.js';
 import { type CaseContext, type CaseDef, type Outcome, type RunOptions, type Timing } from './case.js';
 import { RSV1 } from './deflate.js';
 import type { Negotiated } from './extensions.js';
@@ -92,13 +93,13 @@ export function resultWithoutRun(def: CaseDef, verdict: CaseResult['verdict'], r
   };
 }
 
-/** Run a case over an open connection; always resolves, and always destroys the socket. */
+/** Run a case over an open connection (a socket, or an HTTP/2 stream); always resolves, and always closes it. */
 export async function runCaseOnSocket(
-  def: CaseDef, socket: Socket, role: Wire['role'], initial: Buffer, timing: Timing,
-  options: RunOptions = {}, extension: Extension = NO_EXTENSION,
+  def: CaseDef, socket: Duplex, role: Wire['role'], initial: Buffer, timing: Timing,
+  options: RunOptions = {}, extension: Extension = NO_EXTENSION, carrier: CarrierKind = 'tcp',
 ): Promise<CaseResult> {
   const started = performance.now();
-  const wire = new Wire(socket, role, initial, extension.negotiated);
+  const wire = new Wire(socket, role, initial, extension.negotiated, carrier);
   if (def.deflate) wire.note(extension.note);
   let outcome: Outcome;
   let timer: NodeJS.Timeout | undefined;

@@ -11,9 +11,9 @@ export type CarrierKind = 'tcp' | 'h2';
 export type PeerEnd =
   /** TCP: FIN, or the socket closed. */
   | { how: 'fin' }
-  /** HTTP/2: END_STREAM, or RST_STREAM with NO_ERROR (RFC 9113 §8.1: "without error"). */
-  | { how: 'end-stream'; viaReset: boolean }
-  /** HTTP/2: RST_STREAM with an error code (RFC 8441 §5: the TCP RST). */
+  /** HTTP/2: END_STREAM (RFC 8441 §5: the orderly close). */
+  | { how: 'end-stream' }
+  /** HTTP/2: RST_STREAM before END_STREAM, whatever its code (RFC 8441 §5: the TCP RST). */
   | { how: 'reset'; code: number }
   /** HTTP/2: the whole connection went (GOAWAY and close, or the socket dropped). */
   | { how: 'connection-closed' };
@@ -45,7 +45,7 @@ export function h2ErrorName(code: number): string {
 export function describePeerEnd(end: PeerEnd): string {
   switch (end.how) {
     case 'fin': return 'dropped TCP';
-    case 'end-stream': return end.viaReset ? 'ended the stream (RST_STREAM NO_ERROR)' : 'ended the stream (END_STREAM)';
+    case 'end-stream': return 'ended the stream (END_STREAM)';
     case 'reset': return `reset the stream (RST_STREAM ${h2ErrorName(end.code)})`;
     case 'connection-closed': return 'closed the whole HTTP/2 connection';
   }
@@ -74,8 +74,9 @@ export function watchCarrier(stream: Duplex, kind: CarrierKind, listener: Carrie
 
 /**
  * node:http2 emits 'end' for END_STREAM, and also for a stream that closes (RST_STREAM, or the
- * session going): an 'end' on a stream that is not yet closed is END_STREAM; otherwise 'close'
- * tells what happened from `rstCode` and the session.
+ * session going): an 'end' on a stream that is not yet closed is END_STREAM (even when a
+ * RST_STREAM came in the same read); otherwise 'close' tells what happened from `rstCode` and
+ * the session.
  */
 function watchStream(stream: ClientHttp2Stream, listener: CarrierListener): void {
   const session: Http2Session | undefined = stream.session;
@@ -83,17 +84,13 @@ function watchStream(stream: ClientHttp2Stream, listener: CarrierListener): void
   const onGoaway = (code: number): void => listener.error(`peer sent GOAWAY (${h2ErrorName(code)}) on the HTTP/2 connection`);
   session?.on('goaway', onGoaway);
   stream.on('end', () => {
-    if (stream.destroyed) return;
+    if (stream.destroyed || stream.closed) return;
     ended = true;
-    if (!stream.closed) listener.ended({ how: 'end-stream', viaReset: false }, 'peer ended its stream (END_STREAM)');
-    else if (stream.rstCode === constants.NGHTTP2_NO_ERROR) listener.ended({ how: 'end-stream', viaReset: true }, 'peer closed its stream without error (RST_STREAM NO_ERROR)');
-    else ended = false;
+    listener.ended({ how: 'end-stream' }, 'peer ended its stream (END_STREAM)');
   });
   stream.on('close', () => {
     if (!ended && session !== undefined && (session.destroyed || session.closed)) {
       listener.ended({ how: 'connection-closed' }, 'the HTTP/2 connection closed (GOAWAY or the socket dropped), and the stream with it');
-    } else if (!ended && stream.rstCode === constants.NGHTTP2_NO_ERROR) {
-      listener.ended({ how: 'end-stream', viaReset: true }, 'peer closed its stream without error (RST_STREAM NO_ERROR)');
     } else if (!ended) {
       listener.ended({ how: 'reset', code: stream.rstCode }, `peer reset its stream (RST_STREAM ${h2ErrorName(stream.rstCode)})`);
     }
@@ -102,9 +99,12 @@ function watchStream(stream: ClientHttp2Stream, listener: CarrierListener): void
   });
 }
 
+/** How long an ended stream may take to close before the suite resets it (data stuck behind flow control). */
+const STREAM_LINGER_MS = 1000;
+
 /**
  * The suite is done with the carrier. TCP: destroy the socket. HTTP/2: after the peer's orderly
- * end, end ours too (END_STREAM, then the stream is closed); otherwise RST_STREAM CANCEL, the
+ * end, end ours too (END_STREAM: the stream is then closed); otherwise RST_STREAM CANCEL, the
  * TCP RST of RFC 8441 §5. Either way the HTTP/2 connection stays up for the next case.
  */
 export function releaseCarrier(stream: Duplex, kind: CarrierKind, peerEndedInOrder: boolean): void {
@@ -113,10 +113,14 @@ export function releaseCarrier(stream: Duplex, kind: CarrierKind, peerEndedInOrd
     return;
   }
   const h2 = stream as ClientHttp2Stream;
-  if (peerEndedInOrder && !h2.closed) {
-    h2.end();
-    h2.close(constants.NGHTTP2_NO_ERROR);
-  } else if (!h2.closed) {
+  if (h2.closed) return;
+  if (!peerEndedInOrder) {
     h2.close(constants.NGHTTP2_CANCEL);
+    return;
   }
+  h2.end();
+  // Not close() in the same tick as end(): node 20 then spins forever in its http2 binding.
+  setTimeout(() => {
+    if (!h2.closed) h2.close(constants.NGHTTP2_CANCEL);
+  }, STREAM_LINGER_MS).unref();
 }

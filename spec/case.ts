@@ -1,7 +1,10 @@
 // What a case is, the context it runs in, and the judges that turn what happened on the wire into
 // Autobahn's verdicts.
+import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { DeflateParams } from './extensions.js';
+import type { H2Target } from './h2-connection.js';
 import { Opcode, type FrameSpec } from './frame.js';
 import { describeEvent, type Wire, type WireEvent } from './wire.js';
 
@@ -69,6 +72,19 @@ export interface RawContext {
   connect(): Promise<Socket>;
 }
 
+/** The RFC 8441 handshake cases (server mode with --h2) open their own HTTP/2 connections. */
+export interface H2HandshakeContext {
+  target: H2Target;
+  timing: Timing;
+  log: Wire['log'];
+  record(dir: 'tx' | 'rx' | 'note', text: string): void;
+  note(text: string): void;
+  /** A fresh HTTP/2 connection for this case (its SETTINGS received), closed when the case ends. */
+  openSession(): Promise<ClientHttp2Session>;
+  /** A fresh TLS (ALPN h2) or TCP connection for HTTP/2 frames the case writes itself. */
+  openRaw(): Promise<Duplex>;
+}
+
 /** How a section 12/13 case negotiates permessage-deflate, in either role (RFC 7692 §7.1). */
 export interface DeflateNegotiation {
   /** Server mode: the offers the suite sends, in order of preference. */
@@ -87,8 +103,10 @@ export interface CaseDef {
   messageSize?: number;
   /** Case runs over an open WebSocket connection in either mode. */
   run?: (t: CaseContext) => Promise<Outcome>;
-  /** Case speaks raw HTTP to a server (server mode only). */
+  /** Case speaks raw HTTP/1.1 to a server (server mode over TCP only: section 0). */
   runRaw?: (r: RawContext) => Promise<Outcome>;
+  /** Case tests the opening handshake over HTTP/2 (server mode with --h2 only: section h2). */
+  runH2?: (r: H2HandshakeContext) => Promise<Outcome>;
   /** The case negotiates permessage-deflate (sections 12 and 13); no other case offers an extension. */
   deflate?: DeflateNegotiation;
 }
@@ -97,13 +115,24 @@ export function section(id: string): string {
   return id.split('.')[0];
 }
 
-/** Sort case ids numerically part by part: 1.1.10 after 1.1.9, 10.1.1 after 9.8.6. */
+/**
+ * Sort case ids numerically part by part: 1.1.10 after 1.1.9, 10.1.1 after 9.8.6. A named part
+ * ("h2", the HTTP/2 handshake section) comes before the numbered ones.
+ */
 export function compareIds(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
+  const pa = a.split('.');
+  const pb = b.split('.');
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0) return d;
+    if (pa[i] === pb[i]) continue;
+    if (pa[i] === undefined) return -1;
+    if (pb[i] === undefined) return 1;
+    const [x, y] = [Number(pa[i]), Number(pb[i])];
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (!Number.isNaN(x)) return 1;
+      if (!Number.isNaN(y)) return -1;
+      return pa[i] < pb[i] ? -1 : 1;
+    }
+    if (x !== y) return x - y;
   }
   return 0;
 }

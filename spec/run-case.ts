@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { CarrierKind } from './carrier.js';
 import { type CaseContext, type CaseDef, type Outcome, type RunOptions, type Timing } from './case.js';
 import { RSV1 } from './deflate.js';
-import type { Negotiated } from './extensions.js';
+import { formatOffer, judgeResponse, negotiated, type DeflateParams, type Negotiated } from './extensions.js';
 import { Opcode, type FrameSpec } from './frame.js';
 import type { CaseResult } from './report.js';
 import { Wire } from './wire.js';
@@ -19,6 +19,16 @@ export interface Extension {
 }
 
 export const NO_EXTENSION: Extension = { negotiated: null, note: 'no extension offered' };
+
+/** The Sec-WebSocket-Extensions response judged against the offers (RFC 7692 §7.1); throws when the client must fail. */
+export function extensionOf(offers: DeflateParams[], header: string | undefined): Extension {
+  const judged = judgeResponse(offers, header);
+  if ('error' in judged) throw new Error(`handshake failed: ${judged.error}`);
+  const offered = offers.length > 0 ? `offered "${offers.map(formatOffer).join(', ')}"` : 'no extension offered';
+  if (!judged.params) return { negotiated: null, note: `${offered}; the server declined` };
+  const params = negotiated('client', judged.params, judged.offer);
+  return { negotiated: params, note: `${offered}; the server answered "${header}"` };
+}
 
 export function makeContext(wire: Wire, timing: Timing, options: RunOptions = {}, negotiation = NO_EXTENSION.note): CaseContext {
   const t: CaseContext = {

@@ -124,9 +124,14 @@ const DEFAULT_TABLE_SIZE = 4096;
 export class HpackDecoder {
   private dynamic: [string, string][] = [];
   private size = 0;
-  private maxSize = DEFAULT_TABLE_SIZE;
+  private maxSize: number;
   private bytes: Buffer = Buffer.alloc(0);
   private pos = 0;
+
+  /** `limit`: the SETTINGS_HEADER_TABLE_SIZE the decoding side announced (the suite announces none: 4096). */
+  constructor(private readonly limit = DEFAULT_TABLE_SIZE) {
+    this.maxSize = limit;
+  }
 
   /** Decode one header block into its fields, in order; throws on malformed input. */
   decode(block: Buffer): [string, string][] {
@@ -188,7 +193,7 @@ export class HpackDecoder {
   }
 
   private resize(size: number): void {
-    if (size > DEFAULT_TABLE_SIZE) throw new Error(`HPACK: table size ${size} above the limit the suite set (§6.3)`);
+    if (size > this.limit) throw new Error(`HPACK: table size ${size} above the limit announced (§6.3)`);
     this.maxSize = size;
     this.evict();
   }

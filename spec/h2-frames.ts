@@ -84,6 +84,8 @@ export type RawAnswer =
   | { kind: 'reset'; code: number }
   | { kind: 'connection-closed'; why: string }
   | { kind: 'no-extended-connect' }
+  /** A frame RFC 9113 says is malformed (a connection error of type FRAME_SIZE_ERROR or PROTOCOL_ERROR). */
+  | { kind: 'malformed'; why: string }
   | { kind: 'timeout' };
 
 export interface RawRequestOptions {
@@ -96,6 +98,24 @@ export interface RawRequestOptions {
 
 const SETTINGS_ACK = encodeH2Frame(FrameType.Settings, ACK, 0);
 const STREAM = 1;
+
+/** The sizes RFC 9113 §6 fixes for the frames the suite reads; null when the frame keeps to them. */
+function malformed(f: H2Frame): string | null {
+  const n = f.payload.length;
+  const fixed: Record<number, number> = { [FrameType.RstStream]: 4, [FrameType.Ping]: 8 };
+  if (fixed[f.type] !== undefined && n !== fixed[f.type]) return `a ${describeH2Frame(f)}: RFC 9113 §6 fixes its size at ${fixed[f.type]} bytes`;
+  if (f.type === FrameType.Goaway && n < 8) return `a ${describeH2Frame(f)}: shorter than 8 bytes (RFC 9113 §6.8)`;
+  if (f.type === FrameType.Settings && n % 6 !== 0) return `a ${describeH2Frame(f)}: not a multiple of 6 bytes (RFC 9113 §6.5)`;
+  if (f.type === FrameType.Headers && headerBlockOverrun(f)) return `a ${describeH2Frame(f)}: its padding or priority runs past the frame (RFC 9113 §6.2)`;
+  return null;
+}
+
+function headerBlockOverrun(f: H2Frame): boolean {
+  if (f.flags & PADDED && f.payload.length === 0) return true;
+  const padLength = f.flags & PADDED ? 1 + f.payload[0] : 0;
+  const priority = f.flags & PRIORITY ? 5 : 0;
+  return padLength + priority > f.payload.length;
+}
 
 /** SETTINGS_ENABLE_CONNECT_PROTOCOL's value in a SETTINGS frame, if present. */
 function enableConnectProtocol(f: H2Frame): number | undefined {
@@ -151,6 +171,7 @@ export function rawRequest(socket: Duplex, fields: [string, string][], opts: Raw
       block = null;
       if (response) return; // trailers
       const status = Number(headers.find(([name]) => name === ':status')?.[1]);
+      if (status >= 100 && status <= 199) return; // an interim response (RFC 9113 §8.1)
       response = { kind: 'response', status, headers, end: { how: 'open' } };
       if (status >= 200 && status <= 299) done(response);
     }
@@ -160,12 +181,20 @@ export function rawRequest(socket: Duplex, fields: [string, string][], opts: Raw
       else if (f.type === FrameType.RstStream) return streamEnded({ how: 'reset', code: f.payload.readUInt32BE(0) });
       if ((f.type === FrameType.Headers || f.type === FrameType.Data) && f.flags & END_STREAM) streamEnded({ how: 'end-stream' });
     }
+    function onGoaway(f: H2Frame): void {
+      const last = f.payload.readUInt32BE(0) & 0x7fffffff;
+      const code = f.payload.readUInt32BE(4);
+      // RFC 9113 §6.8: streams up to `last` are still answered, unless the connection is failing.
+      if (last < STREAM || code !== 0) streamEnded({ how: 'connection-closed', why: `GOAWAY (${h2ErrorName(code)})` });
+    }
     function onData(chunk: Buffer): void {
       for (const f of reader.push(chunk)) {
         opts.onFrame?.(f);
+        const bad = malformed(f);
+        if (bad) return done({ kind: 'malformed', why: bad });
         if (f.type === FrameType.Settings) onSettings(f);
         else if (f.type === FrameType.Ping && !(f.flags & ACK)) socket.write(encodeH2Frame(FrameType.Ping, ACK, 0, f.payload));
-        else if (f.type === FrameType.Goaway) streamEnded({ how: 'connection-closed', why: `GOAWAY (${h2ErrorName(f.payload.readUInt32BE(4))})` });
+        else if (f.type === FrameType.Goaway) onGoaway(f);
         else if (f.streamId === STREAM) onStreamFrame(f);
       }
     }

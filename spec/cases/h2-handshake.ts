@@ -60,6 +60,7 @@ function judgeResponseEnd(status: number, end: StreamEnd, how: Refusal): Outcome
 function judgeRefusal(a: RawAnswer, how: Refusal): Outcome {
   switch (a.kind) {
     case 'no-extended-connect': return { verdict: 'FAILED', reason: NOT_ADVERTISED };
+    case 'malformed': return { verdict: 'FAILED', reason: `the server sent ${a.why}` };
     case 'timeout': return { verdict: 'FAILED', reason: 'the server neither answered nor reset the stream' };
     case 'connection-closed': {
       const why = how.malformed ? 'a malformed request is a stream error, not a connection error (RFC 9113 §8.1.1)' : 'one refused request should not end the connection';

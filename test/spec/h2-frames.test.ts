@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { H2FrameReader, encodeH2Frame, rawRequest, type H2Frame } from '../../spec/h2-frames.js';
 
@@ -17,6 +18,24 @@ describe('H2FrameReader', () => {
       for (let at = 0, i = 0; at < bytes.length; at += cuts[i++ % cuts.length]) got.push(...reader.push(bytes.subarray(at, at + cuts[i % cuts.length])));
       expect(got.map((f) => ({ ...f, payload: Buffer.from(f.payload) }))).toEqual(frames.map((f) => ({ ...f, payload: Buffer.from(f.payload) })));
     }));
+  });
+});
+
+describe('rawRequest against any bytes', () => {
+  const SETTINGS = encodeH2Frame(0x4, 0, 0, Buffer.from([0, 8, 0, 0, 0, 1])); // ENABLE_CONNECT_PROTOCOL = 1
+  const frame = fc.record({ type: fc.integer({ min: 0, max: 10 }), flags: fc.integer({ min: 0, max: 255 }), streamId: fc.constantFrom(0, 1, 3), payload: fc.uint8Array({ maxLength: 40 }) })
+    .map((f) => encodeH2Frame(f.type, f.flags, f.streamId, Buffer.from(f.payload)));
+  const garbage = fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b));
+
+  it('frames or garbage from the server, in any chunking: an answer, never an exception', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.oneof(frame, garbage), { maxLength: 10 }), fc.integer({ min: 1, max: 64 }), async (parts, chop) => {
+      const socket = new Duplex({ read: () => undefined, write: (_chunk, _enc, cb) => cb() });
+      const answer = rawRequest(socket, [[':method', 'CONNECT'], [':protocol', 'websocket']], { timeoutMs: 1000, extendedConnect: true });
+      const bytes = Buffer.concat([SETTINGS, ...parts]);
+      for (let at = 0; at < bytes.length; at += chop) socket.push(bytes.subarray(at, at + chop));
+      socket.destroy();
+      expect(['response', 'reset', 'connection-closed', 'malformed']).toContain((await answer).kind);
+    }), { numRuns: 300 });
   });
 });
 

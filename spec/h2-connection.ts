@@ -99,10 +99,36 @@ export class H2Connection {
     return fresh;
   }
 
-  close(): void {
+  /** The next case gets a new connection; this one finishes what it has in flight, then closes. */
+  retire(): void {
     this.current?.close();
     this.current = null;
   }
+
+  close(): void {
+    this.retire();
+  }
+}
+
+/** How long a stream may take to close after the suite ended its side. */
+const SETTLE_MS = 200;
+
+/**
+ * Did the stream close in order, END_STREAM both ways? A stream reset, or one whose END_STREAM
+ * is stuck behind data flow control holds back, may leave the connection's flow-control window
+ * spent; the runner then moves on to a new connection, so that no case inherits that.
+ */
+export async function closedInOrder(stream: ClientHttp2Stream): Promise<boolean> {
+  if (!stream.closed) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, SETTLE_MS);
+      stream.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return stream.closed && stream.rstCode === constants.NGHTTP2_NO_ERROR;
 }
 
 /** Sessions that received GOAWAY: no new stream may start on them (RFC 9113 §6.8). */

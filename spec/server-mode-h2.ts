@@ -6,7 +6,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { type CaseDef, type H2HandshakeContext, type Outcome, type RunOptions, type Timing } from './case.js';
 import { formatOffer } from './extensions.js';
-import { H2Connection, openRawConnection, openSession, type H2Target } from './h2-connection.js';
+import { H2Connection, closedInOrder, openRawConnection, openSession, type H2Target } from './h2-connection.js';
 import { openWebSocketStream } from './h2-handshake.js';
 import type { CaseResult } from './report.js';
 import { caseBudgetMs, extensionOf, resultWithoutRun, runCaseOnSocket } from './run-case.js';
@@ -59,9 +59,11 @@ export class H2CaseRunner {
       opened.stream.close();
       return resultWithoutRun(def, 'FAILED', `could not open the stream: ${(err as Error).message}`, Math.round(performance.now() - t0));
     }
-    const id = opened.stream.id;
-    const result = await runCaseOnSocket(def, opened.stream, 'client', opened.initial, this.timing, this.options, extension, 'h2');
+    const { stream } = opened;
+    const id = stream.id;
+    const result = await runCaseOnSocket(def, stream, 'client', opened.initial, this.timing, this.options, extension, 'h2');
     result.wire.unshift({ t: 0, dir: 'note', text: `HTTP/2 stream ${id} on connection ${this.connection.opened} (200 to the extended CONNECT)` });
+    if (!(await closedInOrder(stream))) this.connection.retire();
     return result;
   }
 

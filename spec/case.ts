@@ -1,7 +1,10 @@
 // What a case is, the context it runs in, and the judges that turn what happened on the wire into
 // Autobahn's verdicts.
+import type { ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { DeflateParams } from './extensions.js';
+import type { H2Target } from './h2-connection.js';
 import { Opcode, type FrameSpec } from './frame.js';
 import { describeEvent, type Wire, type WireEvent } from './wire.js';
 
@@ -69,6 +72,19 @@ export interface RawContext {
   connect(): Promise<Socket>;
 }
 
+/** The RFC 8441 handshake cases (server mode with --h2) open their own HTTP/2 connections. */
+export interface H2HandshakeContext {
+  target: H2Target;
+  timing: Timing;
+  log: Wire['log'];
+  record(dir: 'tx' | 'rx' | 'note', text: string): void;
+  note(text: string): void;
+  /** A fresh HTTP/2 connection for this case (its SETTINGS received), closed when the case ends. */
+  openSession(): Promise<ClientHttp2Session>;
+  /** A fresh TLS (ALPN h2) or TCP connection for HTTP/2 frames the case writes itself. */
+  openRaw(): Promise<Duplex>;
+}
+
 /** How a section 12/13 case negotiates permessage-deflate, in either role (RFC 7692 §7.1). */
 export interface DeflateNegotiation {
   /** Server mode: the offers the suite sends, in order of preference. */
@@ -87,8 +103,10 @@ export interface CaseDef {
   messageSize?: number;
   /** Case runs over an open WebSocket connection in either mode. */
   run?: (t: CaseContext) => Promise<Outcome>;
-  /** Case speaks raw HTTP to a server (server mode only). */
+  /** Case speaks raw HTTP/1.1 to a server (server mode over TCP only: section 0). */
   runRaw?: (r: RawContext) => Promise<Outcome>;
+  /** Case tests the opening handshake over HTTP/2 (server mode with --h2 only: section h2). */
+  runH2?: (r: H2HandshakeContext) => Promise<Outcome>;
   /** The case negotiates permessage-deflate (sections 12 and 13); no other case offers an extension. */
   deflate?: DeflateNegotiation;
 }
@@ -97,13 +115,24 @@ export function section(id: string): string {
   return id.split('.')[0];
 }
 
-/** Sort case ids numerically part by part: 1.1.10 after 1.1.9, 10.1.1 after 9.8.6. */
+/**
+ * Sort case ids numerically part by part: 1.1.10 after 1.1.9, 10.1.1 after 9.8.6. A named part
+ * ("h2", the HTTP/2 handshake section) comes before the numbered ones.
+ */
 export function compareIds(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
+  const pa = a.split('.');
+  const pb = b.split('.');
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0) return d;
+    if (pa[i] === pb[i]) continue;
+    if (pa[i] === undefined) return -1;
+    if (pb[i] === undefined) return 1;
+    const [x, y] = [Number(pa[i]), Number(pb[i])];
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (!Number.isNaN(x)) return 1;
+      if (!Number.isNaN(y)) return -1;
+      return pa[i] < pb[i] ? -1 : 1;
+    }
+    if (x !== y) return x - y;
   }
   return 0;
 }
@@ -167,35 +196,64 @@ function violationOutcome(w: Wire): Outcome | null {
 }
 
 /**
+ * After a clean closing handshake the server closes the connection (RFC 6455 §7.1.1): TCP, or
+ * over HTTP/2 its stream, with END_STREAM (RFC 8441 §5: the orderly close, TCP's FIN). Leaving
+ * it open, or resetting the stream instead, is safe but not what the RFCs ask: NON-STRICT. In
+ * client mode the suite is the server, so there is nothing to check.
+ */
+function serverClosedCleanly(w: Wire): Outcome | null {
+  if (w.role !== 'client') return null;
+  if (!w.transportClosed) {
+    return nonStrict(w.carrier === 'tcp'
+      ? 'server did not close the TCP connection after the closing handshake (RFC 6455 §7.1.1)'
+      : 'server did not end its stream (END_STREAM) after the closing handshake (RFC 6455 §7.1.1, RFC 8441 §5)');
+  }
+  if (!w.peerEndedInOrder) {
+    return nonStrict(`server ${w.peerEndText} after the closing handshake, where the orderly close is END_STREAM (RFC 8441 §5)`);
+  }
+  return null;
+}
+
+/** A server that failed the connection closes it after its close frame; over HTTP/2 ending or resetting the stream both do. */
+function serverClosedAfterFailing(w: Wire, code: number | null): Outcome | null {
+  if (w.role !== 'client' || w.transportClosed) return null;
+  return nonStrict(`closed with ${code} but did not ${w.carrier === 'tcp' ? 'close TCP' : 'end or reset its stream'} (RFC 6455 §7.1.1)`);
+}
+
+/** ", then reset the stream (RST_STREAM CANCEL)": how an HTTP/2 stream ended, for the OK reasons. */
+function streamEnding(w: Wire): string {
+  return w.carrier === 'h2' && w.peerEnd !== null ? `, then ${w.peerEndText}` : '';
+}
+
+/**
  * The suite starts a clean close (1000 unless given) and checks the peer completes it: a close
- * frame back with an acceptable code, then the TCP close (RFC 6455 §7.1.1: the server closes
- * first; in client mode the suite is the server and closes it itself).
+ * frame back with an acceptable code, then the TCP close or END_STREAM (RFC 6455 §7.1.1: the
+ * server closes first; in client mode the suite is the server and closes it itself).
  */
 export async function finishClean(t: CaseContext, want: WireEvent[], okCodes: (number | null)[] = [1000, null]): Promise<Outcome> {
   const w = t.wire;
   if (!w.closeSent && w.open) w.sendClose(1000);
-  await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
-  const closedTcp = await w.waitTcpClose(t.timing.closeTimeoutMs);
+  await w.waitFor(() => w.closeReceived !== null || w.transportClosed, t.timing.replyTimeoutMs);
+  await w.waitTransportClose(t.timing.closeTimeoutMs);
   const v = violationOutcome(w);
   if (v) return v;
   const diff = diffEvents(w.events, want);
   if (diff) return failed(diff);
   if (!w.closeReceived) {
-    return failed(w.tcpClosed ? 'peer dropped TCP without answering the close frame' : 'peer never answered the close frame');
+    return failed(w.transportClosed ? `peer ${w.peerEndText} without answering the close frame` : 'peer never answered the close frame');
   }
   if (w.closedByMe === false) return failed(`peer closed the connection itself (code ${w.closeReceived.code}) instead of going on`);
   if (!okCodes.includes(w.closeReceived.code)) {
     return nonStrict(`peer answered the close with code ${w.closeReceived.code}, expected ${okCodes.map(String).join(' or ')}`);
   }
-  if (!closedTcp && w.role === 'client') return nonStrict('server did not close the TCP connection after the closing handshake (RFC 6455 §7.1.1)');
-  return ok('events as expected; clean close');
+  return serverClosedCleanly(w) ?? ok(`events as expected; clean close${streamEnding(w)}`);
 }
 
 /** The expected exchange happens, then the suite closes cleanly (Autobahn's closedByMe: true). */
 export async function expectEcho(t: CaseContext, want: WireEvent[], timeoutMs = t.timing.replyTimeoutMs): Promise<Outcome> {
   const w = t.wire;
   await w.waitFor(
-    () => w.events.length >= want.length || w.closeReceived !== null || w.tcpClosed || w.violations.length > 0,
+    () => w.events.length >= want.length || w.closeReceived !== null || w.transportClosed || w.violations.length > 0,
     timeoutMs,
   );
   const early = violationOutcome(w);
@@ -203,7 +261,7 @@ export async function expectEcho(t: CaseContext, want: WireEvent[], timeoutMs = 
   if (w.events.length < want.length) {
     const diff = diffEvents(w.events, want);
     if (w.closeReceived) return failed(`peer closed (code ${w.closeReceived.code}) before: ${diff}`);
-    if (w.tcpClosed) return failed(`peer dropped the connection before: ${diff}`);
+    if (w.transportClosed) return failed(`peer dropped the connection before: ${diff}`);
     return failed(`timed out after ${timeoutMs} ms: ${diff}`);
   }
   const diff = diffEvents(w.events, want);
@@ -221,8 +279,9 @@ export interface FailureExpectation {
 }
 
 /**
- * The peer must fail the connection (RFC 6455 §7.1.7): close frame with `code` then TCP close is
- * OK; a TCP close alone or another code is NON-STRICT; carrying on (echo, pong) or doing
+ * The peer must fail the connection (RFC 6455 §7.1.7): close frame with `code` then TCP close (or
+ * over HTTP/2 END_STREAM or RST_STREAM) is OK; a TCP close or a stream's end alone, or another
+ * code, is NON-STRICT; carrying on (echo, pong) or doing
  * nothing is FAILED. A peer that failed the connection without first echoing the valid message
  * before the bad frame is NON-STRICT, as Autobahn judges it (its expected[NON_STRICT] = []).
  */
@@ -230,11 +289,11 @@ export async function expectFailure(t: CaseContext, exp: FailureExpectation): Pr
   const w = t.wire;
   const before = exp.before ?? [];
   await w.waitFor(
-    () => w.closeReceived !== null || w.tcpClosed || w.events.length > before.length || w.violations.length > 0,
+    () => w.closeReceived !== null || w.transportClosed || w.events.length > before.length || w.violations.length > 0,
     t.timing.replyTimeoutMs,
   );
-  // Let the closing handshake finish (our reply is automatic), so the TCP close is observed.
-  if (w.closeReceived) await w.waitTcpClose(t.timing.closeTimeoutMs);
+  // Let the closing handshake finish (our reply is automatic), so the TCP close (the stream's end) is observed.
+  if (w.closeReceived) await w.waitTransportClose(t.timing.closeTimeoutMs);
   const v = violationOutcome(w);
   if (v) return v;
   if (w.events.length > before.length) {
@@ -257,15 +316,14 @@ function judgeFailure(t: CaseContext, exp: FailureExpectation): Outcome {
     if (w.closedByMe) return failed('peer only answered our close; it never failed the connection');
     const code = w.closeReceived.code;
     if (code === exp.code) {
-      if (!w.tcpClosed && w.role === 'client') return nonStrict(`closed with ${code} but did not close TCP (RFC 6455 §7.1.1)`);
-      return ok(`peer failed the connection with close code ${code}`);
+      return serverClosedAfterFailing(w, code) ?? ok(`peer failed the connection with close code ${code}${streamEnding(w)}`);
     }
     if (exp.nonStrictCodes && !exp.nonStrictCodes.includes(code ?? -1)) {
       return failed(`peer closed with code ${code}, expected ${exp.code}`);
     }
     return nonStrict(`peer failed the connection with close code ${code}, expected ${exp.code}`);
   }
-  if (w.tcpClosed) return nonStrict(`peer dropped TCP without a close frame (expected close ${exp.code} first)`);
+  if (w.transportClosed) return nonStrict(`peer ${w.peerEndText} without a close frame (expected close ${exp.code} first)`);
   return failed(`peer neither failed the connection nor answered within ${t.timing.replyTimeoutMs} ms`);
 }
 
@@ -274,8 +332,14 @@ export interface CloseReplyExpectation {
   okCodes: (number | null)[];
   /** Verdict when the peer replies with another code. */
   otherCode: Verdict;
-  /** Verdict when the peer drops TCP without a close frame. */
+  /** Verdict when the peer drops TCP (ends or resets its stream) without a close frame. */
   onDrop: Verdict;
+  /**
+   * The close sent was bad, so the peer fails the connection: after its close frame it may end
+   * its stream or reset it (HTTP/2). Otherwise its reply completes a clean close, which ends
+   * with END_STREAM.
+   */
+  failsConnection?: boolean;
   /** Messages that must arrive before the close (7.1.1). */
   before?: WireEvent[];
 }
@@ -283,8 +347,8 @@ export interface CloseReplyExpectation {
 /** The suite has sent a close frame (maybe a bad one); judge the peer's answer. */
 export async function expectCloseReply(t: CaseContext, exp: CloseReplyExpectation): Promise<Outcome> {
   const w = t.wire;
-  await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
-  if (w.closeReceived) await w.waitTcpClose(t.timing.closeTimeoutMs);
+  await w.waitFor(() => w.closeReceived !== null || w.transportClosed, t.timing.replyTimeoutMs);
+  if (w.closeReceived) await w.waitTransportClose(t.timing.closeTimeoutMs);
   const v = violationOutcome(w);
   if (v) return v;
   const diff = diffEvents(w.events, exp.before ?? []);
@@ -292,12 +356,12 @@ export async function expectCloseReply(t: CaseContext, exp: CloseReplyExpectatio
   if (w.closeReceived) {
     const code = w.closeReceived.code;
     if (exp.okCodes.includes(code)) {
-      if (!w.tcpClosed && w.role === 'client') return nonStrict('server did not close TCP after the closing handshake (RFC 6455 §7.1.1)');
-      return ok(`peer answered with close code ${code}`);
+      const notClosed = exp.failsConnection ? serverClosedAfterFailing(w, code) : serverClosedCleanly(w);
+      return notClosed ?? ok(`peer answered with close code ${code}${streamEnding(w)}`);
     }
     return { verdict: exp.otherCode, reason: `peer answered with close code ${code}, expected ${exp.okCodes.map(String).join(' or ')}` };
   }
-  if (w.tcpClosed) return { verdict: exp.onDrop, reason: 'peer dropped TCP without a close frame' };
+  if (w.transportClosed) return { verdict: exp.onDrop, reason: `peer ${w.peerEndText} without a close frame` };
   return failed(`peer did not answer the close frame within ${t.timing.replyTimeoutMs} ms`);
 }
 

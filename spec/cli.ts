@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // wsmith-spec: an Autobahn-style conformance suite for WebSocket servers and clients.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Timing } from './case.js';
 import { FuzzingServer } from './client-mode.js';
@@ -9,6 +9,8 @@ import { pickCases, runServerSuite, type SuiteOptions } from './server-mode.js';
 
 const USAGE = `Usage:
   wsmith-spec server <ws://host:port/path> [options]   test an echo server (the suite is the client)
+  wsmith-spec server <https://host:port/path> --h2     the same over HTTP/2 (RFC 8441): TLS with ALPN h2
+  wsmith-spec server <http://host:port/path> --h2      ... or h2c (HTTP/2 without TLS, prior knowledge)
   wsmith-spec client [--port 9001] [options]           act as Autobahn's fuzzingserver for a client harness
   wsmith-spec list [--cases ...]                        list the cases
 
@@ -21,6 +23,9 @@ Options:
   --json FILE           write the JSON report
   --html FILE           write the HTML report (one self-contained page)
   --agent NAME          name of the implementation under test (server mode)
+  --h2                  server mode over HTTP/2: section h2 (RFC 8441 handshake) replaces section 0
+  --ca FILE             --h2 over TLS: trust the certificates in this PEM file (a self-signed server)
+  --insecure            --h2 over TLS: do not verify the server's certificate
   --wait-ms N           Autobahn's deliberate pauses (6.4.x, 5.19), default 1000
   --reply-timeout-ms N  how long to wait for an expected reaction, default 2000
   --keep-running        client mode: keep serving after /updateReports
@@ -42,6 +47,9 @@ const { values, positionals } = parseArgs({
     json: { type: 'string' },
     html: { type: 'string' },
     agent: { type: 'string' },
+    h2: { type: 'boolean' },
+    ca: { type: 'string' },
+    insecure: { type: 'boolean' },
     port: { type: 'string' },
     host: { type: 'string' },
     'wait-ms': { type: 'string' },
@@ -103,7 +111,19 @@ function finish(report: Report): number {
 const [mode, target] = positionals;
 if (mode === 'server') {
   if (!target) fail('server mode needs the URL of an echo server, e.g. ws://127.0.0.1:9001');
-  const report = await runServerSuite({ ...suite, url: target });
+  if (!values.h2 && (values.ca !== undefined || values.insecure)) fail('--ca and --insecure go with --h2');
+  let ca: Buffer | undefined;
+  try {
+    ca = values.ca === undefined ? undefined : readFileSync(values.ca);
+  } catch (err) {
+    fail(`--ca: ${(err as Error).message}`);
+  }
+  let report: Report;
+  try {
+    report = await runServerSuite({ ...suite, url: target, h2: values.h2, ca, insecure: values.insecure });
+  } catch (err) {
+    fail((err as Error).message); // a URL the mode cannot use
+  }
   process.exit(finish(report));
 } else if (mode === 'client') {
   const server = new FuzzingServer({
@@ -118,7 +138,7 @@ if (mode === 'server') {
   const port = await server.listen();
   process.stderr.write(`fuzzing server on ws://${values.host ?? '127.0.0.1'}:${port} with ${server.cases.length} cases; waiting for a client harness\n`);
 } else if (mode === 'list') {
-  for (const c of pickCases(suite, 'server')) process.stdout.write(`${c.id}\t${c.description}\n`);
+  for (const c of pickCases(suite, 'server', values.h2 ? 'h2' : 'tcp')) process.stdout.write(`${c.id}\t${c.description}\n`);
 } else {
   fail(mode ? `unknown mode "${mode}"` : 'missing mode');
 }

@@ -1,8 +1,9 @@
 // Running one case over one connection with a hard time bound, whatever the peer does.
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { CarrierKind } from './carrier.js';
 import { type CaseContext, type CaseDef, type Outcome, type RunOptions, type Timing } from './case.js';
 import { RSV1 } from './deflate.js';
-import type { Negotiated } from './extensions.js';
+import { formatOffer, judgeResponse, negotiated, type DeflateParams, type Negotiated } from './extensions.js';
 import { Opcode, type FrameSpec } from './frame.js';
 import type { CaseResult } from './report.js';
 import { Wire } from './wire.js';
@@ -18,6 +19,16 @@ export interface Extension {
 }
 
 export const NO_EXTENSION: Extension = { negotiated: null, note: 'no extension offered' };
+
+/** The Sec-WebSocket-Extensions response judged against the offers (RFC 7692 §7.1); throws when the client must fail. */
+export function extensionOf(offers: DeflateParams[], header: string | undefined): Extension {
+  const judged = judgeResponse(offers, header);
+  if ('error' in judged) throw new Error(`handshake failed: ${judged.error}`);
+  const offered = offers.length > 0 ? `offered "${offers.map(formatOffer).join(', ')}"` : 'no extension offered';
+  if (!judged.params) return { negotiated: null, note: `${offered}; the server declined` };
+  const params = negotiated('client', judged.params, judged.offer);
+  return { negotiated: params, note: `${offered}; the server answered "${header}"` };
+}
 
 export function makeContext(wire: Wire, timing: Timing, options: RunOptions = {}, negotiation = NO_EXTENSION.note): CaseContext {
   const t: CaseContext = {
@@ -92,13 +103,13 @@ export function resultWithoutRun(def: CaseDef, verdict: CaseResult['verdict'], r
   };
 }
 
-/** Run a case over an open connection; always resolves, and always destroys the socket. */
+/** Run a case over an open connection (a socket, or an HTTP/2 stream); always resolves, and always closes it. */
 export async function runCaseOnSocket(
-  def: CaseDef, socket: Socket, role: Wire['role'], initial: Buffer, timing: Timing,
-  options: RunOptions = {}, extension: Extension = NO_EXTENSION,
+  def: CaseDef, socket: Duplex, role: Wire['role'], initial: Buffer, timing: Timing,
+  options: RunOptions = {}, extension: Extension = NO_EXTENSION, carrier: CarrierKind = 'tcp',
 ): Promise<CaseResult> {
   const started = performance.now();
-  const wire = new Wire(socket, role, initial, extension.negotiated);
+  const wire = new Wire(socket, role, initial, extension.negotiated, carrier);
   if (def.deflate) wire.note(extension.note);
   let outcome: Outcome;
   let timer: NodeJS.Timeout | undefined;

@@ -1,12 +1,15 @@
 // Server mode: the suite is a fuzzing client and runs each case on a fresh connection to an
-// echo server.
+// echo server; with --h2, on a fresh stream of an HTTP/2 connection (server-mode-h2.ts).
 import { connect, type Socket } from 'node:net';
+import type { CarrierKind } from './carrier.js';
 import { DEFAULT_TIMING, selectCases, type CaseDef, type RawContext, type RunOptions, type Timing } from './case.js';
 import { ALL_CASES } from './cases/index.js';
-import { formatOffer, judgeResponse, negotiated, type DeflateParams } from './extensions.js';
+import { formatOffer, type DeflateParams } from './extensions.js';
+import { parseH2Target } from './h2-connection.js';
 import { buildRequest, checkUpgradeResponse, newKey, parseHttpHead } from './handshake.js';
 import type { CaseResult, Report } from './report.js';
-import { resultWithoutRun, runCaseOnSocket, type Extension } from './run-case.js';
+import { extensionOf, resultWithoutRun, runCaseOnSocket, type Extension } from './run-case.js';
+import { H2CaseRunner } from './server-mode-h2.js';
 import type { LogEntry } from './wire.js';
 
 export interface SuiteOptions extends RunOptions {
@@ -23,19 +26,30 @@ export interface SuiteOptions extends RunOptions {
 }
 
 export interface ServerSuiteOptions extends SuiteOptions {
-  /** ws://host:port/path of an echo server. */
+  /** ws://host:port/path of an echo server; with `h2`, https://host:port/path (TLS) or http://... (h2c). */
   url: string;
+  /** Run over HTTP/2 (RFC 8441): section h2 instead of section 0, each case on a stream. */
+  h2?: boolean;
+  /** HTTP/2 over TLS: PEM certificates to trust (a self-signed server's, or its CA). */
+  ca?: string | Buffer;
+  /** HTTP/2 over TLS: do not verify the server's certificate. */
+  insecure?: boolean;
 }
 
-export function pickCases(opts: SuiteOptions, mode: 'server' | 'client'): CaseDef[] {
+/**
+ * The cases a run has: client mode has neither handshake section; server mode over TCP has
+ * section 0 (HTTP/1.1) and over HTTP/2 section h2 (RFC 8441) in its place.
+ */
+export function pickCases(opts: SuiteOptions, mode: 'server' | 'client', carrier: CarrierKind = 'tcp'): CaseDef[] {
   return selectCases([...ALL_CASES], opts.cases, opts.exclude)
-    .filter((c) => mode === 'server' || !c.runRaw)
+    .filter((c) => (c.runRaw ? mode === 'server' && carrier === 'tcp' : true))
+    .filter((c) => (c.runH2 ? mode === 'server' && carrier === 'h2' : true))
     .filter((c) => opts.maxMessageSize === undefined || (c.messageSize ?? 0) <= opts.maxMessageSize);
 }
 
 function parseUrl(url: string): { host: string; port: number; path: string } {
   const u = new URL(url);
-  if (u.protocol !== 'ws:') throw new Error(`only ws:// URLs are supported, got ${url}`);
+  if (u.protocol !== 'ws:') throw new Error(`only ws:// URLs are supported without --h2 (with --h2: https:// or http://), got ${url}`);
   return { host: u.hostname, port: Number(u.port || 80), path: (u.pathname || '/') + u.search };
 }
 
@@ -55,16 +69,6 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
       reject(err);
     });
   });
-}
-
-/** The Sec-WebSocket-Extensions response judged against the offers (RFC 7692 §7.1); throws when the client must fail. */
-function extensionOf(offers: DeflateParams[], header: string | undefined): Extension {
-  const judged = judgeResponse(offers, header);
-  if ('error' in judged) throw new Error(`handshake failed: ${judged.error}`);
-  const offered = offers.length > 0 ? `offered "${offers.map(formatOffer).join(', ')}"` : 'no extension offered';
-  if (!judged.params) return { negotiated: null, note: `${offered}; the server declined` };
-  const params = negotiated('client', judged.params, judged.offer);
-  return { negotiated: params, note: `${offered}; the server answered "${header}"` };
 }
 
 /** Open a WebSocket connection with the suite's own handshake; rejects with the reason. */
@@ -143,28 +147,47 @@ async function runRawCase(def: CaseDef, host: string, port: number, path: string
   };
 }
 
-/** Run the suite against an echo server; resolves with the report, never hangs. */
-export async function runServerSuite(opts: ServerSuiteOptions): Promise<Report> {
-  const timing: Timing = { ...DEFAULT_TIMING, ...opts.timing };
-  const { host, port, path } = parseUrl(opts.url);
-  const cases = pickCases(opts, 'server');
-  const startedAt = new Date();
-  const started = performance.now();
-  const results: CaseResult[] = [];
-  for (const def of cases) {
-    let result: CaseResult;
-    if (def.runRaw) result = await runRawCase(def, host, port, path, timing);
-    else {
+interface CaseRunner {
+  run(def: CaseDef): Promise<CaseResult>;
+  close(): void;
+}
+
+/** Over TCP: a fresh connection per case, the HTTP/1.1 upgrade, or raw HTTP for section 0. */
+function tcpRunner(url: string, timing: Timing, opts: RunOptions): CaseRunner {
+  const { host, port, path } = parseUrl(url);
+  return {
+    async run(def) {
+      if (def.runRaw) return runRawCase(def, host, port, path, timing);
       const t0 = performance.now();
       try {
         const { socket, rest, extension } = await openWebSocket(host, port, path, timing, def.deflate?.offers);
-        result = await runCaseOnSocket(def, socket, 'client', rest, timing, opts, extension);
+        return await runCaseOnSocket(def, socket, 'client', rest, timing, opts, extension);
       } catch (err) {
-        result = resultWithoutRun(def, 'FAILED', `could not open the connection: ${(err as Error).message}`, Math.round(performance.now() - t0));
+        return resultWithoutRun(def, 'FAILED', `could not open the connection: ${(err as Error).message}`, Math.round(performance.now() - t0));
       }
+    },
+    close: () => undefined,
+  };
+}
+
+/** Run the suite against an echo server; resolves with the report, never hangs. */
+export async function runServerSuite(opts: ServerSuiteOptions): Promise<Report> {
+  const timing: Timing = { ...DEFAULT_TIMING, ...opts.timing };
+  const h2Target = opts.h2 ? parseH2Target(opts.url, { ca: opts.ca, insecure: opts.insecure }) : null;
+  const host = h2Target?.host ?? parseUrl(opts.url).host;
+  const runner = h2Target ? new H2CaseRunner(h2Target, timing, opts) : tcpRunner(opts.url, timing, opts);
+  const cases = pickCases(opts, 'server', h2Target ? 'h2' : 'tcp');
+  const startedAt = new Date();
+  const started = performance.now();
+  const results: CaseResult[] = [];
+  try {
+    for (const def of cases) {
+      const result = await runner.run(def);
+      results.push(result);
+      opts.onProgress?.(results.length, cases.length, result);
     }
-    results.push(result);
-    opts.onProgress?.(results.length, cases.length, result);
+  } finally {
+    runner.close();
   }
   return {
     tool: 'wsmith-spec',

@@ -2,8 +2,9 @@
 // peer sends, message assembly (and inflation, when permessage-deflate was negotiated), the
 // closing handshake as a conforming endpoint performs it, and a wire log of every frame in both
 // directions for the reports.
-import type { Socket } from 'node:net';
 import { isUtf8 } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+import { describePeerEnd, isOrderly, releaseCarrier, watchCarrier, type CarrierKind, type PeerEnd } from './carrier.js';
 import { DeflateCodec, RSV1 } from './deflate.js';
 import type { Negotiated } from './extensions.js';
 import { FrameReader, Opcode, encodeFrame, closePayload, isControlOpcode, opcodeName, type Frame, type FrameSpec } from './frame.js';
@@ -19,7 +20,7 @@ export type WireEvent =
 export interface LogEntry {
   /** Milliseconds since the connection opened. */
   t: number;
-  /** 'tx' the suite sent, 'rx' the suite received, 'note' anything else (TCP events, decisions). */
+  /** 'tx' the suite sent, 'rx' the suite received, 'note' anything else (TCP or stream events, decisions). */
   dir: 'tx' | 'rx' | 'note';
   text: string;
 }
@@ -62,9 +63,14 @@ export class Wire {
   closeSent: CloseInfo | null = null;
   /** Who started the closing handshake: true = the suite, false = the peer, null = nobody yet. */
   closedByMe: boolean | null = null;
-  /** The peer half-closed or the socket closed. */
-  tcpClosed = false;
-  /** The suite destroyed the socket (timeout, end of case). */
+  /**
+   * The carrier is closed, or the peer ended its side: TCP FIN or close; over HTTP/2, END_STREAM,
+   * RST_STREAM or the connection's end.
+   */
+  transportClosed = false;
+  /** How the peer ended the carrier; null while it has not (or when the suite ended it first). */
+  peerEnd: PeerEnd | null = null;
+  /** The suite closed the carrier (timeout, end of case). */
   droppedByMe = false;
   /** When set, the suite does not answer the peer's close frame (cases that test bad closes). */
   suppressCloseReply = false;
@@ -80,22 +86,37 @@ export class Wire {
   private waiters = new Set<() => void>();
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: Duplex,
     readonly role: Role,
     initial: Buffer = Buffer.alloc(0),
     deflate: Negotiated | null = null,
+    /** A TCP connection, or an HTTP/2 stream (RFC 8441; server mode with --h2). */
+    readonly carrier: CarrierKind = 'tcp',
   ) {
     this.deflate = deflate ? new DeflateCodec(deflate) : null;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => {
-      this.note('peer closed its side of the TCP connection (FIN)');
-      this.markClosed();
+    watchCarrier(socket, carrier, {
+      data: (chunk) => this.onData(chunk),
+      ended: (end, detail) => {
+        if (this.peerEnd !== null || this.droppedByMe) return;
+        this.peerEnd = end;
+        this.note(detail);
+        this.markClosed();
+      },
+      closed: () => this.markClosed(),
+      error: (text) => this.note(`${carrier === 'tcp' ? 'socket' : 'stream'} error: ${text}`),
     });
-    socket.on('close', () => this.markClosed());
-    socket.on('error', (err: Error) => this.note(`socket error: ${err.message}`));
     if (initial.length > 0) this.onData(initial);
     socket.resume();
+  }
+
+  /** What the peer did to the carrier, for the reasons: "dropped TCP", "reset the stream (...)". */
+  get peerEndText(): string {
+    return this.peerEnd ? describePeerEnd(this.peerEnd) : this.carrier === 'tcp' ? 'dropped TCP' : 'closed the stream';
+  }
+
+  /** Did the peer end the carrier in order (TCP FIN; END_STREAM), as a clean close ends? */
+  get peerEndedInOrder(): boolean {
+    return this.peerEnd !== null && isOrderly(this.peerEnd);
   }
 
   // --- sending ---------------------------------------------------------------------------
@@ -138,7 +159,7 @@ export class Wire {
   }
 
   get open(): boolean {
-    return !this.tcpClosed && !this.socket.destroyed;
+    return !this.transportClosed && !this.socket.destroyed;
   }
 
   // --- waiting ---------------------------------------------------------------------------
@@ -161,18 +182,18 @@ export class Wire {
     });
   }
 
-  /** Wait for the TCP connection to end; in client mode the suite (the server) ends it itself. */
-  async waitTcpClose(timeoutMs: number): Promise<boolean> {
-    return this.waitFor(() => this.tcpClosed, timeoutMs);
+  /** Wait for the carrier to end; in client mode the suite (the server) ends it itself. */
+  async waitTransportClose(timeoutMs: number): Promise<boolean> {
+    return this.waitFor(() => this.transportClosed, timeoutMs);
   }
 
   destroy(): void {
     if (!this.socket.destroyed) {
-      if (!this.tcpClosed) {
+      if (!this.transportClosed) {
         this.droppedByMe = true;
-        this.note('suite dropped the TCP connection');
+        this.note(this.carrier === 'tcp' ? 'suite dropped the TCP connection' : 'suite reset the stream (RST_STREAM CANCEL)');
       }
-      this.socket.destroy();
+      releaseCarrier(this.socket, this.carrier, this.peerEndedInOrder);
     }
     this.markClosed();
   }
@@ -308,9 +329,9 @@ export class Wire {
   }
 
   private markClosed(): void {
-    if (this.tcpClosed) return;
-    this.tcpClosed = true;
-    this.note('TCP connection closed');
+    if (this.transportClosed) return;
+    this.transportClosed = true;
+    if (this.carrier === 'tcp') this.note('TCP connection closed');
     this.notify();
   }
 

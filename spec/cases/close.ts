@@ -15,8 +15,8 @@ export const INVALID_CLOSE_CODES = [0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 
 const cleanAfter = (before = [] as ReturnType<typeof text>[]) =>
   ({ okCodes: NORMAL, otherCode: 'NON-STRICT' as const, onDrop: 'FAILED' as const, before });
 
-/** A close the peer must reject: 1002 (or `code`) is OK, dropping TCP NON-STRICT, anything else FAILED. */
-const mustReject = (code = 1002) => ({ okCodes: [code], otherCode: 'FAILED' as const, onDrop: 'NON-STRICT' as const });
+/** A close the peer must reject: 1002 (or `code`) is OK, dropping TCP (or the stream) NON-STRICT, anything else FAILED. */
+const mustReject = (code = 1002) => ({ okCodes: [code], otherCode: 'FAILED' as const, onDrop: 'NON-STRICT' as const, failsConnection: true });
 
 function closeWith(payload: Buffer, exp: Parameters<typeof expectCloseReply>[1]): CaseDef['run'] {
   return async (t): Promise<Outcome> => {
@@ -88,8 +88,8 @@ const cases: CaseDef[] = [
       t.wire.sendClose(1000);
       t.send({ opcode: Opcode.Ping, payload: 'Hello World!' });
       const w = t.wire;
-      await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs * 2);
-      await w.waitTcpClose(t.timing.closeTimeoutMs);
+      await w.waitFor(() => w.closeReceived !== null || w.transportClosed, t.timing.replyTimeoutMs * 2);
+      await w.waitTransportClose(t.timing.closeTimeoutMs);
       if (w.violations.length > 0) return { verdict: 'FAILED', reason: w.violations.join('; ') };
       if (!w.closeReceived) return { verdict: 'FAILED', reason: 'peer did not answer the close frame' };
       const echoed = w.events.some((e) => e.type === 'message' && e.payload.equals(payload));
@@ -139,7 +139,7 @@ const cases: CaseDef[] = [
     description: `Send a close frame with invalid UTF8 payload. Payload: 0x${Buffer.concat([KOSME, Buffer.from('eda080656469746564', 'hex')]).toString('hex')}`,
     expectation: 'Clean close with protocol error or invalid utf8 code (1007) or dropped TCP.',
     run: closeWith(closePayload(1000, Buffer.concat([KOSME, Buffer.from('eda080656469746564', 'hex')])),
-      { okCodes: [1007, 1002], otherCode: 'FAILED', onDrop: 'NON-STRICT' }),
+      { okCodes: [1007, 1002], otherCode: 'FAILED', onDrop: 'NON-STRICT', failsConnection: true }),
   },
 ];
 
@@ -172,9 +172,9 @@ INVALID_CLOSE_CODES.forEach((code, i) => {
       const w = t.wire;
       w.suppressCloseReply = true;
       t.send({ opcode: Opcode.Close, payload: closePayload(code) });
-      await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
-      if (w.closeReceived) await w.waitTcpClose(t.timing.closeTimeoutMs);
-      const answer = w.closeReceived ? `answered with close code ${w.closeReceived.code ?? '(none)'}` : w.tcpClosed ? 'dropped TCP without a close frame' : `did not answer within ${t.timing.replyTimeoutMs} ms`;
+      await w.waitFor(() => w.closeReceived !== null || w.transportClosed, t.timing.replyTimeoutMs);
+      if (w.closeReceived) await w.waitTransportClose(t.timing.closeTimeoutMs);
+      const answer = w.closeReceived ? `answered with close code ${w.closeReceived.code ?? '(none)'}` : w.transportClosed ? `${w.peerEndText} without a close frame` : `did not answer within ${t.timing.replyTimeoutMs} ms`;
       const also = w.violations.length > 0 ? `; noted: ${w.violations.join('; ')}` : '';
       return { verdict: 'INFORMATIONAL', reason: `peer ${answer}${also}` };
     },

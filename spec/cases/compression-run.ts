@@ -101,7 +101,7 @@ async function runCompression(t: CaseContext, set: DataSet, plan: Plan): Promise
 async function declined(t: CaseContext): Promise<Outcome> {
   const w = t.wire;
   w.sendClose(1000);
-  await w.waitFor(() => w.closeReceived !== null || w.tcpClosed, t.timing.replyTimeoutMs);
+  await w.waitFor(() => w.closeReceived !== null || w.transportClosed, t.timing.replyTimeoutMs);
   return { verdict: 'UNIMPLEMENTED', reason: `permessage-deflate was not negotiated: ${t.negotiation}` };
 }
 
@@ -115,7 +115,7 @@ async function nextMessage(t: CaseContext, deadline: number, waitSecs: number): 
     return w.events[0] as MessageEvent | undefined;
   };
   const wait = Math.max(0, Math.min(t.timing.replyTimeoutMs, deadline - performance.now()));
-  await w.waitFor(() => message() !== undefined || w.closeReceived !== null || w.tcpClosed || w.violations.length > 0, wait);
+  await w.waitFor(() => message() !== undefined || w.closeReceived !== null || w.transportClosed || w.violations.length > 0, wait);
   if (w.violations.length > 0) return `peer violated the protocol: ${w.violations.join('; ')}`;
   const m = message();
   if (m) {
@@ -123,7 +123,7 @@ async function nextMessage(t: CaseContext, deadline: number, waitSecs: number): 
     return m;
   }
   if (w.closeReceived) return `peer closed the connection (code ${w.closeReceived.code}) instead of echoing`;
-  if (w.tcpClosed) return 'peer dropped the connection instead of echoing';
+  if (w.transportClosed) return 'peer dropped the connection instead of echoing';
   if (performance.now() >= deadline) return `case did not finish within ${waitSecs} s`;
   return `no echo within ${Math.round(wait)} ms`;
 }

@@ -1,6 +1,7 @@
 // Section 0: the opening handshake (RFC 6455 §4.2.1, §4.2.2), our own addition to Autobahn's
 // sections. Server mode only: the suite writes raw HTTP and reads the raw response.
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CaseDef, Outcome, RawContext } from '../case.js';
 import { FrameReader, Opcode, encodeFrame } from '../frame.js';
 import { buildRequest, checkUpgradeResponse, hasToken, newKey, parseHttpHead, statusCode, type HttpHead, type RequestOptions } from '../handshake.js';
@@ -98,7 +99,8 @@ function mustAccept(id: string, description: string, build: (r: RawContext, key:
   };
 }
 
-async function echoProbe(r: RawContext, socket: Socket, rest: Buffer, probe: Buffer | null): Promise<Outcome> {
+/** Send "handshake probe" (unless it went with the request) and expect its echo; then close. */
+export async function echoProbe(r: Pick<RawContext, 'record' | 'timing'>, socket: Duplex, rest: Buffer, probe: Buffer | null): Promise<Outcome> {
   const reader = new FrameReader();
   const frames = reader.push(rest);
   if (probe) socket.write(probe);
@@ -113,6 +115,7 @@ async function echoProbe(r: RawContext, socket: Socket, rest: Buffer, probe: Buf
       }
     });
     socket.on('close', () => resolve([]));
+    socket.resume();
   });
   const f = got[0];
   if (!f) return { verdict: 'FAILED', reason: 'no echo of the message sent after the handshake' };

@@ -5,6 +5,7 @@ import { compressionCases } from './compression.js';
 import { compressionParamCases } from './compression-params.js';
 import { fragmentationCases } from './fragmentation.js';
 import { framingCases } from './framing.js';
+import { h2HandshakeCases } from './h2-handshake.js';
 import { handshakeCases } from './handshake.js';
 import { autoFragmentationCases, limitCases } from './limits.js';
 import { opcodeCases } from './opcodes.js';
@@ -14,6 +15,7 @@ import { utf8Cases } from './utf8.js';
 
 export const ALL_CASES: readonly CaseDef[] = [
   ...handshakeCases,
+  ...h2HandshakeCases,
   ...framingCases,
   ...pingCases,
   ...reservedBitsCases,
@@ -28,6 +30,7 @@ export const ALL_CASES: readonly CaseDef[] = [
 ].sort((a, b) => compareIds(a.id, b.id));
 
 export const SECTION_TITLES: Record<string, string> = {
+  h2: 'Opening handshake over HTTP/2 (RFC 8441)',
   '0': 'Opening handshake',
   '1': 'Framing',
   '2': 'Pings/Pongs',

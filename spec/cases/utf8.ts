@@ -23,7 +23,7 @@ function failFast(id: string, parts: Buffer[], chops: boolean, description: stri
     expectation: 'The first part is accepted, we expect to time out on the first wait. The 2nd part should be rejected immediately (fail fast on UTF-8, close 1007). If we time out, we expect the connection to be failed at least then, since the complete message payload is not valid UTF-8 (NON-STRICT).',
     run: async (t) => {
       const w = t.wire;
-      const ended = (): boolean => w.closeReceived !== null || w.tcpClosed;
+      const ended = (): boolean => w.closeReceived !== null || w.transportClosed;
       // Each step writes its bytes and logs them when they are written.
       let steps: (() => void)[];
       if (chops) {

@@ -46,9 +46,15 @@ export function listenForExtendedConnect(server: AnyHttp2Server, listener: Exten
   server.updateSettings({ enableConnectProtocol: true });
   const ours = new WeakSet<ServerHttp2Stream>();
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    if (headers[':method'] !== 'CONNECT' || headers[':protocol'] !== 'websocket') return;
-    ours.add(stream);
-    listener(stream, headers);
+    if (headers[':method'] !== 'CONNECT') return;
+    if (headers[':protocol'] === 'websocket') {
+      ours.add(stream);
+      listener(stream, headers);
+    } else if (server.listenerCount('stream') === 1) {
+      // No 'request' (compatibility layer) or 'stream' listener of the application: nobody else
+      // would ever answer this CONNECT, and its client would wait forever.
+      refuseConnect(stream, headers);
+    }
   };
   const onConnect = (request: Http2ServerRequest, response: Http2ServerResponse): void => {
     if (ours.has(request.stream)) return;
@@ -63,6 +69,18 @@ export function listenForExtendedConnect(server: AnyHttp2Server, listener: Exten
     server.removeListener('stream', onStream);
     server.removeListener('connect', onConnect);
   };
+}
+
+/** A CONNECT that is no WebSocket: 405 (a plain CONNECT), or 501 for another `:protocol` (RFC 8441 §4). */
+function refuseConnect(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  const status = headers[':protocol'] === undefined ? 405 : 501;
+  const reason = status === 405 ? 'This server takes CONNECT only for WebSockets (:protocol websocket)\n' : 'The only :protocol spoken here is websocket\n';
+  try {
+    stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8' }, { endStream: false });
+    stream.end(reason);
+  } catch {
+    stream.close(0x1 /* PROTOCOL_ERROR */);
+  }
 }
 
 /** The extended CONNECT as the protocol object reads it. */

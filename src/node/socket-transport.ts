@@ -9,7 +9,7 @@
  * our replies, and a timer that cuts a peer who never finishes the closing handshake.
  */
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { ResponseHead } from '../protocol/client-handshake.js';
 import type { ClientProtocolHandler } from '../protocol/client-protocol.js';
 import type { ProtocolError } from '../protocol/errors.js';
@@ -19,6 +19,7 @@ import type { HandshakeOffer, HandshakeRequest, ServerProtocolHandler } from '..
 import type { BroadcastCompressor } from './deflate/setup.js';
 import { DeferredEvents, EventKind } from './deferred-events.js';
 import { scheduleFlush, type Flushable } from './flush-scheduler.js';
+import { NO_STREAM, listenToStream } from './stream-listeners.js';
 import type { HandshakeObserver, TransportObserver } from './transport-observer.js';
 
 export type { HandshakeObserver, TransportObserver };
@@ -43,36 +44,6 @@ export interface TransportGuard {
 export const READ_PAUSE_THRESHOLD = 1024 * 1024;
 /** RFC 6455 §7.1.1 leaves the wait for the peer's close open; `ws` waits 30 s too. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
-
-/** Stands for the stream until there is one: it takes no writes and ends at once. */
-const NO_STREAM: Duplex = new (class NoStream extends Duplex {
-  override _read(): void {}
-  override _write(_chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    callback(new Error('No stream yet'));
-  }
-})();
-NO_STREAM.destroy();
-
-/** The stream's transport, so that one set of listener functions serves every connection. */
-const kTransport = Symbol('wsmith.transport');
-type OwnedStream = Duplex & { [kTransport]: SocketTransport };
-
-// Stream listeners shared by all connections (no closures per connection): `this` is the stream.
-function onData(this: Duplex, chunk: Buffer): void {
-  (this as OwnedStream)[kTransport].handleData(chunk);
-}
-function onEnd(this: Duplex): void {
-  (this as OwnedStream)[kTransport].handleEnd();
-}
-function onError(this: Duplex, error: Error): void {
-  (this as OwnedStream)[kTransport].handleStreamError(error);
-}
-function onDrain(this: Duplex): void {
-  (this as OwnedStream)[kTransport].handleDrain();
-}
-function onClose(this: Duplex): void {
-  (this as OwnedStream)[kTransport].handleClose();
-}
 
 export class SocketTransport implements ServerProtocolHandler, ClientProtocolHandler, Flushable {
   readonly protocol: Protocol;
@@ -120,12 +91,7 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
   /** Move bytes over `stream` from now on (once; the constructor does it when it has the stream). */
   attach(stream: Duplex): void {
     this.stream = stream;
-    (stream as OwnedStream)[kTransport] = this;
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('drain', onDrain);
-    stream.on('close', onClose);
+    listenToStream(stream, this);
     (stream as Partial<Socket>).setNoDelay?.(true);
   }
 
@@ -336,8 +302,13 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     if (this.observer === null) {
       // A refused handshake: once the answer is written, do not wait for a client that ignores it.
       const destroySoon = (stream as Partial<Socket>).destroySoon;
-      if (destroySoon !== undefined) destroySoon.call(stream);
-      else stream.destroy();
+      if (destroySoon !== undefined) {
+        destroySoon.call(stream);
+      } else {
+        // An HTTP/2 stream has no destroySoon: destroying it now would reset it before its END_STREAM.
+        stream.once('finish', () => stream.destroy());
+        this.startCloseTimer();
+      }
       return;
     }
     // Usually the peer's FIN came first or comes next; a peer that never sends it is cut later.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { runAutobahnHarness } from '../../spec/client-mode.js';
 import { startBrokenEchoServer } from './broken-echo-server.js';
+import { startBrokenH2Server } from './broken-h2-server.js';
 import { startWsEcho, wsLikeOpenClient, type WsLikeClient } from './helpers.js';
 
 const CLI = join(import.meta.dirname, '../../build/spec/cli.js');
@@ -103,5 +104,26 @@ describe('wsmith-spec CLI', () => {
     const list = await cli(['list', '--cases', '6.4.*']);
     expect(list.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['6.4.1', '6.4.2', '6.4.3', '6.4.4']);
     expect((await cli(['nonsense'])).code).toBe(2);
+  });
+
+  it('--h2: section h2 replaces section 0, over h2c for http://; usage errors exit 2', async () => {
+    const ids = async (args: string[]): Promise<string[]> => (await cli(['list', ...args])).stdout.trim().split('\n').map((l) => l.split('\t')[0]);
+    expect(await ids(['--cases', '0.1,0.2,h2.1,h2.2,1.1.1'])).toEqual(['0.1', '0.2', '1.1.1']);
+    expect(await ids(['--h2', '--cases', '0.1,0.2,h2.1,h2.2,1.1.1'])).toEqual(['h2.1', 'h2.2', '1.1.1']);
+    const server = await startBrokenH2Server();
+    try {
+      const { code, stdout } = await cli(['server', server.url, '--h2', '--cases', 'h2.1,h2.14,1.1.1', ...FAST]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/h2 Opening handshake over HTTP\/2 \(RFC 8441\)\s+2\s+0\s+0/);
+      expect(stdout).toMatch(/1 Framing\s+1\s+0\s+0/);
+      const notH2 = await cli(['server', server.url, '--cases', '1.1.1']);
+      expect(notH2.code).toBe(2);
+      expect(notH2.stderr).toMatch(/only ws:\/\/ URLs are supported without --h2/);
+    } finally {
+      await server.close();
+    }
+    expect((await cli(['server', 'ftp://127.0.0.1:1', '--h2'])).stderr).toMatch(/--h2 needs an https:\/\/ \(TLS\) or http:\/\/ \(h2c\) URL/);
+    expect((await cli(['server', ws.url, '--insecure'])).code).toBe(2);
+    expect((await cli(['server', 'https://127.0.0.1:1', '--h2', '--ca', join(dir, 'missing.pem')])).code).toBe(2);
   });
 });

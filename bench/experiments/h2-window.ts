@@ -12,7 +12,7 @@ import { makeCertificate, TLS_CERT_ENV, TLS_KEY_ENV } from '../certificate.js';
 import { distinctPayloads, FrameRing, maskedFrame, Opcode } from '../load/frames.js';
 import { extendedConnect, openSession, openStream } from '../load/h2-session.js';
 import { FrameScanner } from '../load/scanner.js';
-import { processCpu } from '../load/window.js';
+import { machineBusy, processCpu } from '../load/window.js';
 
 const STREAMS = 100;
 const IN_FLIGHT = 16;
@@ -75,18 +75,22 @@ async function measure(window: number, certFile: string, env: Record<string, str
       if ((session.state.remoteWindowSize ?? 0) < 1024) exhausted++;
     }, 10);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const [m0, e0, s0, t0] = [messages, events, processCpu(child.pid as number), process.hrtime.bigint()];
+    const [m0, e0, s0, c0, b0, t0] = [messages, events, processCpu(child.pid as number), process.cpuUsage(), machineBusy(), process.hrtime.bigint()];
     samples = exhausted = 0;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const s1 = processCpu(child.pid as number);
+    const client = process.cpuUsage(c0);
+    const busy = machineBusy() - b0;
     clearInterval(sampler);
     if (error !== null) return `FAILED: ${error}`;
     const n = messages - m0;
     const cpu = s1.user - s0.user + s1.system - s0.system;
+    const other = Math.max(0, busy - cpu - (client.user + client.system) / 1e6) / seconds;
     return (
       `${(n / seconds / 1000).toFixed(0)}k msg/s, server ${((cpu / n) * 1e6).toFixed(2)} µs/msg (${((cpu / seconds) * 100).toFixed(0)}%), ` +
-      `${(n / (events - e0)).toFixed(1)} msg per DATA frame received, send window exhausted in ${Math.round((exhausted / samples) * 100)}% of samples`
+      `${(n / (events - e0)).toFixed(1)} msg per DATA frame received, send window exhausted in ${Math.round((exhausted / samples) * 100)}% of samples, ` +
+      `other processes ${(other * 100).toFixed(0)}%`
     );
   } finally {
     session.destroy();

@@ -40,7 +40,16 @@ export function renderSvg(results: BenchResults): string {
     notes.push('h2-*: wsmith over HTTP/2 ÷ wsmith over HTTP/1.1 + TLS (ws does not support HTTP/2)');
   }
   const top = 56 + 16 * notes.length;
-  const ratios = results.rows.flatMap((r) => (r.ratio !== undefined ? [r.higherIsBetter ? r.ratio : 1 / r.ratio] : []));
+  // A bar's length: ratio (or its inverse when lower is better). A zero figure (a tiny run's
+  // memory reading that did not move) has no place on a log scale: it is drawn as n/a.
+  const barValue = (ratio: number, higherIsBetter: boolean): number | null => {
+    const value = higherIsBetter ? ratio : 1 / ratio;
+    return Number.isFinite(value) && value > 0 ? value : null;
+  };
+  const ratios = results.rows.flatMap((r) => {
+    const value = r.ratio !== undefined ? barValue(r.ratio, r.higherIsBetter) : null;
+    return value !== null ? [value] : [];
+  });
   const maxLog = Math.max(1, Math.ceil(Math.log2(Math.max(2, ...ratios))));
   const minLog = Math.min(-1, Math.floor(Math.log2(Math.min(0.5, ...ratios))));
   const xOf = (value: number): number => labelWidth + ((Math.log2(value) - minLog) / (maxLog - minLog)) * plotWidth;
@@ -83,8 +92,10 @@ export function renderSvg(results: BenchResults): string {
       const row = results.rows.find((r) => r.scenario === scenario.name && r.target === target);
       if (row && !row.ok) {
         out.push(`<text x="${xOf(1) + 4}" y="${y + barHeight - 3}" fill="#c92a2a">${escape(`${TARGETS[target].label}: failed`)}</text>`);
+      } else if (row?.ratio !== undefined && barValue(row.ratio, scenario.higherIsBetter) === null) {
+        out.push(`<text x="${xOf(1) + 4}" y="${y + barHeight - 3}" fill="#555">${escape(`${TARGETS[target].label}: n/a`)}</text>`);
       } else if (row?.ratio !== undefined) {
-        const value = scenario.higherIsBetter ? row.ratio : 1 / row.ratio;
+        const value = barValue(row.ratio, scenario.higherIsBetter) as number;
         const x0 = xOf(1);
         const x1 = xOf(value);
         out.push(

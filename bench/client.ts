@@ -4,6 +4,7 @@
 import { runBroadcast } from './load/broadcast.js';
 import { runConnectRate } from './load/connect-rate.js';
 import { runEcho } from './load/echo.js';
+import { runH2ConnectRate } from './load/h2-connect-rate.js';
 import { runIdle } from './load/idle.js';
 import type { ClientMessage, LoadJob, LoadResult } from './load/job.js';
 
@@ -14,7 +15,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     case 'broadcast':
       return runBroadcast(job);
     case 'connect':
-      return runConnectRate(job);
+      return job.transport === 'h2' ? runH2ConnectRate(job) : runConnectRate(job);
     case 'idle':
       return runIdle(job);
     case 'http-reject':

@@ -71,8 +71,13 @@ export class ServerProcess {
     return this.child.pid ?? 0;
   }
 
-  static async start(target: TargetName, role: ServerRole, nodeArgs: string[] = []): Promise<ServerProcess> {
-    const child = spawnNode(['--expose-gc', ...nodeArgs, here('./server.js'), target, role], TARGETS[target].env);
+  static async start(
+    target: TargetName,
+    role: ServerRole,
+    nodeArgs: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<ServerProcess> {
+    const child = spawnNode(['--expose-gc', ...nodeArgs, here('./server.js'), target, role], { ...TARGETS[target].env, ...env });
     const server = new ServerProcess(child);
     try {
       const ready = await nextMessage<

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeCertificate, TLS_CERT_ENV, TLS_KEY_ENV, type BenchCertificate } from './certificate.js';
 import type { LoadJob, LoadResult } from './load/job.js';
 import { runClient, runMicro, ServerProcess, type ServerMemory } from './processes.js';
 import { renderSelfTimes } from './profile.js';
@@ -41,6 +42,8 @@ interface Options {
   maxOtherCpuPct: number;
   render: string | null;
   argv: string[];
+  /** The HTTP/2 scenarios' TLS certificate, made once per run when one of them runs. */
+  certificate: BenchCertificate | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -55,6 +58,7 @@ function parseArgs(argv: string[]): Options {
     maxOtherCpuPct: 35,
     render: null,
     argv,
+    certificate: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -131,9 +135,15 @@ async function wsmithAvailable(notes: string[]): Promise<boolean> {
 }
 
 function applies(scenario: Scenario, target: TargetName): boolean {
-  // The broken servers (smoke test) run every echo scenario; one with compression only those that compress.
+  // The broken servers (smoke test) run every echo scenario over their transport (TCP, or the
+  // HTTP/2 server); one with compression only those that compress.
   if (target.startsWith('broken-')) {
-    return scenario.kind === 'echo' && (!TARGETS[target].deflate || scenario.targets.some((t) => TARGETS[t].deflate));
+    const overHttp2 = (t: TargetName): boolean => TARGETS[t].transport !== undefined;
+    return (
+      scenario.kind === 'echo' &&
+      scenario.targets.some(overHttp2) === overHttp2(target) &&
+      (!TARGETS[target].deflate || scenario.targets.some((t) => TARGETS[t].deflate))
+    );
   }
   return scenario.targets.includes(target);
 }
@@ -165,12 +175,18 @@ async function measureLoad(scenario: Scenario, target: TargetName, options: Opti
     ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${profileName}.cpuprofile`]
     : [];
   try {
-    server = await ServerProcess.start(target, scenario.role ?? 'echo', nodeArgs);
+    const { transport } = TARGETS[target];
+    const certificate = transport !== undefined ? options.certificate : null;
+    if (transport !== undefined && certificate === null) throw new Error('no TLS certificate for the HTTP/2 server');
+    const env: Record<string, string> = certificate ? { [TLS_KEY_ENV]: certificate.keyFile, [TLS_CERT_ENV]: certificate.certFile } : {};
+    server = await ServerProcess.start(target, scenario.role ?? 'echo', nodeArgs, env);
     const base = {
       port: server.port,
       serverPid: server.pid,
       rawEcho: TARGETS[target].rawEcho,
       deflate: TARGETS[target].deflate,
+      transport,
+      certFile: certificate?.certFile,
       warmupMs: timing.warmupMs,
       measureMs: timing.measureMs,
     };
@@ -235,7 +251,13 @@ function describe(sample: Sample, scenario: Scenario): string {
       ? ` [client inflated ${d.clientInflates} at ${d.clientInflateMicros} µs each, ${d.clientKnownMatches} matched known bytes]`
       : '';
   const answer = d.extension ? ` [answer: ${d.extension}]` : '';
-  return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}${notes}${answer}${inflates}`;
+  const transport =
+    d.h2SendWindowExhaustedPct !== undefined
+      ? ` [HTTP/2 send window exhausted in ${d.h2SendWindowExhaustedPct}% of samples]`
+      : d.tlsResumed !== undefined
+        ? ` [TLS sessions resumed: ${d.tlsResumed} of ${d.totalHandshakes}]`
+        : '';
+  return `${(sample.value as number).toPrecision(4)} ${scenario.metric}${cpu}${notes}${answer}${inflates}${transport}`;
 }
 
 function writeResults(results: BenchResults, out: string): void {
@@ -261,6 +283,17 @@ async function main(): Promise<void> {
   let targets = options.targets;
   const isWsmith = (t: TargetName): boolean => TARGETS[t].library === 'wsmith';
   if (targets.some(isWsmith) && !(await wsmithAvailable(notes))) targets = targets.filter((t) => !isWsmith(t));
+  const overTls = (t: TargetName): boolean => TARGETS[t].transport !== undefined;
+  if (targets.some((t) => overTls(t) && scenarios.some((s) => applies(s, t)))) {
+    const certificate = makeCertificate();
+    if (typeof certificate === 'string') {
+      notes.push(`HTTP/2 scenarios skipped: no TLS certificate (${certificate})`);
+      targets = targets.filter((t) => !overTls(t));
+    } else {
+      options.certificate = certificate;
+      process.on('exit', () => certificate.remove());
+    }
+  }
   const timing = TIMING[options.mode];
   const started = Date.now();
   const command = `npm run bench${options.argv.length > 0 ? ` -- ${options.argv.join(' ')}` : ''}`;
@@ -353,7 +386,9 @@ async function main(): Promise<void> {
       node: process.versions.node,
       ws: wsVersion,
     },
-    loadClient: 'one raw node:net load-client process, fresh per measurement',
+    loadClient: `one raw node:net load-client process${
+      options.certificate !== null ? ' (node:tls and node:http2 in the HTTP/2 scenarios)' : ''
+    }, fresh per measurement`,
     notes,
     rows,
     goals: checkGoals(rows),

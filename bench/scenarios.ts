@@ -25,7 +25,10 @@ export interface Scenario {
   figure?: (result: LoadResult & { ok: true }) => number;
   /** CPU-seconds are divided by this many units (e.g. MB rather than messages). */
   cpuUnits?: (result: LoadResult & { ok: true }) => number;
-  /** The target ratios are taken against (default ws); ws-deflate for the compression scenarios. */
+  /**
+   * The target ratios are taken against (default ws); ws-deflate for the compression scenarios,
+   * wsmith-h1 (wsmith over HTTP/1.1 + TLS) for the HTTP/2 ones.
+   */
   baseline?: TargetName;
   /**
    * Rounds in full mode when `--rounds` is not given. The close calls (targets within the
@@ -48,6 +51,11 @@ const DEFLATE: TargetName[] = ['wsmith-deflate', 'ws-deflate', 'ws-deflate-nativ
 const DEFLATE_WITH_PLAIN: TargetName[] = [...DEFLATE, 'wsmith', 'ws'];
 /** Above both servers' 1024-byte threshold, so every message is compressed both ways. */
 const JSON_MESSAGE = 1100;
+/**
+ * The HTTP/2 scenarios compare wsmith with itself: one server (http2 over TLS with allowHTTP1),
+ * reached over HTTP/1.1 + TLS and over HTTP/2. ws has no HTTP/2 (RFC 8441) support.
+ */
+const OVER_HTTP2: TargetName[] = ['wsmith-h1', 'wsmith-h2'];
 const MB = 1e6;
 
 const perSecond = (result: LoadResult & { ok: true }): number => result.units / result.seconds;
@@ -188,6 +196,39 @@ export const SCENARIOS: Scenario[] = [
           ? { warm: 200, connections: 2000, parallel: 100, message: JSON_MESSAGE }
           : { warm: 200, connections: 10_000, parallel: 100, message: JSON_MESSAGE },
   },
+  {
+    name: 'h2-echo-small',
+    description:
+      'echo of 32-byte text, 100 WebSockets × 16 in flight: 100 HTTP/1.1 + TLS connections against 100 streams of one HTTP/2 connection',
+    kind: 'echo',
+    role: 'echo',
+    metric: 'msg/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/msg', scale: 1e6 },
+    targets: OVER_HTTP2,
+    baseline: 'wsmith-h1',
+    params: (mode) =>
+      mode === 'tiny'
+        ? { connections: 8, inFlight: 4, size: 32, text: true }
+        : { connections: 100, inFlight: 16, size: 32, text: true },
+    figure: perSecond,
+    fullRounds: CLOSE_CALL_ROUNDS,
+  },
+  {
+    name: 'h2-connect-rate',
+    description:
+      'open → close handshake → end, 32 parallel loops: a new TLS connection each (session resumed) against a new stream of one open HTTP/2 connection',
+    kind: 'connect',
+    role: 'echo',
+    metric: 'handshakes/s',
+    higherIsBetter: true,
+    cpu: { label: 'µs/handshake', scale: 1e6 },
+    targets: OVER_HTTP2,
+    baseline: 'wsmith-h1',
+    params: (mode) => ({ parallel: mode === 'tiny' ? 4 : 32 }),
+    figure: perSecond,
+    fullRounds: CLOSE_CALL_ROUNDS,
+  },
   ...['micro-parse-small', 'micro-parse-64k', 'micro-encode-small', 'micro-encode-64k'].map(
     (name): Scenario => ({
       name,
@@ -222,7 +263,8 @@ export const TIMING: Record<Mode, Timing> = {
 /**
  * A filter selects the scenario of that name, else every scenario it prefixes: `--only
  * echo-large` selects echo-large-64k and echo-large-1m, `micro` all micro-*, while `broadcast`
- * is broadcast alone. `deflate` selects the compression scenarios (*-deflate).
+ * is broadcast alone. `deflate` selects the compression scenarios (*-deflate), `h2` the HTTP/2
+ * ones (h2-*).
  */
 export function selectScenarios(filters: string[] | null): Scenario[] {
   if (filters === null) return SCENARIOS;

@@ -2,9 +2,12 @@
 // It listens on 127.0.0.1, port 0, reports { type: 'ready', port } over IPC, answers
 // { type: 'memory' } with its memory after a forced GC, and exits when the parent says stop or
 // goes away. The WebSocket servers are written the way a user of each library would write them.
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TLS_CERT_ENV, TLS_KEY_ENV } from './certificate.js';
 import { isTargetName, TARGETS, type TargetName } from './targets.js';
 
 export type ServerRole = 'echo' | 'broadcast' | 'idle';
@@ -29,8 +32,10 @@ interface BenchHub {
   broadcast(data: Buffer, options?: { binary?: boolean }): unknown;
 }
 interface BenchServerOptions {
-  port: number;
-  host: string;
+  port?: number;
+  host?: string;
+  /** An HTTP server to attach to (the HTTP/2 scenarios) instead of a port of its own. */
+  server?: http2.Http2SecureServer;
   maxPayload: number;
   perMessageDeflate?: boolean;
 }
@@ -50,10 +55,28 @@ async function loadLibrary(target: TargetName): Promise<WsLikeModule> {
   return { WebSocketServer: library.WebSocketServer, Hub: hub.Hub ?? library.Hub };
 }
 
+/**
+ * The HTTP/2 scenarios' server, written as the README shows it: a node:http2 secure server
+ * with allowHTTP1, so that one port takes HTTP/2 (extended CONNECT, RFC 8441) and HTTP/1.1
+ * upgrades alike, chosen by ALPN; node's defaults otherwise.
+ */
+function http2Server(): http2.Http2SecureServer {
+  const keyFile = process.env[TLS_KEY_ENV];
+  const certFile = process.env[TLS_CERT_ENV];
+  if (!keyFile || !certFile) throw new Error(`${TLS_KEY_ENV} and ${TLS_CERT_ENV} must name the TLS key and certificate`);
+  const server = http2.createSecureServer({ key: readFileSync(keyFile), cert: readFileSync(certFile), allowHTTP1: true });
+  server.on('sessionError', () => {});
+  return server;
+}
+
 async function startWebSocketServer(target: TargetName, role: ServerRole): Promise<ReadyInfo> {
   const library = await loadLibrary(target);
   const notes: string[] = [];
-  const options: BenchServerOptions = { port: 0, host: '127.0.0.1', maxPayload: MAX_PAYLOAD };
+  const overHttp2 = TARGETS[target].transport !== undefined;
+  const server = overHttp2 ? http2Server() : undefined;
+  const options: BenchServerOptions = server
+    ? { server, maxPayload: MAX_PAYLOAD }
+    : { port: 0, host: '127.0.0.1', maxPayload: MAX_PAYLOAD };
   // Each library's own defaults for permessage-deflate, as `perMessageDeflate: true` gives them.
   if (TARGETS[target].deflate) options.perMessageDeflate = true;
   const wss = new library.WebSocketServer(options);
@@ -67,7 +90,7 @@ async function startWebSocketServer(target: TargetName, role: ServerRole): Promi
         ws.on('message', (data, isBinary) => {
           if (++messages % faultEvery !== 0) ws.send(data, { binary: isBinary });
         });
-      } else if (target === 'broken-corrupt' || target === 'broken-corrupt-deflate') {
+      } else if (target.startsWith('broken-corrupt')) {
         ws.on('message', (data, isBinary) => {
           if (++messages % faultEvery === 0) {
             data = Buffer.from(data);
@@ -114,8 +137,13 @@ async function startWebSocketServer(target: TargetName, role: ServerRole): Promi
     });
   }
 
-  await new Promise<void>((resolve) => wss.on('listening', resolve));
-  const address = wss.address();
+  if (server) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    notes.push('http2.createSecureServer({ allowHTTP1: true })');
+  } else {
+    await new Promise<void>((resolve) => wss.on('listening', resolve));
+  }
+  const address = server ? server.address() : wss.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
   if (TARGETS[target].column === 'ws-native') notes.push(await nativeAddonNote());
   if (TARGETS[target].deflate) notes.push('perMessageDeflate: true');

@@ -9,12 +9,23 @@ export type TargetName =
   | 'wsmith-deflate'
   | 'ws-deflate'
   | 'ws-deflate-native'
+  | 'wsmith-h1'
+  | 'wsmith-h2'
   | 'broken-drop'
   | 'broken-corrupt'
-  | 'broken-corrupt-deflate';
+  | 'broken-corrupt-deflate'
+  | 'broken-corrupt-h2';
 
 /** The plain target a target corresponds to: its column in the README table, its colour family. */
 export type Column = 'wsmith' | 'ws' | 'ws-native' | 'raw';
+
+/**
+ * How the load client reaches the server. Unset: plain TCP to the library's own port. Set: the
+ * server is a node:http2 secure server with `allowHTTP1` (the same one for both), and the client
+ * speaks HTTP/1.1 over TLS (ALPN http/1.1: one connection per WebSocket, as a browser does
+ * without HTTP/2) or HTTP/2 (ALPN h2: every WebSocket a stream of one connection, RFC 8441).
+ */
+export type Transport = 'h1-tls' | 'h2';
 
 export interface Target {
   name: TargetName;
@@ -33,6 +44,7 @@ export interface Target {
    */
   deflate: boolean;
   column: Column;
+  transport?: Transport;
 }
 
 // ws 8 picks its native helpers at load time; these variables make it pure JavaScript.
@@ -79,6 +91,27 @@ export const TARGETS: Record<TargetName, Target> = {
     deflate: true,
     column: 'ws-native',
   },
+  // The HTTP/2 scenarios: one wsmith server (http2 over TLS, allowHTTP1), two ways to reach it.
+  'wsmith-h1': {
+    name: 'wsmith-h1',
+    label: 'wsmith, HTTP/1.1 + TLS',
+    library: 'wsmith',
+    env: {},
+    rawEcho: false,
+    deflate: false,
+    column: 'wsmith',
+    transport: 'h1-tls',
+  },
+  'wsmith-h2': {
+    name: 'wsmith-h2',
+    label: 'wsmith, HTTP/2 (TLS)',
+    library: 'wsmith',
+    env: {},
+    rawEcho: false,
+    deflate: false,
+    column: 'wsmith',
+    transport: 'h2',
+  },
   // Deliberately wrong servers, only for the smoke test of the load client.
   'broken-drop': {
     name: 'broken-drop',
@@ -107,9 +140,29 @@ export const TARGETS: Record<TargetName, Target> = {
     deflate: true,
     column: 'ws',
   },
+  'broken-corrupt-h2': {
+    name: 'broken-corrupt-h2',
+    label: 'wsmith over HTTP/2 that corrupts a message',
+    library: 'wsmith',
+    env: {},
+    rawEcho: false,
+    deflate: false,
+    column: 'wsmith',
+    transport: 'h2',
+  },
 };
 
-export const DEFAULT_TARGETS: TargetName[] = ['wsmith', 'ws', 'ws-native', 'raw', 'wsmith-deflate', 'ws-deflate', 'ws-deflate-native'];
+export const DEFAULT_TARGETS: TargetName[] = [
+  'wsmith',
+  'ws',
+  'ws-native',
+  'raw',
+  'wsmith-deflate',
+  'ws-deflate',
+  'ws-deflate-native',
+  'wsmith-h1',
+  'wsmith-h2',
+];
 
 export function isTargetName(name: string): name is TargetName {
   return Object.hasOwn(TARGETS, name);

@@ -9,9 +9,15 @@
 // watchdog covers every loop), a response byte-identical to one already checked in full is
 // accepted by one comparison (the check is a function of those bytes alone), and the socket is
 // closed with one close() when the server's FIN arrives.
+//
+// With `transport: 'h1-tls'` every cycle is a new TLS connection (ALPN http/1.1) to the HTTP/2
+// scenarios' server, resuming the TLS session of an earlier one as a browser does (TLS 1.3
+// tickets: no certificate, but still a key exchange). Over HTTP/2 see h2-connect-rate.ts.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { clientCloseFrame, upgradeRequest } from './frames.js';
-import { upgradeResponseLength } from './handshake.js';
+import { http1TlsOptions, upgradeResponseLength } from './handshake.js';
 import type { LoadJob, LoadResult } from './job.js';
 import { MeasureWindow, scheduleWindow, type WindowResult } from './window.js';
 
@@ -37,6 +43,9 @@ class ConnectLoad {
   error: string | null = null;
   /** A response head (with its CRLFCRLF) that passed the full check (upgradeResponseLength). */
   knownResponse: Buffer | null = null;
+  /** The TLS session to resume (the latest ticket), and how many connections resumed one. */
+  tlsSession: Buffer | undefined = undefined;
+  resumed = 0;
   /** When each loop's current cycle started, and its socket (for the watchdog). */
   readonly startedAt: number[];
   readonly sockets: (net.Socket | null)[];
@@ -49,6 +58,8 @@ class ConnectLoad {
     readonly request: Buffer,
     readonly closeFrame: Buffer,
     readonly parallel: number,
+    /** TLS (HTTP/1.1 by ALPN) instead of plain TCP. */
+    readonly tlsOptions: tls.ConnectionOptions | null = null,
   ) {
     this.startedAt = new Array<number>(parallel).fill(0);
     this.sockets = new Array<net.Socket | null>(parallel).fill(null);
@@ -74,11 +85,20 @@ class ConnectLoad {
       return;
     }
     // allowHalfOpen: on the server's FIN we close at once (onEnd) instead of shutdown() then close().
-    const socket = net.connect({ port: this.port, host: '127.0.0.1', allowHalfOpen: true }) as CycleSocket;
+    const at = { port: this.port, host: '127.0.0.1', allowHalfOpen: true };
+    const tlsOptions = this.tlsOptions;
+    const socket = (
+      tlsOptions === null ? net.connect(at) : tls.connect({ ...at, ...tlsOptions, session: this.tlsSession })
+    ) as CycleSocket;
     socket[kCycle] = { load: this, loop, buffered: EMPTY, upgraded: false, closeAnswered: false, failed: false };
     this.sockets[loop] = socket;
     this.startedAt[loop] = Date.now();
-    socket.on('connect', onConnect);
+    if (tlsOptions === null) {
+      socket.on('connect', onConnect);
+    } else {
+      socket.on('secureConnect', onSecureConnect);
+      socket.on('session', onSession);
+    }
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
@@ -106,6 +126,18 @@ class ConnectLoad {
 
 function onConnect(this: CycleSocket): void {
   this.write(this[kCycle].load.request);
+}
+
+function onSecureConnect(this: CycleSocket & tls.TLSSocket): void {
+  const cycle = this[kCycle];
+  if (this.alpnProtocol !== 'http/1.1') return cycle.load.fail(cycle, this, `TLS: ALPN chose ${String(this.alpnProtocol)}, expected http/1.1`);
+  if (this.isSessionReused()) cycle.load.resumed++;
+  this.write(cycle.load.request);
+}
+
+/** A TLS 1.3 ticket from the server: the next connections resume with the latest one. */
+function onSession(this: CycleSocket, session: Buffer): void {
+  this[kCycle].load.tlsSession = session;
 }
 
 /** The server closed its side: close ours (one close() sends our FIN; nothing is left unread). */
@@ -180,7 +212,12 @@ function onData(this: CycleSocket, chunk: Buffer): void {
 }
 
 export async function runConnectRate(job: LoadJob & { kind: 'connect' }): Promise<LoadResult> {
-  const load = new ConnectLoad(job.port, job.rawEcho, upgradeRequest('/'), clientCloseFrame(), job.params.parallel);
+  let tlsOptions: tls.ConnectionOptions | null = null;
+  if (job.transport === 'h1-tls') {
+    if (job.certFile === undefined) return { ok: false, error: 'TLS without a certificate to trust' };
+    tlsOptions = http1TlsOptions(readFileSync(job.certFile));
+  }
+  const load = new ConnectLoad(job.port, job.rawEcho, upgradeRequest('/'), clientCloseFrame(), job.params.parallel, tlsOptions);
   let measured: WindowResult | null = null;
   const window = new MeasureWindow(job.serverPid);
   const loops = load.run();
@@ -200,5 +237,7 @@ export async function runConnectRate(job: LoadJob & { kind: 'connect' }): Promis
   if (load.error !== null) return { ok: false, error: load.error };
   if (measured === null) return { ok: false, error: 'no measurement' };
   const result: WindowResult = measured;
-  return { ok: true, ...result, detail: { handshakes: result.units, totalHandshakes: load.completed } };
+  const detail: Record<string, number> = { handshakes: result.units, totalHandshakes: load.completed };
+  if (tlsOptions !== null) detail.tlsResumed = load.resumed;
+  return { ok: true, ...result, detail };
 }

@@ -2,7 +2,8 @@
 // outstanding (closed loop). Every chunk read is scanned; as many new frames as answers completed
 // go out in ONE write, sliced from a pre-built ring of masked (and, with deflate, compressed)
 // frames. When the window closes the client stops sending, waits for every outstanding answer
-// and fails if one is missing or wrong.
+// and fails if one is missing or wrong. With `transport: 'h2'` the N WebSockets are streams of
+// one HTTP/2 connection (h2-session.ts), each written to and scanned exactly as a TCP one.
 import { distinctPayloads, jsonPayloads, Opcode } from './frames.js';
 import type { EchoParams, LoadJob, LoadResult } from './job.js';
 import { openWithTraffic } from './traffic.js';
@@ -22,7 +23,7 @@ export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResu
   const payloads = payloadsFor(job.params as EchoParams);
   const averageSize = payloads.reduce((sum, p) => sum + p.length, 0) / payloads.length;
 
-  const { open, traffic } = await openWithTraffic(job, '/', connections, 64, payloads, opcode);
+  const { open, close, detail, traffic } = await openWithTraffic(job, '/', connections, 64, payloads, opcode);
   const { ring } = traffic.out;
   return new Promise<LoadResult>((resolve) => {
     let total = 0;
@@ -38,7 +39,7 @@ export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResu
       settled = true;
       cancelWindow();
       if (drainTimer) clearTimeout(drainTimer);
-      for (const { socket } of open) socket.destroy();
+      close();
       resolve(result);
     };
     const fail = (error: string): void => settle({ ok: false, error });
@@ -52,6 +53,7 @@ export async function runEcho(job: LoadJob & { kind: 'echo' }): Promise<LoadResu
             bytes: Math.round(measured.units * averageSize),
             totalMessages: total,
             ...traffic.detail(),
+            ...(job.transport !== undefined ? detail() : {}),
           },
         });
       }

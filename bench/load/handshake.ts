@@ -1,12 +1,16 @@
 // Opening connections for the load client: raw node:net, one pre-built upgrade request, and a
 // strict check of the answer (101 + the right Sec-WebSocket-Accept, RFC 6455 §4.2.2). Against the
 // raw TCP echo target the "answer" is the request itself, echoed. With an extension offer, the
-// answer's Sec-WebSocket-Extensions is handed back for the caller to check (deflate.ts).
+// answer's Sec-WebSocket-Extensions is handed back for the caller to check (deflate.ts). With TLS
+// options the connection is TLS, HTTP/1.1 by ALPN (the HTTP/2 scenarios' HTTP/1.1 side).
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { acceptKeyFor, SAMPLE_KEY, upgradeRequest } from './frames.js';
 
 export interface OpenSocket {
-  socket: net.Socket;
+  /** A TCP or TLS socket, or an HTTP/2 stream (h2-session.ts). */
+  socket: Duplex;
   /** Bytes that arrived after the end of the HTTP response (already frames). */
   leftover: Buffer;
   /** The answer's Sec-WebSocket-Extensions (header lines joined with ', '), '' when absent. */
@@ -51,10 +55,11 @@ export function openWebSocket(
   rawEcho: boolean,
   timeoutMs = 10_000,
   extensionOffer?: string,
+  tlsOptions?: tls.ConnectionOptions,
 ): Promise<OpenSocket> {
   const request = upgradeRequest(path, SAMPLE_KEY, extensionOffer);
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
+    const socket = tlsOptions ? tls.connect({ port, host: '127.0.0.1', ...tlsOptions }) : net.connect({ port, host: '127.0.0.1' });
     socket.setNoDelay(true);
     let received: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => finish(new Error(`handshake timed out after ${timeoutMs} ms`)), timeoutMs);
@@ -88,8 +93,25 @@ export function openWebSocket(
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
-    socket.on('connect', () => socket.write(request));
+    if (socket instanceof tls.TLSSocket) {
+      socket.on('secureConnect', () => {
+        const alpn = socket.alpnProtocol;
+        if (alpn !== 'http/1.1') return finish(new Error(`TLS: ALPN chose ${String(alpn)}, expected http/1.1`));
+        socket.write(request);
+      });
+    } else {
+      socket.on('connect', () => socket.write(request));
+    }
   });
+}
+
+/**
+ * TLS as the HTTP/1.1 side of the HTTP/2 scenarios dials it: the bench's CA, ALPN http/1.1 only.
+ * One secure context for every connection, as a browser has: given `ca` alone, tls.connect would
+ * build a context per connection (~1 ms of CPU each), which is the client's cost, not TLS's.
+ */
+export function http1TlsOptions(ca: Buffer): tls.ConnectionOptions {
+  return { secureContext: tls.createSecureContext({ ca }), servername: 'localhost', ALPNProtocols: ['http/1.1'] };
 }
 
 /** Open `count` connections with at most `parallel` handshakes in flight. */

@@ -1,4 +1,5 @@
 // What the orchestrator (bench/run.ts) asks a load-client process to do, and what it answers.
+import type { Transport } from '../targets.js';
 import type { CpuSeconds } from './window.js';
 
 export interface EchoParams {
@@ -39,6 +40,10 @@ export type LoadJob = {
   rawEcho: boolean;
   /** Offer permessage-deflate and compress (deflate.ts); the server was made with it on. */
   deflate: boolean;
+  /** Unset: plain TCP. Else HTTP/1.1 over TLS or HTTP/2 to the http2 server (targets.ts). */
+  transport?: Transport;
+  /** The self-signed certificate the client trusts (with a transport). */
+  certFile?: string;
   warmupMs: number;
   measureMs: number;
 } & (

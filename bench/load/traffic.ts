@@ -3,8 +3,11 @@
 // deflate, the plan follows what the server answered to the offer (deflate.ts).
 import { ContextTakeoverMessages, DeflateFrameScanner, IndependentMessages, InflateStats } from './deflate-scanner.js';
 import { compressedFrames, DEFLATE_OFFER, parseDeflateAnswer, plainFrames, sameAgreement, type OutgoingFrames } from './deflate.js';
+import { readFileSync } from 'node:fs';
+import type { ClientHttp2Session } from 'node:http2';
 import { maskedFrame, wirePayload } from './frames.js';
-import { openMany, openWebSocket, type OpenSocket } from './handshake.js';
+import { extendedConnect, openSession, openStream, SendWindowSampler } from './h2-session.js';
+import { http1TlsOptions, openMany, openWebSocket, type OpenSocket } from './handshake.js';
 import type { LoadJob } from './job.js';
 import { FrameScanner } from './scanner.js';
 
@@ -61,6 +64,54 @@ export function trafficFor(deflate: boolean, payloads: Buffer[], opcode: number,
   return deflate ? deflateTraffic(payloads, opcode, opened) : plainTraffic(payloads, opcode, rawEcho);
 }
 
+export interface OpenWebSockets {
+  open: OpenSocket[];
+  /** Destroy every socket (and the HTTP/2 session they share, if any). */
+  close(): void;
+  /** For the result: TCP connections used, and over HTTP/2 how often flow control held the client. */
+  detail(): Record<string, number>;
+}
+
+/**
+ * Open `count` WebSockets to `path`, offering deflate when the job does: each on its own TCP (or
+ * TLS) connection, or with `transport: 'h2'` all as streams of one HTTP/2 session.
+ */
+export async function openWebSockets(job: LoadJob, path: string, count: number, parallel: number): Promise<OpenWebSockets> {
+  const offer = offerFor(job.deflate);
+  let session: ClientHttp2Session | null = null;
+  let opening: (index: number) => Promise<OpenSocket>;
+  if (job.transport === undefined) {
+    opening = () => openWebSocket(job.port, path, job.rawEcho, undefined, offer);
+  } else {
+    if (job.certFile === undefined || job.deflate) throw new Error('a TLS transport needs certFile and no deflate');
+    const ca = readFileSync(job.certFile);
+    if (job.transport === 'h2') {
+      const h2 = (session = await openSession(job.port, ca));
+      const headers = extendedConnect(job.port, path);
+      opening = () => openStream(h2, headers);
+    } else {
+      const tls = http1TlsOptions(ca);
+      opening = () => openWebSocket(job.port, path, false, undefined, undefined, tls);
+    }
+  }
+  try {
+    const open = await openMany(count, parallel, opening);
+    const sampler = session !== null ? new SendWindowSampler(session) : null;
+    return {
+      open,
+      close: () => {
+        sampler?.stop();
+        for (const { socket } of open) socket.destroy();
+        session?.destroy();
+      },
+      detail: () => ({ tcpConnections: session !== null ? 1 : count, ...sampler?.detail() }),
+    };
+  } catch (error) {
+    session?.destroy();
+    throw error;
+  }
+}
+
 /** Open `count` connections to `path` (offering deflate when the job does) and plan their traffic. */
 export async function openWithTraffic(
   job: LoadJob,
@@ -69,13 +120,12 @@ export async function openWithTraffic(
   parallel: number,
   payloads: Buffer[],
   opcode: number,
-): Promise<{ open: OpenSocket[]; traffic: Traffic }> {
-  const offer = offerFor(job.deflate);
-  const open = await openMany(count, parallel, () => openWebSocket(job.port, path, job.rawEcho, undefined, offer));
+): Promise<OpenWebSockets & { traffic: Traffic }> {
+  const opened = await openWebSockets(job, path, count, parallel);
   try {
-    return { open, traffic: trafficFor(job.deflate, payloads, opcode, job.rawEcho, open) };
+    return { ...opened, traffic: trafficFor(job.deflate, payloads, opcode, job.rawEcho, opened.open) };
   } catch (error) {
-    for (const { socket } of open) socket.destroy();
+    opened.close();
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import { TARGETS, type Column } from '../targets.js';
 import { compact, ratio } from './format.js';
 import { goalsByGroup } from './goals.js';
 import { detailMedian, type BenchResults, type Row } from './results.js';
+import { overTransports, renderTransportTable } from './transport-table.js';
 
 // A compression scenario shows its deflate targets in these columns (wsmith-deflate under wsmith ...).
 const COLUMNS: { column: Column; title: string }[] = [
@@ -66,11 +67,16 @@ export function renderMarkdown(results: BenchResults): string {
   const out: string[] = [
     `Measured ${results.date.slice(0, 10)} on ${m.cores} × ${m.cpus}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ws ${m.ws};`,
     `\`${results.command}\` (${roundsText(results)}; medians with min–max; ${results.loadClient}).`,
-    '',
-    `| scenario | unit | ${COLUMNS.map((c) => c.title).join(' | ')} | wsmith ÷ ws | server CPU/unit, wsmith ÷ ws |`,
-    `|---|---|${COLUMNS.map(() => '---:').join('|')}|---:|---:|`,
   ];
-  const scenarios = SCENARIOS.filter((s) => results.rows.some((r) => r.scenario === s.name));
+  // The HTTP/2 scenarios have no ws column: their own table follows.
+  const scenarios = SCENARIOS.filter((s) => !overTransports(s) && results.rows.some((r) => r.scenario === s.name));
+  if (scenarios.length > 0) {
+    out.push(
+      '',
+      `| scenario | unit | ${COLUMNS.map((c) => c.title).join(' | ')} | wsmith ÷ ws | server CPU/unit, wsmith ÷ ws |`,
+      `|---|---|${COLUMNS.map(() => '---:').join('|')}|---:|---:|`,
+    );
+  }
   for (const scenario of scenarios) {
     const rows = results.rows.filter((r) => r.scenario === scenario.name);
     const mine = rowIn(rows, scenario, 'wsmith');
@@ -93,6 +99,7 @@ export function renderMarkdown(results: BenchResults): string {
       if (line !== null) out.push('', line);
     }
   }
+  out.push(...renderTransportTable(results));
   for (const name of ['idle-memory', 'idle-memory-deflate']) {
     const idle = results.rows.filter((r) => r.scenario === name && r.ok);
     if (idle.length === 0) continue;

@@ -14,6 +14,7 @@ const COLORS: Partial<Record<TargetName, string>> = {
   'wsmith-deflate': '#f59f00',
   'ws-deflate': '#495057',
   'ws-deflate-native': '#74c0fc',
+  'wsmith-h2': '#862e9c',
 };
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -30,9 +31,25 @@ export function renderSvg(results: BenchResults): string {
   const groupGap = 14;
   const labelWidth = 220;
   const plotWidth = 520;
-  const deflateNote = groups.some((s) => s.baseline !== undefined && s.baseline !== 'ws');
-  const top = deflateNote ? 72 : 56;
-  const ratios = results.rows.flatMap((r) => (r.ratio !== undefined ? [r.higherIsBetter ? r.ratio : 1 / r.ratio] : []));
+  // Scenarios measured against another baseline than ws say so under the title.
+  const notes: string[] = [];
+  if (groups.some((s) => s.baseline !== undefined && TARGETS[s.baseline].deflate)) {
+    notes.push('*-deflate: ratio to ws with compression on (ws-deflate = 1×)');
+  }
+  if (groups.some((s) => s.baseline !== undefined && TARGETS[s.baseline].transport !== undefined)) {
+    notes.push('h2-*: wsmith over HTTP/2 ÷ wsmith over HTTP/1.1 + TLS (ws does not support HTTP/2)');
+  }
+  const top = 56 + 16 * notes.length;
+  // A bar's length: ratio (or its inverse when lower is better). A zero figure (a tiny run's
+  // memory reading that did not move) has no place on a log scale: it is drawn as n/a.
+  const barValue = (ratio: number, higherIsBetter: boolean): number | null => {
+    const value = higherIsBetter ? ratio : 1 / ratio;
+    return Number.isFinite(value) && value > 0 ? value : null;
+  };
+  const ratios = results.rows.flatMap((r) => {
+    const value = r.ratio !== undefined ? barValue(r.ratio, r.higherIsBetter) : null;
+    return value !== null ? [value] : [];
+  });
   const maxLog = Math.max(1, Math.ceil(Math.log2(Math.max(2, ...ratios))));
   const minLog = Math.min(-1, Math.floor(Math.log2(Math.min(0.5, ...ratios))));
   const xOf = (value: number): number => labelWidth + ((Math.log2(value) - minLog) / (maxLog - minLog)) * plotWidth;
@@ -59,7 +76,7 @@ export function renderSvg(results: BenchResults): string {
     `<text x="10" y="20" font-size="14" font-weight="bold">wsmith bench: median ratio to ws (pure JS = 1×), log scale, longer is better</text>`,
     `<text x="10" y="38" fill="#555">${escape(`${results.date.slice(0, 10)} · ${results.machine.cores} × ${results.machine.cpus} · Node ${results.machine.node} · ${results.command}`)}</text>`,
   ];
-  if (deflateNote) out.push(`<text x="10" y="54" fill="#555">*-deflate: ratio to ws with compression on (ws-deflate = 1×)</text>`);
+  for (const [index, note] of notes.entries()) out.push(`<text x="10" y="${54 + 16 * index}" fill="#555">${escape(note)}</text>`);
   for (let power = minLog; power <= maxLog; power++) {
     const x = xOf(2 ** power).toFixed(1);
     const label = power >= 0 ? `${2 ** power}×` : `1/${2 ** -power}`;
@@ -75,8 +92,10 @@ export function renderSvg(results: BenchResults): string {
       const row = results.rows.find((r) => r.scenario === scenario.name && r.target === target);
       if (row && !row.ok) {
         out.push(`<text x="${xOf(1) + 4}" y="${y + barHeight - 3}" fill="#c92a2a">${escape(`${TARGETS[target].label}: failed`)}</text>`);
+      } else if (row?.ratio !== undefined && barValue(row.ratio, scenario.higherIsBetter) === null) {
+        out.push(`<text x="${xOf(1) + 4}" y="${y + barHeight - 3}" fill="#555">${escape(`${TARGETS[target].label}: n/a`)}</text>`);
       } else if (row?.ratio !== undefined) {
-        const value = scenario.higherIsBetter ? row.ratio : 1 / row.ratio;
+        const value = barValue(row.ratio, scenario.higherIsBetter) as number;
         const x0 = xOf(1);
         const x1 = xOf(value);
         out.push(

@@ -19,7 +19,7 @@ function cells(row: Row): string[] {
     `${compact(row.median as number)} ${row.metric}`,
     row.samples.length > 1 ? `${compact(row.min as number)}–${compact(row.max as number)}` : '',
     ratio(row.ratio),
-    row.cpuPerUnit !== undefined ? `${row.cpuPerUnit.toPrecision(3)} ${row.cpuLabel}` : heapCell(row),
+    row.cpuPerUnit !== undefined ? `${compact(row.cpuPerUnit)} ${row.cpuLabel}` : heapCell(row),
     ratio(row.cpuRatio),
     row.serverCpuPct !== undefined ? `${percent(row.serverCpuPct)} (sys ${percent(row.serverSystemPct)})` : '',
     percent(row.clientCpuPct),
@@ -46,7 +46,9 @@ export function renderTable(results: BenchResults): string {
   const baselines = [...new Set(results.rows.map((r) => r.baseline ?? 'ws').filter((b) => b !== 'ws'))];
   for (const baseline of baselines) {
     const scenarios = [...new Set(results.rows.filter((r) => r.baseline === baseline).map((r) => r.scenario))];
-    out.push(`  (× ws in ${scenarios.join(', ')}: ratio to ${TARGETS[baseline].label})`);
+    // The HTTP/2 scenarios compare wsmith with itself: ws has no WebSockets over HTTP/2.
+    const why = TARGETS[baseline].transport !== undefined ? ', so HTTP/2 ÷ HTTP/1.1: ws does not support WebSockets over HTTP/2' : '';
+    out.push(`  (× ws in ${scenarios.join(', ')}: ratio to ${TARGETS[baseline].label}${why})`);
   }
   for (const [group, goals] of goalsByGroup(results.goals)) {
     out.push('', `${group}:`);

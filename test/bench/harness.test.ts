@@ -1,31 +1,16 @@
 // Smoke test of `npm run bench`: the harness runs in its tiny mode (a fraction of a second per
 // scenario, one round), produces well-formed results, and prints no number for a server that
 // drops or corrupts a message. No timing is asserted: speed is measured in bench/, not here.
-import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResults } from '../../bench/report/results.js';
+import { bench, buildBench, ROOT } from './bench-process.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RUN = path.join(ROOT, 'build', 'bench', 'run.js');
 const out = mkdtempSync(path.join(os.tmpdir(), 'wsmith-bench-'));
 
-function bench(args: string[], dir: string): Promise<{ code: number; stdout: string; results: BenchResults }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [RUN, '--tiny', '--out', dir, ...args], { timeout: 60_000 }, (error, stdout) => {
-      const results = JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8')) as BenchResults;
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, results });
-    });
-  });
-}
-
-beforeAll(() => {
-  // `npm test` builds first; a bare `vitest run test/bench` may not have.
-  if (!existsSync(RUN)) execFileSync('npx', ['tsc', '-p', 'tsconfig.tools.json'], { cwd: ROOT, stdio: 'ignore' });
-}, 120_000);
+// `npm test` builds first; a bare `vitest run test/bench` may not have.
+beforeAll(buildBench, 120_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 

@@ -34,7 +34,7 @@ function selfSigned(dir: string): { key: Buffer; cert: Buffer } {
 /** An echo WebSocketServer with compression on; over HTTP/2 the application answers other requests with 404. */
 function echo(wss: WebSocketServer): WebSocketServer {
   wss.on('connection', (ws) => {
-    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('error', () => undefined);
   });
   return wss;

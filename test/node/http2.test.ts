@@ -5,68 +5,18 @@
  * backpressure); a Hub holding HTTP/1.1 and HTTP/2 sockets at once; the per-connection cap.
  */
 import { once } from 'node:events';
-import type { IncomingMessage } from 'node:http';
-import { connect as http2Connect, createSecureServer, createServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import { connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describeWithPeers } from '../support/peers.js';
-import { afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Hub } from '../../src/hub/index.js';
-import { WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+import { WebSocket, WebSocketServer } from '../../src/index.js';
 import { pooledHttp2Sessions } from '../../src/node/http2-client.js';
-import { hasOpenssl, localhostCertificate, type Pem } from '../support/certificates.js';
+import { hasOpenssl } from '../support/certificates.js';
+import { http2Harness } from './support/http2.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-let pem: Pem;
-beforeAll(() => {
-  if (hasOpenssl) pem = localhostCertificate();
-});
-
-interface Running {
-  server: Http2SecureServer | Http2Server;
-  wss: WebSocketServer;
-  url: string;
-  /** The request of each WebSocket the server accepted, in order. */
-  requests: IncomingMessage[];
-  /** HTTP/2 sessions (connections) the server has seen. */
-  sessions: ServerHttp2Session[];
-}
-
-async function start(secure: boolean, options: Partial<WebSocketServerOptions> = {}): Promise<Running> {
-  const server = secure ? createSecureServer({ key: pem.key, cert: pem.cert, allowHTTP1: true }) : createServer();
-  const wss = new WebSocketServer({ server, perMessageDeflate: true, ...options });
-  const requests: IncomingMessage[] = [];
-  const sessions: ServerHttp2Session[] = [];
-  server.on('session', (session) => sessions.push(session));
-  wss.on('connection', (ws, request) => {
-    requests.push(request);
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    ws.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    for (const session of sessions) session.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const port = (server.address() as AddressInfo).port;
-  return { server, wss, url: `${secure ? 'wss' : 'ws'}://localhost:${port}`, requests, sessions };
-}
-
-async function open(url: string, options: { http2?: boolean } = { http2: true }): Promise<WebSocket> {
-  const ws = new WebSocket(url, { ...options, ca: hasOpenssl ? pem.cert : undefined });
-  cleanups.push(() => ws.terminate());
-  await once(ws, 'open');
-  return ws;
-}
-
-function echo(ws: WebSocket, data: string): Promise<string> {
-  const reply = once(ws, 'message') as Promise<[Buffer]>;
-  ws.send(data);
-  return reply.then(([message]) => message.toString());
-}
+const harness = http2Harness();
+const { cleanups, start, open, echo } = harness;
 
 describeWithPeers({ openssl: hasOpenssl })('WebSockets over HTTP/2 (RFC 8441)', () => {
   for (const secure of [true, false]) {
@@ -178,7 +128,7 @@ describeWithPeers({ openssl: hasOpenssl })('WebSockets over HTTP/2 (RFC 8441)', 
   it('caps the WebSocket streams of one HTTP/2 connection (429 beyond maxStreamsPerConnection)', async () => {
     const running = await start(true, { maxStreamsPerConnection: 3 });
     await Promise.all([open(running.url), open(running.url), open(running.url)]);
-    const fourth = new WebSocket(running.url, { http2: true, ca: pem.cert });
+    const fourth = new WebSocket(running.url, { http2: true, ca: harness.pem.cert });
     cleanups.push(() => fourth.terminate());
     const [error] = (await once(fourth, 'error')) as [Error];
     expect(error.message).toBe('Unexpected server response: 429');
@@ -198,7 +148,7 @@ describeWithPeers({ openssl: hasOpenssl })('WebSockets over HTTP/2 (RFC 8441)', 
 
   it('the client falls back to HTTP/1.1 when the server does not take extended CONNECT', async () => {
     const { createServer: createHttpsServer } = await import('node:https');
-    const https = createHttpsServer({ key: pem.key, cert: pem.cert });
+    const https = createHttpsServer({ key: harness.pem.key, cert: harness.pem.cert });
     const wss = new WebSocketServer({ server: https });
     const versions: string[] = [];
     wss.on('connection', (ws, request) => {

@@ -31,8 +31,9 @@ describe('bench harness (tiny mode)', () => {
       const expected = targets.filter((t) => !(scenario.startsWith('micro') && t === 'raw'));
       expect(rows.map((row) => row.target).sort()).toEqual([...expected].sort());
       for (const row of rows) {
-        expect(row.median).toBeGreaterThan(0);
         expect(Number.isFinite(row.median)).toBe(true);
+        // A tiny run's few idle connections may not move the server's RSS at all (a page holds many).
+        if (scenario !== 'idle-memory') expect(row.median).toBeGreaterThan(0);
         expect(row.samples).toHaveLength(1);
         if (row.cpuLabel) expect(row.cpuPerUnit).toBeGreaterThanOrEqual(0);
       }

@@ -15,22 +15,8 @@
  */
 import { CloseCode } from './close.js';
 import { ProtocolError } from './errors.js';
-import {
-  FIN_BIT,
-  MASK_BIT,
-  MASK_KEY_LENGTH,
-  MAX_HEADER_LENGTH,
-  MAX_CONTROL_PAYLOAD,
-  OPCODE_MASK,
-  PAYLOAD_LENGTH_MASK,
-  RSV1_BIT,
-  RSV2_BIT,
-  RSV3_BIT,
-  extendedLengthBytes,
-  isControlOpcode,
-  isKnownOpcode,
-  type FrameHeader,
-} from './frame.js';
+import { FIN_BIT, MASK_BIT, MASK_KEY_LENGTH, MAX_HEADER_LENGTH, MAX_CONTROL_PAYLOAD, OPCODE_MASK } from './frame.js';
+import { PAYLOAD_LENGTH_MASK, RSV1_BIT, RSV2_BIT, RSV3_BIT, extendedLengthBytes, isControlOpcode, isKnownOpcode, type FrameHeader } from './frame.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { applyMask, applyMaskInto } from './mask.js';
 

@@ -79,18 +79,11 @@ export class Protocol implements FrameSink {
     this.autoPong = options.autoPong ?? true;
     this.inbound.limits(this.maxPayload, options.maxFragments ?? DEFAULT_MAX_FRAGMENTS, options.skipUtf8Validation !== true);
     const maskKeySource = options.maskKeySource ?? null;
-    if (this.role === 'client' && maskKeySource === null) {
-      throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
-    }
+    if (this.role === 'client' && maskKeySource === null) throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
     this.writer = new FrameWriter(maskKeySource, this.onWriterReady);
-    const { maxBufferedChunks } = options;
-    this.parser = new FrameParser(this, { role: this.role, maxFramePayload: this.maxPayload, maxBufferedChunks });
-    this.delivery = new MessageDelivery({
-      handler: this.handler,
-      parser: this.parser,
-      failWith: (code, message, closeCode) => this.failWith(code, message, closeCode),
-      failOnParserError: () => this.failOnParserError(),
-    });
+    this.parser = new FrameParser(this, { role: this.role, maxFramePayload: this.maxPayload, maxBufferedChunks: options.maxBufferedChunks });
+    const failWith = (code: ProtocolErrorCode, message: string, closeCode?: number): false => this.failWith(code, message, closeCode);
+    this.delivery = new MessageDelivery({ handler: this.handler, parser: this.parser, failWith, failOnParserError: () => this.failOnParserError() });
   }
 
   /** Where the connection is in its life (§4.1, §7.1). */
@@ -373,16 +366,14 @@ export class Protocol implements FrameSink {
     this.currentState = state;
   }
 
-  /**
-   * The close code to report once the connection is CLOSED (§7.1.5, §7.1.6): the peer's Close
-   * code if one arrived, the code we failed with (as `ws` reports it), else 1006.
-   */
+  /** The close code once CLOSED (§7.1.5): the peer's, else the one we failed with (as `ws`), else 1006. */
   get closeCode(): number {
     if (this.closeReceived) return this.receivedCloseCode;
     if (this.failure !== null) return this.failure.closeCode;
     return CloseCode.AbnormalClosure;
   }
 
+  /** The reason of the peer's Close frame ('' unless one arrived). */
   get closeReason(): Buffer {
     return this.closeReceived ? this.receivedCloseReason : EMPTY;
   }

@@ -54,20 +54,21 @@ export function toPayload(data: Exclude<SendData, Blob | number>): string | Buff
 
 /**
  * Queue a message, Ping or Pong on an open connection and have it written: a Blob once read
- * (`onBlobError` if it cannot be), the rest at once. Throws what `ws` throws: a TypeError for
+ * (`onBlobError(owner, error)` if it cannot be), the rest at once. Throws what `ws` throws: a TypeError for
  * data `Buffer.from()` refuses, a RangeError for a Ping or Pong over 125 bytes (§5.5).
  */
-export function queueData(
+export function queueData<Owner>(
   transport: SocketTransport,
   opcode: Opcode.Text | Opcode.Binary | Opcode.Ping | Opcode.Pong,
   data: Exclude<SendData, number>,
   fin: boolean,
   compress: boolean,
   callback: SendCallback | undefined,
-  onBlobError: (error: Error) => void,
+  owner: Owner,
+  onBlobError: (owner: Owner, error: Error) => void,
 ): void {
   if (isBlob(data)) {
-    sendBlob(transport, data, opcode, fin, callback, onBlobError);
+    sendBlob(transport, data, opcode, fin, callback, (error) => onBlobError(owner, error));
     return;
   }
   const payload = toPayload(data);

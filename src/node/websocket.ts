@@ -62,6 +62,8 @@ const EMPTY = Buffer.alloc(0);
 /** What the node layer can do to a WebSocket that its public API does not offer (set in a static block). */
 let attachTransport: (ws: WebSocket, transport: SocketTransport, protocol: string, extensions: string) => void;
 let getTransport: (ws: WebSocket) => SocketTransport | null;
+/** A function, not a closure per socket: what to do when a Blob being sent cannot be read. */
+let blobFailed: (ws: WebSocket, error: Error) => void;
 
 export class WebSocket extends EventEmitter<WebSocketEventMap> {
   // Defined below the class as `ws` defines them: enumerable, read-only, on the class and its prototype.
@@ -201,7 +203,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (transport === null) return this.#sendAfterClose(data, callback);
     const binary = options?.binary ?? typeof data !== 'string';
     const opcode = binary ? Opcode.Binary : Opcode.Text;
-    queueData(transport, opcode, data, options?.fin ?? true, options?.compress ?? true, callback, this.#blobFailed);
+    queueData(transport, opcode, data, options?.fin ?? true, options?.compress ?? true, callback, this, blobFailed);
   }
 
   /** Send a Ping (§5.5.2): at most 125 bytes (a RangeError otherwise). Throws while CONNECTING. */
@@ -285,7 +287,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (typeof data === 'number') data = String(data);
     const transport = this.#sendable();
     if (transport === null) return this.#sendAfterClose(data, callback);
-    queueData(transport, opcode, data, true, false, callback, this.#blobFailed);
+    queueData(transport, opcode, data, true, false, callback, this, blobFailed);
   }
 
   /** The transport, if a message may be sent on it now (open, and no Close sent: §5.5.1). */
@@ -301,10 +303,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   /** A Blob could not be read: `ws` reports the error and closes. */
-  readonly #blobFailed = (error: Error): void => {
+  #blobFailed(error: Error): void {
     this.#emitError(error);
     if (this.#transport?.protocol.canSend === true) this.close(1011);
-  };
+  }
 
   /** CLOSED, or CONNECTING: then the handshake is abandoned (as `ws` and browsers do). */
   #notOpenYetOrClosed(): boolean {
@@ -359,6 +361,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   static {
     attachTransport = (ws, transport, protocol, extensions) => ws.#attach(transport, protocol, extensions);
     getTransport = (ws) => ws.#transport;
+    blobFailed = (ws, error) => ws.#blobFailed(error);
   }
 }
 

@@ -12,10 +12,13 @@
  * - A frame whose payload the application supplies later (`sendLater`: a Blob being read) holds
  *   its place in the same way.
  */
+import { CloseCode } from './close.js';
+import { ProtocolError } from './errors.js';
 import type { MessageCodec } from './extensions/message-codec.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, encodeFrame, isControlOpcode } from './frame.js';
 import { Outbox, type MaskKeySource } from './outbox.js';
 import type { PendingFrame } from './pending-frame.js';
+import type { FailableConnection, ProtocolHandler } from './protocol-handler.js';
 
 /** Negotiated permessage-deflate, as the sending side uses it. */
 export interface OutboundCompression {
@@ -36,8 +39,9 @@ type Held = Buffer | PendingMessage;
 export class FrameWriter {
   private readonly outbox = new Outbox();
   private readonly maskKeySource: MaskKeySource | null;
-  /** Called when frames that waited for an asynchronous compression are ready to be written. */
-  private readonly onReady: (error: Error | null) => void;
+  /** Told when frames that waited for an asynchronous compression are ready to be written. */
+  private readonly handler: ProtocolHandler;
+  private readonly connection: FailableConnection;
   compression: OutboundCompression | null = null;
   /** Is our fragmented message open (so the next data frame is a continuation)? */
   private sendingFragmented = false;
@@ -47,9 +51,19 @@ export class FrameWriter {
   private held: Held[] | null = null;
   private heldBytes = 0;
 
-  constructor(maskKeySource: MaskKeySource | null, onReady: (error: Error | null) => void) {
+  constructor(maskKeySource: MaskKeySource | null, handler: ProtocolHandler, connection: FailableConnection) {
     this.maskKeySource = maskKeySource;
-    this.onReady = onReady;
+    this.handler = handler;
+    this.connection = connection;
+  }
+
+  /** Frames that waited are ready; a compression that failed fails the connection (1011). */
+  private onReady(error: Error | null): void {
+    const connection = this.connection;
+    if (error !== null && connection.failure === null) {
+      connection.fail(new ProtocolError(CloseCode.InternalError, 'WS_ERR_COMPRESSION_FAILED', `Compression failed: ${error.message}`));
+    }
+    this.handler.onReady();
   }
 
   /** Bytes queued: encoded and ready, or waiting (a message waiting to be compressed counts its size). */

@@ -8,27 +8,23 @@
  *   WebSocket events) holds them after each one and releases them once it was emitted.
  * The bytes received meanwhile wait in the parser, unread.
  */
-import type { ProtocolErrorCode } from './errors.js';
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import type { FrameParser } from './parser.js';
-import type { ProtocolHandler } from './protocol-handler.js';
+import type { FailableConnection, ProtocolHandler } from './protocol-handler.js';
 import type { MessageReceiver } from './receive-message.js';
 
-/** What the delivery needs from its connection. */
-export interface DeliveryOwner {
-  readonly handler: ProtocolHandler;
-  readonly parser: FrameParser;
-  failWith(code: ProtocolErrorCode, message: string, closeCode: number): false;
-  /** The parser stopped on an error while it read on: fail the connection with it. */
-  failOnParserError(): void;
-}
-
 export class MessageDelivery implements MessageReceiver {
-  private readonly owner: DeliveryOwner;
+  // References, not closures: a connection's parts cost no function objects (idle memory).
+  private readonly handler: ProtocolHandler;
+  private readonly parser: FrameParser;
+  private readonly connection: FailableConnection;
   private inflating = false;
   private held = false;
 
-  constructor(owner: DeliveryOwner) {
-    this.owner = owner;
+  constructor(handler: ProtocolHandler, parser: FrameParser, connection: FailableConnection) {
+    this.handler = handler;
+    this.parser = parser;
+    this.connection = connection;
   }
 
   get isHeld(): boolean {
@@ -36,37 +32,38 @@ export class MessageDelivery implements MessageReceiver {
   }
 
   deliver(data: Buffer, isBinary: boolean): boolean {
-    this.owner.handler.onMessage(data, isBinary);
+    this.handler.onMessage(data, isBinary);
     // The handler may have ended the connection, which stops the parser.
-    return !this.owner.parser.stopped;
+    return !this.parser.stopped;
   }
 
   deliverFragments(fragments: Buffer[]): boolean {
-    const handler = this.owner.handler;
+    const handler = this.handler;
     if (handler.onFragments !== undefined) handler.onFragments(fragments);
     else handler.onMessage(Buffer.concat(fragments), true);
-    return !this.owner.parser.stopped;
+    return !this.parser.stopped;
   }
 
   fail(code: ProtocolErrorCode, message: string, closeCode: number): false {
-    return this.owner.failWith(code, message, closeCode);
+    this.connection.fail(new ProtocolError(closeCode, code, message));
+    return false;
   }
 
   wait(): void {
     this.inflating = true;
-    this.owner.parser.pause();
+    this.parser.pause();
   }
 
   resume(): void {
     this.inflating = false;
     this.readOn();
-    this.owner.handler.onReady();
+    this.handler.onReady();
   }
 
   /** Deliver nothing more until `release()`. */
   hold(): void {
     this.held = true;
-    this.owner.parser.pause();
+    this.parser.pause();
   }
 
   /** Read on (now, synchronously) unless an inflation still runs. */
@@ -78,8 +75,16 @@ export class MessageDelivery implements MessageReceiver {
 
   private readOn(): void {
     if (this.inflating || this.held) return;
-    const parser = this.owner.parser;
-    parser.resume();
-    if (parser.error !== null) this.owner.failOnParserError();
+    this.parser.resume();
+    this.failOnParserError();
+  }
+
+  /** The parser stopped on an error (while it read on): fail the connection with it. */
+  failOnParserError(): void {
+    const error = this.parser.error;
+    if (error !== null) {
+      this.parser.error = null;
+      this.connection.fail(error);
+    }
   }
 }

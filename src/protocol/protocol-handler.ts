@@ -22,6 +22,13 @@ export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 
 /** What the protocol tells the I/O layer. Callbacks run synchronously inside the call that caused them. */
+/** What the parts of a connection (its writer, its message delivery) may ask of it: to fail it (§7.1.7). */
+export interface FailableConnection {
+  /** The error the connection failed with, or null. */
+  readonly failure: ProtocolError | null;
+  fail(error: ProtocolError): void;
+}
+
 export interface ProtocolHandler {
   /** A complete, validated message. */
   onMessage(data: Buffer, isBinary: boolean): void;

@@ -24,14 +24,14 @@ import { FrameParser, type FrameSink } from './parser.js';
 import type { PendingFrame } from './pending-frame.js';
 import { receiveMessage } from './receive-message.js';
 import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, ReadyState, type ProtocolHandler, type ProtocolOptions } from './protocol-handler.js';
-import type { CompressionSetup, ReceiveOptions, Role } from './protocol-handler.js';
+import type { CompressionSetup, FailableConnection, ReceiveOptions, Role } from './protocol-handler.js';
 
 export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, ReadyState };
 export type { CompressionSetup, ProtocolHandler, ProtocolOptions, ReceiveOptions, Role };
 
 const EMPTY = Buffer.alloc(0);
 
-export class Protocol implements FrameSink {
+export class Protocol implements FrameSink, FailableConnection {
   readonly role: Role;
   /** Did we send our Close frame / did we receive the peer's? (§7.1.2–§7.1.4) */
   closeSent = false;
@@ -80,10 +80,9 @@ export class Protocol implements FrameSink {
     this.inbound.limits(this.maxPayload, options.maxFragments ?? DEFAULT_MAX_FRAGMENTS, options.skipUtf8Validation !== true);
     const maskKeySource = options.maskKeySource ?? null;
     if (this.role === 'client' && maskKeySource === null) throw new TypeError('A client connection needs a maskKeySource (RFC 6455 §5.3)');
-    this.writer = new FrameWriter(maskKeySource, this.onWriterReady);
+    this.writer = new FrameWriter(maskKeySource, handler, this);
     this.parser = new FrameParser(this, { role: this.role, maxFramePayload: this.maxPayload, maxBufferedChunks: options.maxBufferedChunks });
-    const failWith = (code: ProtocolErrorCode, message: string, closeCode?: number): false => this.failWith(code, message, closeCode);
-    this.delivery = new MessageDelivery({ handler: this.handler, parser: this.parser, failWith, failOnParserError: () => this.failOnParserError() });
+    this.delivery = new MessageDelivery(handler, this.parser, this);
   }
 
   /** Where the connection is in its life (§4.1, §7.1). */
@@ -120,11 +119,7 @@ export class Protocol implements FrameSink {
   }
 
   private failOnParserError(): void {
-    const error = this.parser.error;
-    if (error !== null) {
-      this.parser.error = null;
-      this.fail(error);
-    }
+    this.delivery.failOnParserError();
   }
 
   /** TCP is over (the peer closed its side, or the connection was lost or terminated): nothing
@@ -383,13 +378,6 @@ export class Protocol implements FrameSink {
     this.closeSent = true;
     this.sentCloseCode = code ?? CloseCode.NoStatusReceived;
   }
-
-  private readonly onWriterReady = (error: Error | null): void => {
-    if (error !== null && this.failure === null) {
-      this.fail(new ProtocolError(CloseCode.InternalError, 'WS_ERR_COMPRESSION_FAILED', `Compression failed: ${error.message}`));
-    }
-    this.handler.onReady();
-  };
 
   protected failWith(code: ProtocolErrorCode, message: string, closeCode: number = CloseCode.ProtocolError): false {
     this.fail(new ProtocolError(closeCode, code, message));

@@ -219,4 +219,35 @@ describe('permessage-deflate in the protocol object (RFC 7692 §6, §7.2)', () =
       { numRuns: 200 },
     );
   });
+
+  it('a compression that fails fails the connection with 1011, whether it fails at once or later', () => {
+    for (const late of [false, true]) {
+      const failing: MessageCodec = {
+        compress(_data, done) {
+          if (!late) {
+            done(new Error('zlib broke'), Buffer.alloc(0));
+            return true;
+          }
+          queueMicrotask(() => done(new Error('zlib broke'), Buffer.alloc(0)));
+          return false;
+        },
+        decompress: () => true,
+        dispose() {},
+      };
+      const { protocol, seen } = open('server', failing);
+      protocol.sendText(text);
+      protocol.sendText('after it');
+      const settled = (): void => {
+        expect(seen.events).toEqual(['fail:1011:WS_ERR_COMPRESSION_FAILED']);
+        expect(protocol.closeTransport).toBe(true);
+        // The Close frame goes out, and no data frame: neither the failed message nor the next.
+        const frames = parseFrames(protocol.dataToSend(), 'client');
+        expect(frames.map((f) => f.opcode)).toEqual([Opcode.Close]);
+        expect(frames[0].payload.readUInt16BE(0)).toBe(CloseCode.InternalError);
+        expect(seen.ready).toBeGreaterThan(0);
+      };
+      if (!late) settled();
+      else return new Promise<void>((resolve) => queueMicrotask(() => queueMicrotask(() => (settled(), resolve()))));
+    }
+  });
 });

@@ -27,7 +27,8 @@ export type SendData =
 
 /** A Blob, or a File (also from another realm: told apart as `ws` does, by its shape). */
 export function isBlob(value: unknown): value is Blob {
-  if (typeof value !== 'object' || value === null) return false;
+  // Bytes and strings first: they are what is sent most, and never Blobs.
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
   if (value instanceof Blob) return true;
   const candidate = value as Partial<Blob>;
   const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];

@@ -268,7 +268,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
 
   #throwIfConnecting(): void {
-    if (this.readyState === ReadyState.Connecting) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    // Once opened a socket is never CONNECTING again: one field read on the sending path.
+    if (!this.#opened && this.readyState === ReadyState.Connecting) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
   }
 
   #sendControl(

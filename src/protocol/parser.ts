@@ -211,8 +211,10 @@ export class FrameParser {
   private parseHeader(): boolean {
     const queue = this.queue;
     if (queue.length < 2) return false;
-    const first = queue.peekByte(0);
-    const second = queue.peekByte(1);
+    // Usually the header lies in the first chunk: read it there, without walking the chunks.
+    const inFirst = queue.firstAvailable >= 2;
+    const first = inFirst ? queue.first[queue.firstOffset] : queue.peekByte(0);
+    const second = inFirst ? queue.first[queue.firstOffset + 1] : queue.peekByte(1);
     const header = this.header;
     header.fin = (first & FIN_BIT) !== 0;
     header.rsv1 = (first & RSV1_BIT) !== 0;

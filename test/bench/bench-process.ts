@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResults } from '../../bench/report/results.js';
+import { REQUIRE_PEERS, missingPeersError } from '../support/peers.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RUN = path.join(ROOT, 'build', 'bench', 'run.js');
@@ -14,6 +15,16 @@ export function buildBench(): void {
 }
 
 export const wsmithBuilt = (): boolean => existsSync(path.join(ROOT, 'dist', 'index.js'));
+
+/**
+ * May the run include wsmith's targets (dist/ built)? On a developer's machine a bare vitest run
+ * may go without them; under CI=true or WSMITH_REQUIRE_PEERS=1 a missing build fails instead.
+ */
+export function wsmithTargets(): boolean {
+  if (wsmithBuilt()) return true;
+  if (REQUIRE_PEERS) throw missingPeersError(['the built dist/ (npm run build)']);
+  return false;
+}
 
 export interface BenchRun {
   code: number;

@@ -1,11 +1,11 @@
 // Smoke test of `npm run bench`: the harness runs in its tiny mode (a fraction of a second per
 // scenario, one round), produces well-formed results, and prints no number for a server that
 // drops or corrupts a message. No timing is asserted: speed is measured in bench/, not here.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bench, buildBench, ROOT } from './bench-process.js';
+import { bench, buildBench, wsmithTargets } from './bench-process.js';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'wsmith-bench-'));
 
@@ -16,7 +16,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('bench harness (tiny mode)', () => {
   it('runs the scenarios against ws, raw TCP and (if built) wsmith and writes well-formed results', async () => {
-    const wsmithBuilt = existsSync(path.join(ROOT, 'dist', 'index.js'));
+    const wsmithBuilt = wsmithTargets();
     const targets = wsmithBuilt ? ['wsmith', 'ws', 'raw'] : ['ws', 'raw'];
     const scenarios = ['echo-small', 'broadcast', 'connect-rate', 'idle-memory', 'micro-parse-small'];
     const dir = path.join(out, 'good');
@@ -79,7 +79,7 @@ describe('bench harness (tiny mode)', () => {
 
 describe('bench harness, compression scenarios (tiny mode)', () => {
   it('runs the compression scenarios with permessage-deflate negotiated, compressed and inflated both ways', async () => {
-    const wsmithBuilt = existsSync(path.join(ROOT, 'dist', 'index.js'));
+    const wsmithBuilt = wsmithTargets();
     const deflateTargets = wsmithBuilt ? ['wsmith-deflate', 'ws-deflate', 'ws-deflate-native'] : ['ws-deflate', 'ws-deflate-native'];
     const plainTargets = wsmithBuilt ? ['wsmith', 'ws'] : ['ws'];
     const dir = path.join(out, 'deflate');

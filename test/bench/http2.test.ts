@@ -2,19 +2,20 @@
 // wsmith server reached over HTTP/1.1 + TLS and over one HTTP/2 connection, every echo checked,
 // HTTP/2 ÷ HTTP/1.1 where the other scenarios have ÷ ws, and no number for a server that
 // corrupts a message over HTTP/2. No timing is asserted: speed is measured in bench/, not here.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hasOpenssl } from '../support/certificates.js';
+import { describeWithPeers } from '../support/peers.js';
 import { bench, buildBench, wsmithBuilt, type BenchRun } from './bench-process.js';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'wsmith-bench-h2-'));
-const canRun = existsSync('/usr/bin/openssl') && wsmithBuilt();
 let run: BenchRun;
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe.skipIf(!canRun)('bench harness, HTTP/2 scenarios (tiny mode)', () => {
+describeWithPeers({ openssl: hasOpenssl, 'the built dist/ (npm run build)': wsmithBuilt() })('bench harness, HTTP/2 scenarios (tiny mode)', () => {
   // One run for every check (the machine is shared): both transports, and the broken server.
   beforeAll(async () => {
     buildBench();

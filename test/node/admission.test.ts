@@ -10,10 +10,9 @@ import type { ServerLimit } from '../../src/node/admission.js';
 import { WebSocketServer } from '../../src/node/server.js';
 import type { VerifyClientCallback } from '../../src/node/upgrade-decision.js';
 import { hasOpenssl } from '../support/certificates.js';
-import { REQUIRE_PEERS } from '../support/peers.js';
-import { AVAILABLE_MODES, MODES, isTls, startIn, type ModeServer } from './support/modes.js';
+import { itWithPeers } from '../support/peers.js';
+import { TESTED_MODES, isTls, startIn, type ModeServer } from './support/modes.js';
 
-const modes = hasOpenssl || REQUIRE_PEERS ? MODES : AVAILABLE_MODES;
 
 async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
   const start = Date.now();
@@ -29,7 +28,7 @@ afterEach(async () => {
   server = null;
 });
 
-describe.each(modes)('connection limits (%s)', (mode) => {
+describe.each(TESTED_MODES)('connection limits (%s)', (mode) => {
   it('maxConnections: one over the limit gets 503 before any state of its own; a freed place is taken again', async () => {
     server = await startIn(mode, { maxConnections: 3 });
     const limits: ServerLimit[] = [];
@@ -89,7 +88,7 @@ describe.each(modes)('connection limits (%s)', (mode) => {
   });
 });
 
-describe.each(modes)('allowedOrigins: Cross-Site WebSocket Hijacking (%s)', (mode) => {
+describe.each(TESTED_MODES)('allowedOrigins: Cross-Site WebSocket Hijacking (%s)', (mode) => {
   it('lets in the listed origins, host patterns and the page of this host; refuses the rest with 403', async () => {
     server = await startIn(mode, { allowedOrigins: ['https://app.example.com', 'https://*.example.org:8443', 'self'] });
     const rejections: Array<[number, string]> = [];
@@ -142,7 +141,7 @@ describe('allowedOrigins: the list is checked when the server is made', () => {
   });
 });
 
-describe.each(modes)('hooks that fail give a bare 500 and a hookError event, never a crash (%s)', (mode) => {
+describe.each(TESTED_MODES)('hooks that fail give a bare 500 and a hookError event, never a crash (%s)', (mode) => {
   const secret = 'db password is hunter2';
   const failing: Array<[string, Partial<Parameters<typeof startIn>[1]>, 'verifyClient' | 'handleProtocols']> = [
     ['verifyClient throws', { verifyClient: () => { throw new Error(secret); } }, 'verifyClient'],
@@ -190,7 +189,7 @@ describe.each(modes)('hooks that fail give a bare 500 and a hookError event, nev
   });
 });
 
-describe.each(modes)('the server that listens is reachable (%s)', (mode) => {
+describe.each(TESTED_MODES)('the server that listens is reachable (%s)', (mode) => {
   it('netServer is our net.Server (tls.Server over TLS) or the http(s) server given', async () => {
     server = await startIn(mode);
     const listener = server.wss.netServer;
@@ -220,7 +219,7 @@ describe('netServer and accept errors', () => {
 });
 
 describe('own port: one deadline in all for a connection that does not upgrade', () => {
-  for (const mode of modes.filter((m) => m.startsWith('own port'))) {
+  for (const mode of TESTED_MODES.filter((m) => m.startsWith('own port'))) {
     it(`answers plain keep-alive requests with 426, and closes at the one handshake deadline (${mode})`, async () => {
       const handshakeTimeout = 300;
       server = await startIn(mode, { handshakeTimeout });
@@ -246,7 +245,7 @@ describe('own port: one deadline in all for a connection that does not upgrade',
     });
   }
 
-  it.runIf(modes.includes('own port over TLS'))('cuts a TLS handshake that does not finish within tlsHandshakeTimeout', async () => {
+  itWithPeers({ openssl: hasOpenssl })('cuts a TLS handshake that does not finish within tlsHandshakeTimeout', async () => {
     server = await startIn('own port over TLS', { tlsHandshakeTimeout: 200 });
     const socket = netConnect({ port: server.port, host: '127.0.0.1' });
     socket.on('error', () => {});

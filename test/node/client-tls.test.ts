@@ -1,40 +1,22 @@
 // wss:// on both ways of running the handshake: wsmith's own (tls.connect with the TLS options
 // passed through) and node:http's (an https.Agent, or finishRequest over https.request), on ws's
 // client and on wsmith's, against a server with a self-signed certificate made here by openssl.
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.js';
+import { hasOpenssl, localhostCertificate, type Pem } from '../support/certificates.js';
+import { describeWithPeers } from '../support/peers.js';
 import { CLIENTS, cleanups, newClient, record, type AnyClient } from './support/client-peers.js';
 
-const OPENSSL = '/usr/bin/openssl';
-const hasOpenssl = existsSync(OPENSSL);
-if (!hasOpenssl) console.warn(`SKIPPED: client wss:// tests: ${OPENSSL} is missing (apt-get install openssl)`);
-
-let dir = '';
-let key = Buffer.alloc(0);
-let cert = Buffer.alloc(0);
+let key: Pem['key'] = Buffer.alloc(0);
+let cert: Pem['cert'] = Buffer.alloc(0);
 
 beforeAll(() => {
   if (!hasOpenssl) return;
-  dir = mkdtempSync(join(tmpdir(), 'wsmith-client-tls-'));
-  execFileSync(OPENSSL, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
-  key = readFileSync(join(dir, 'key.pem'));
-  cert = readFileSync(join(dir, 'cert.pem'));
-});
-
-afterAll(() => {
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  ({ key, cert } = localhostCertificate());
 });
 
 /** Our echo server behind https on a free port. */
@@ -63,7 +45,7 @@ function echo(ws: AnyClient, text: string): Promise<string> {
   });
 }
 
-describe.skipIf(!hasOpenssl).each(CLIENTS)('%s: wss://', (_name, Client) => {
+for (const [name, Client] of CLIENTS) describeWithPeers({ openssl: hasOpenssl })(`${name}: wss://`, () => {
   it('the TLS options go to tls.connect; SNI names the host', async () => {
     const { url, servernames } = await secureEcho();
     expect(await echo(newClient(Client, url, [], { ca: cert }), 'over TLS')).toBe('over TLS');

@@ -5,12 +5,9 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageMemory } from '../../src/node/message-guard.js';
 import type { WebSocket } from '../../src/node/websocket.js';
-import { hasOpenssl } from '../support/certificates.js';
-import { REQUIRE_PEERS } from '../support/peers.js';
-import { AVAILABLE_MODES, MODES, startIn, type ModeServer } from './support/modes.js';
+import { TESTED_MODES, startIn, type ModeServer } from './support/modes.js';
 import { maskedFrame, type RawPeer } from './support/server.js';
 
-const modes = hasOpenssl || REQUIRE_PEERS ? MODES : AVAILABLE_MODES;
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
 async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
@@ -57,7 +54,7 @@ afterEach(async () => {
   await until(() => messageMemory.used === 0); // nothing any test held is left counted
 });
 
-describe.each(modes)('keepalive (%s)', (mode) => {
+describe.each(TESTED_MODES)('keepalive (%s)', (mode) => {
   it('cuts a peer that vanished (reads nothing, answers nothing) with 1011, and keeps one that answers', async () => {
     const interval = 40;
     const timeout = 40;
@@ -91,7 +88,7 @@ describe.each(modes)('keepalive (%s)', (mode) => {
   });
 });
 
-describe.each(modes)('the process-wide budget for unfinished messages (%s)', (mode) => {
+describe.each(TESTED_MODES)('the process-wide budget for unfinished messages (%s)', (mode) => {
   it('fails with 1009 the connection whose bytes take the total past the limit; the others go on', async () => {
     const limit = messageMemory.limit;
     messageMemory.limit = 1024 * 1024;
@@ -117,7 +114,7 @@ describe.each(modes)('the process-wide budget for unfinished messages (%s)', (mo
   });
 });
 
-describe.each(modes)('the message deadline (%s)', (mode) => {
+describe.each(TESTED_MODES)('the message deadline (%s)', (mode) => {
   it('a message that is not complete messageTimeout after its first frame fails with 1008 and lets go of its bytes', async () => {
     const messageTimeout = 150;
     server = await startIn(mode, { messageTimeout });
@@ -147,7 +144,7 @@ describe.each(modes)('the message deadline (%s)', (mode) => {
   });
 });
 
-describe.each(modes)('maxFragments (%s)', (mode) => {
+describe.each(TESTED_MODES)('maxFragments (%s)', (mode) => {
   it('fails a message of more data frames than maxFragments with 1008', async () => {
     server = await startIn(mode, { maxFragments: 10 });
     const ok = await server.open();

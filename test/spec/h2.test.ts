@@ -1,35 +1,19 @@
-// wsmith's echo server over HTTP/2 (RFC 8441), on a TLS server (a self-signed certificate made
-// here with Debian's openssl, as test/interop/tls.test.ts does) and on an h2c server, judged by
+// wsmith's echo server over HTTP/2 (RFC 8441), on a TLS server (the self-signed certificate of
+// test/support/certificates.ts, made with Debian's openssl) and on an h2c server, judged by
 // the suite next to the same server over HTTP/1.1: sections 1–13 must come out the same.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createSecureServer, createServer, type Http2SecureServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocketServer } from 'wsmith';
 import { section } from '../../spec/case.js';
 import { summarize, type Report } from '../../spec/report.js';
 import { runServerSuite } from '../../spec/server-mode.js';
+import { hasOpenssl, localhostCertificate } from '../support/certificates.js';
+import { describeWithPeers } from '../support/peers.js';
 import { TEST_TIMING, describeResults, notOk } from './helpers.js';
-
-const OPENSSL = '/usr/bin/openssl';
-const hasOpenssl = existsSync(OPENSSL);
-if (!hasOpenssl) console.warn(`SKIPPED: the HTTP/2 conformance run: ${OPENSSL} is missing (apt-get install openssl)`);
 
 /** The same option the HTTP/1.1 run uses (test/spec/wsmith.test.ts). */
 const DEFLATE_MESSAGES = 5;
-
-function selfSigned(dir: string): { key: Buffer; cert: Buffer } {
-  const key = join(dir, 'server.key');
-  const cert = join(dir, 'server.crt');
-  execFileSync(OPENSSL, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
-  return { key: readFileSync(key), cert: readFileSync(cert) };
-}
 
 /** An echo WebSocketServer with compression on; over HTTP/2 the application answers other requests with 404. */
 function echo(wss: WebSocketServer): WebSocketServer {
@@ -55,8 +39,7 @@ function countsBySection(report: Report): Record<string, Record<string, number>>
   return Object.fromEntries(summarize(report).sections.filter(([s]) => /^\d+$/.test(s) && s !== '0'));
 }
 
-describe.skipIf(!hasOpenssl)('wsmith echo server over HTTP/2, next to HTTP/1.1', () => {
-  let dir: string;
+describeWithPeers({ openssl: hasOpenssl })('wsmith echo server over HTTP/2, next to HTTP/1.1', () => {
   let pem: { key: Buffer; cert: Buffer };
   let h1: WebSocketServer;
   let tls: Http2SecureServer;
@@ -65,8 +48,7 @@ describe.skipIf(!hasOpenssl)('wsmith echo server over HTTP/2, next to HTTP/1.1',
   let reports: { h1: Report; tls: Report; h2c: Report };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wsmith-spec-h2-'));
-    pem = selfSigned(dir);
+    pem = localhostCertificate();
     h1 = echo(new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true }));
     await new Promise<void>((resolve) => h1.on('listening', () => resolve()));
     tls = createSecureServer({ ...pem, allowHTTP1: true });
@@ -87,7 +69,6 @@ describe.skipIf(!hasOpenssl)('wsmith echo server over HTTP/2, next to HTTP/1.1',
     await new Promise<void>((resolve) => h1.close(() => resolve()));
     await new Promise<void>((resolve) => tls.close(() => resolve()));
     await new Promise<void>((resolve) => h2c.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const carrier of ['tls', 'h2c'] as const) {

@@ -1,5 +1,5 @@
 // A self-signed certificate for localhost and 127.0.0.1, made once per test process by Debian's
-// openssl (which .ci/run installs; without it, tests that need TLS skip, or fail under
+// openssl (which .ci/run installs; without it, tests that need TLS skip, or fail under CI=true or
 // WSMITH_REQUIRE_PEERS=1: see peers.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

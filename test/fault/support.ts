@@ -153,13 +153,7 @@ export function openFilesLimit(): number {
   }
 }
 
-export async function until(condition: () => boolean, limitMs = 30_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > limitMs) throw new Error(`${what} not met within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from '../support/until.js';
 
 /** Unhandled rejections and uncaught exceptions seen while `body` runs (listeners removed after). */
 export async function watchProcessFaults<T>(body: (faults: Error[]) => Promise<T>): Promise<T> {

@@ -153,14 +153,7 @@ export async function rawClient(port: number, path = '/', read = true): Promise<
   return { socket, reader, closed };
 }
 
-/** Poll `condition` on each macrotask until it holds (no fixed sleeps). */
-export async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > limitMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from '../support/until.js';
 
 /**
  * Reads a stream of binary frames of `size` bytes whose payloads start with a 32-bit sequence

@@ -11,16 +11,10 @@ import { WebSocketServer } from '../../src/node/server.js';
 import type { VerifyClientCallback } from '../../src/node/upgrade-decision.js';
 import { hasOpenssl } from '../support/certificates.js';
 import { itWithPeers } from '../support/peers.js';
+import { until } from '../support/until.js';
 import { TESTED_MODES, isTls, startIn, type ModeServer } from './support/modes.js';
 
 
-async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > limitMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 let server: ModeServer | null = null;
 afterEach(async () => {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ReconnectingWebSocket, WebSocket, WebSocketServer } from '../../src/index.js';
 import { backoffDelay } from '../../src/node/reconnecting.js';
+import { until } from '../support/until.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -62,9 +63,6 @@ function once<T extends unknown[]>(emitter: { once(event: string, listener: (...
   return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)));
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('backoffDelay (full jitter above a floor)', () => {
   it('lies between minDelay and min(maxDelay, minDelay * 2^attempt)', () => {

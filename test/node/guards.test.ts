@@ -5,18 +5,12 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { messageMemory } from '../../src/node/message-guard.js';
 import type { WebSocket } from '../../src/node/websocket.js';
+import { until } from '../support/until.js';
 import { TESTED_MODES, startIn, type ModeServer } from './support/modes.js';
 import { maskedFrame, type RawPeer } from './support/server.js';
 
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
-async function until(condition: () => boolean, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > limitMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** A masked frame header announcing `length` bytes, then `payload` (part of them). */
 function frameStart(opcode: number, length: number, payload: Buffer, fin = true): Buffer {

@@ -89,9 +89,6 @@ export function collect<T>(emitter: { on(event: string, listener: (...args: neve
   return seen;
 }
 
-/** Wait until `condition()` holds (polling each turn; the test's own timeout bounds it). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
+export { until } from '../../support/until.js';
 
 export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

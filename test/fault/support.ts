@@ -12,22 +12,8 @@ export const HANDSHAKE = Buffer.from(
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
 );
 
-/** A masked client frame with a zero key (the payload goes as it is; §5.3 still satisfied: MASK set). */
-export function clientFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const length = data.length;
-  const header = Buffer.alloc(length < 126 ? 6 : length <= 0xffff ? 8 : 14);
-  header[0] = 0x80 | opcode;
-  if (length < 126) header[1] = 0x80 | length;
-  else if (length <= 0xffff) {
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(length, 2);
-  } else {
-    header[1] = 0x80 | 127;
-    header.writeBigUInt64BE(BigInt(length), 2);
-  }
-  return Buffer.concat([header, data]);
-}
+/** A whole client frame with a zero masking key (the payload goes as it is; §5.3: MASK set). */
+export { zeroMaskFrame as clientFrame } from '../support/zero-mask-frame.js';
 
 /** Counts server frames as they stream by, without keeping them (payloads are not copied). */
 export class FrameCounter {

@@ -7,25 +7,11 @@ import { messageMemory } from '../../src/node/message-guard.js';
 import type { WebSocket } from '../../src/node/websocket.js';
 import { until } from '../support/until.js';
 import { TESTED_MODES, startIn, type ModeServer } from './support/modes.js';
+import { zeroMaskFrame } from '../support/zero-mask-frame.js';
 import { maskedFrame, type RawPeer } from './support/server.js';
 
 const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
-
-/** A masked frame header announcing `length` bytes, then `payload` (part of them). */
-function frameStart(opcode: number, length: number, payload: Buffer, fin = true): Buffer {
-  const header = Buffer.alloc(length < 126 ? 6 : length <= 0xffff ? 8 : 14);
-  header[0] = (fin ? 0x80 : 0) | opcode;
-  if (length < 126) header[1] = 0x80 | length;
-  else if (length <= 0xffff) {
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(length, 2);
-  } else {
-    header[1] = 0x80 | 127;
-    header.writeBigUInt64BE(BigInt(length), 2);
-  }
-  return Buffer.concat([header, payload]); // masking key 0: the payload goes as it is
-}
 
 async function closeFrameCode(peer: RawPeer): Promise<number> {
   for (;;) {
@@ -90,10 +76,10 @@ describe.each(TESTED_MODES)('the process-wide budget for unfinished messages (%s
       server = await startIn(mode);
       const frame = 800 * 1024;
       const first = await server.open();
-      first.write(frameStart(Op.Binary, frame, Buffer.alloc(600 * 1024, 1)));
+      first.write(zeroMaskFrame(Op.Binary, Buffer.alloc(600 * 1024, 1), frame));
       await until(() => messageMemory.used >= 600 * 1024);
       const second = await server.open();
-      second.write(frameStart(Op.Binary, frame, Buffer.alloc(600 * 1024, 2)));
+      second.write(zeroMaskFrame(Op.Binary, Buffer.alloc(600 * 1024, 2), frame));
       expect(await closeFrameCode(second)).toBe(1009);
       await until(() => messageMemory.used <= frame);
       const refusals = messageMemory.refusals;
@@ -114,7 +100,7 @@ describe.each(TESTED_MODES)('the message deadline (%s)', (mode) => {
     server = await startIn(mode, { messageTimeout });
     const peer = await server.open();
     const start = Date.now();
-    peer.write(frameStart(Op.Binary, 100_000, Buffer.alloc(30_000))); // then silence
+    peer.write(zeroMaskFrame(Op.Binary, Buffer.alloc(30_000), 100_000)); // then silence
     await until(() => messageMemory.used > 0);
     expect(await closeFrameCode(peer)).toBe(1008);
     const elapsed = Date.now() - start;

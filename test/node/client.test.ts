@@ -1,14 +1,9 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { AddressInfo, Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, connect } from '../../src/index.js';
-import { computeAcceptKey } from '../../src/protocol/server-handshake.js';
 import { nextMaskKey } from '../../src/node/client.js';
 import { REQUIRE_PEERS, missingPeersError } from '../support/peers.js';
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+import { accept, cleanups, rawServer } from './support/client-peers.js';
 
 /** Our own server on a free port, echoing every message; closed after the test. */
 async function echoServer(options: Partial<ConstructorParameters<typeof WebSocketServer>[0]> = {}, host = '127.0.0.1') {
@@ -25,49 +20,6 @@ async function echoServer(options: Partial<ConstructorParameters<typeof WebSocke
   }));
   const port = (wss.address() as AddressInfo).port;
   return { wss, port, requests, url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}` };
-}
-
-interface RawRequest {
-  socket: Socket;
-  text: string;
-  key: string;
-  headers: Map<string, string>;
-}
-
-/** A hand-written TCP server: `respond` gets each request once its headers are in. */
-async function rawServer(respond: (request: RawRequest) => void): Promise<{ server: Server; port: number; url: string }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      const headers = new Map<string, string>();
-      for (const line of text.slice(0, end).split('\r\n').slice(1)) {
-        const colon = line.indexOf(':');
-        headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-      }
-      respond({ socket, text: text.slice(0, end + 4), key: headers.get('sec-websocket-key') ?? '', headers });
-      const rest = Buffer.from(text.slice(end + 4), 'latin1');
-      if (rest.length > 0) socket.emit('data', rest);
-    };
-    socket.on('data', onData);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
-  const port = (server.address() as AddressInfo).port;
-  return { server, port, url: `ws://127.0.0.1:${port}` };
-}
-
-function accept(key: string, extra: string[] = []): string {
-  return ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAcceptKey(key)}`, ...extra].join('\r\n') + '\r\n\r\n';
 }
 
 /** Resolve with the first error and the close code of a client that must fail. */

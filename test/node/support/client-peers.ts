@@ -52,6 +52,9 @@ export async function rawServer(
       const request = { socket, text: text.slice(0, end + 4), requestLine: lines[0], key: headers.get('sec-websocket-key') ?? '', headers };
       requests.push(request);
       respond(request);
+      // Bytes that came with the head go to whatever `respond` set listening.
+      const rest = Buffer.from(text.slice(end + 4), 'latin1');
+      if (rest.length > 0) socket.emit('data', rest);
     };
     socket.on('data', onData);
   });

@@ -9,7 +9,8 @@ import { Protocol } from '../../src/protocol/protocol.js';
 import { Recorder, closeBody, frame, h, maskKeySource, type FrameSpec } from '../protocol/support/protocol.js';
 import { parseFrames } from '../protocol/support/frames.js';
 import { referenceEvents, type RefEvent, type RefOptions } from './support/reference-receiver.js';
-import { reportRuns, runs, splitAt, timeoutFor } from './support/runs.js';
+import { splitAt } from '../support/split-at.js';
+import { reportRuns, runs, timeoutFor } from './support/runs.js';
 import { countWork, workPerUnit } from './support/work.js';
 
 const MAX_PAYLOAD = 3000;

@@ -11,7 +11,8 @@ import { parseExtensionHeader } from '../../src/protocol/extensions/extension-he
 import { computeAcceptKey, parseTokenList } from '../../src/protocol/server-handshake.js';
 import { ServerProtocol, type HandshakeRequest, type ServerProtocolHandler } from '../../src/protocol/server-protocol.js';
 import { parseWebSocketUrl } from '../../src/protocol/client-handshake.js';
-import { reportRuns, runs, splitAt, timeoutFor } from './support/runs.js';
+import { splitAt } from '../support/split-at.js';
+import { reportRuns, runs, timeoutFor } from './support/runs.js';
 import { countWork, workPerUnit } from './support/work.js';
 
 const RUNS = runs(1_000);

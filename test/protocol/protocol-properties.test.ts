@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Protocol, ReadyState } from '../../src/protocol/protocol.js';
 import { Opcode } from '../../src/protocol/frame.js';
 import { Event, Recorder, server, client, FrameSpec, frame, closeBody, output, expectClose, hex, h } from './support/protocol.js';
+import { splitAt } from '../support/split-at.js';
 
 
 const MAX_PAYLOAD = 3000;
@@ -77,18 +78,6 @@ const streamArb: fc.Arbitrary<Buffer> = fc.oneof(
       .map(([a, garbage, b]) => Buffer.concat([...a.map(frame), Buffer.from(garbage), ...b.map(frame)])),
   },
 );
-
-function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const point of points) {
-    pieces.push(Buffer.from(bytes.subarray(from, point)));
-    from = point;
-  }
-  pieces.push(Buffer.from(bytes.subarray(from)));
-  return pieces;
-}
 
 /** Feed the chunks (copies: the parser unmasks in place); record events and the output bytes. */
 function run(chunks: Buffer[]): { events: Event[]; out: Buffer; connection: Protocol; recorder: Recorder } {

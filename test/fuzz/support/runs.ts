@@ -16,16 +16,3 @@ export function timeoutFor(numRuns: number, perRunMs = 2): number {
 export function reportRuns(target: string, numRuns: number, detail = ''): void {
   console.log(`FUZZ ${target}: ${numRuns} cases${detail === '' ? '' : `, ${detail}`}`);
 }
-
-/** Split `bytes` at the positions `cuts` (taken modulo its length). */
-export function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const point of points) {
-    pieces.push(Buffer.from(bytes.subarray(from, point)));
-    from = point;
-  }
-  pieces.push(Buffer.from(bytes.subarray(from)));
-  return pieces;
-}

@@ -162,6 +162,8 @@ class ClientHandshake implements Dial, HopOwner {
         this.hasAgent() ||
         observer.listens('unexpected-response') ||
         (redirected && observer.listens('redirect'));
+      // Every hop that reads its own response takes the new URL here (node:http's hop below, with its request).
+      if (!viaHttp && redirected) observer.onRedirect(target.href, null);
       if (!viaHttp && this.options.http2 === true && !this.http2Refused) {
         this.hop = new Http2Hop(this, request, () => {
           this.http2Refused = true;
@@ -170,7 +172,6 @@ class ClientHandshake implements Dial, HopOwner {
         return;
       }
       if (!viaHttp) {
-        if (redirected) observer.onRedirect(target.href, null);
         this.hop = new RawHop(this, request);
         return;
       }

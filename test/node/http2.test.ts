@@ -5,7 +5,7 @@
  * backpressure); a Hub holding HTTP/1.1 and HTTP/2 sockets at once; the per-connection cap.
  */
 import { once } from 'node:events';
-import { connect as http2Connect } from 'node:http2';
+import { connect as http2Connect, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describeWithPeers } from '../support/peers.js';
 import { expect, it } from 'vitest';
@@ -144,6 +144,20 @@ describeWithPeers({ openssl: hasOpenssl })('WebSockets over HTTP/2 (RFC 8441)', 
     expect(hub.broadcast('to everyone '.repeat(200))).toBe(3);
     for (const [data] of await Promise.all(received)) expect(data.toString()).toBe('to everyone '.repeat(200));
     expect(running.requests.map((r) => r.httpVersion)).toEqual(['1.1', '2.0', '2.0']);
+  });
+
+  it('a redirect answered on an HTTP/2 stream is followed, and url names where the socket opened', async () => {
+    const running = await start(true);
+    // Another HTTP/2 server, taking extended CONNECT, that answers every one with a redirect.
+    const mover = createSecureServer({ key: harness.pem.key, cert: harness.pem.cert, settings: { enableConnectProtocol: true } });
+    mover.on('stream', (stream) => stream.respond({ ':status': 302, location: `${running.url}/new` }, { endStream: true }));
+    await new Promise<void>((resolve) => mover.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => mover.close(() => resolve())));
+    const old = `wss://localhost:${(mover.address() as AddressInfo).port}/old`;
+    const ws = await open(old, { http2: true, followRedirects: true });
+    expect(running.requests.map((r) => [r.httpVersion, r.url])).toEqual([['2.0', '/new']]);
+    expect(ws.url).toBe(`${running.url}/new`);
+    expect(await echo(ws, 'moved')).toBe('moved');
   });
 
   it('the client falls back to HTTP/1.1 when the server does not take extended CONNECT', async () => {

@@ -33,6 +33,8 @@ export class BroadcastFrames {
    * (it agreed to server context takeover, so its compressor's state is its own).
    */
   frameFor(transport: SocketTransport): Buffer | PendingFrame | null {
+    // A socket this process dialed masks its frames (§5.3): no shared encoding for it.
+    if (transport.protocol.role === 'client') return null;
     const compressor = transport.broadcastCompressor;
     if (compressor === null) return transport.protocol.compressionEnabled ? null : this.plain;
     if (this.payload.length < compressor.threshold) return this.plain;

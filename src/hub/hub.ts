@@ -56,8 +56,6 @@ export class Hub {
   private readonly sockets = new Map<WebSocket, Member>();
   private readonly ids = new Map<string, WebSocket>();
   private readonly roomIndex = new Rooms<WebSocket>();
-  /** Client-role sockets (rare): checked only while there are any. */
-  private readonly clientRole = new Set<WebSocket>();
   /** The keepalive given to members (`heartbeat`), or null to leave theirs as it is. */
   private readonly keepalive: KeepaliveOptions | null;
   private readonly maxBufferedBytes: number;
@@ -98,7 +96,7 @@ export class Hub {
       throw new TypeError(`slowConsumerPolicy must be 'close' or 'drop', not ${String(this.policy)}`);
     }
     this.closeTimeout = options.closeTimeout ?? DEFAULT_HUB_CLOSE_TIMEOUT;
-    this.keepalive = options.heartbeat === undefined || options.heartbeat === false ? null : resolveKeepalive(options.heartbeat);
+    this.keepalive = options.heartbeat === undefined ? null : resolveKeepalive(options.heartbeat);
     this.adapter = options.adapter ?? null;
     this.onAdapterError = options.onAdapterError;
     if (this.adapter !== null) {
@@ -128,8 +126,6 @@ export class Hub {
     if (ws.readyState !== ReadyState.Open) return id;
     this.sockets.set(ws, { id, data: options.data, slowCloseTimer: null });
     this.ids.set(id, ws);
-    // A socket this process dialed (it has a URL) masks its frames: no shared encoding for it.
-    if (transportOf(ws)?.protocol.role === 'client') this.clientRole.add(ws);
     ws.on('close', this.onSocketClose);
     ws.on('message', this.onSocketMessage);
     const transport = transportOf(ws);
@@ -147,7 +143,6 @@ export class Hub {
     if (member === undefined) return false;
     this.sockets.delete(ws);
     this.ids.delete(member.id);
-    this.clientRole.delete(ws);
     if (member.slowCloseTimer !== null) clearTimeout(member.slowCloseTimer);
     ws.removeListener('close', this.onSocketClose);
     ws.removeListener('message', this.onSocketMessage);
@@ -316,7 +311,7 @@ export class Hub {
     }
     const transport = transportOf(ws);
     if (transport === null) return false;
-    const frame = this.clientRole.size > 0 && this.clientRole.has(ws) ? null : frames.frameFor(transport);
+    const frame = frames.frameFor(transport);
     if (frame === null) {
       if (ws.readyState !== ReadyState.Open) return false;
       ws.send(frames.payload, { binary: frames.isBinary });

@@ -16,11 +16,6 @@ export class ContextPool {
     this.#maxIdle = maxIdle;
   }
 
-  /** Contexts waiting for a message. */
-  get idle(): number {
-    return this.#idle.length;
-  }
-
   acquire(): ZlibContext {
     for (let context = this.#idle.pop(); context !== undefined; context = this.#idle.pop()) {
       if (!context.dead) return context;

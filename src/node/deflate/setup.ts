@@ -4,7 +4,7 @@
  * to compress a broadcast once for every connection that agreed to the same parameters.
  */
 import { normalizePerMessageDeflate, type PerMessageDeflateOptions } from '../../protocol/extensions/deflate-options.js';
-import type { MessageCodec } from '../../protocol/extensions/message-codec.js';
+import type { CompressionSetup } from '../../protocol/protocol-handler.js';
 import type { DeflateParams, DeflateSetup } from '../../protocol/extensions/permessage-deflate.js';
 import { createMessageCodec } from './zlib-codec.js';
 
@@ -22,11 +22,7 @@ export function deflateSetupFor(option: PerMessageDeflateOption | undefined, rol
  * window without server context takeover (§7.1.1.1: each message is compressed on its own, so
  * the bytes fit every such connection; RFC 6455 §5.1: a server's frames are never masked).
  */
-export interface BroadcastCompressor {
-  readonly codec: MessageCodec;
-  /** Messages smaller than this go uncompressed, as a connection's own sends do. */
-  readonly threshold: number;
-}
+export type BroadcastCompressor = Readonly<CompressionSetup>;
 
 const compressors = new WeakMap<DeflateSetup, Map<number, BroadcastCompressor>>();
 

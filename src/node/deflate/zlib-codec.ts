@@ -203,15 +203,17 @@ class ZlibMessageCodec implements MessageCodec {
     this.#inflater = null;
   }
 
-  /** A dead context (failed, or its DEFLATE stream ended): close it; the next message makes another. */
-  #dropDeflater(context: ZlibContext): void {
-    context.close();
-    if (this.#deflater === context) this.#deflater = null;
+  /** The connection's own stream in that direction (context takeover), made on first use. */
+  #ownContext(compress: boolean): ZlibContext {
+    const engine = this.#engine;
+    return compress ? (this.#deflater ??= engine.createConnectionDeflater()) : (this.#inflater ??= engine.createConnectionInflater());
   }
 
-  #dropInflater(context: ZlibContext): void {
+  /** A dead context (failed, or its DEFLATE stream ended): close it; the next message makes another. */
+  #dropOwn(context: ZlibContext): void {
     context.close();
-    if (this.#inflater === context) this.#inflater = null;
+    if (this.#deflater === context) this.#deflater = null;
+    else if (this.#inflater === context) this.#inflater = null;
   }
 
   // --- compress ----------------------------------------------------------------------------
@@ -231,36 +233,16 @@ class ZlibMessageCodec implements MessageCodec {
         done(error as Error, EMPTY);
         return true;
       }
-      const result = withoutTail(output);
-      if (result instanceof Error) done(result, EMPTY);
-      else done(null, result);
+      finishDeflated(output, done);
       return true;
     }
-    engine.limiter.run((release) => {
-      if (this.#disposed) {
-        release();
-        this.#finishCompress(done, { kind: 'error', error: new Error(DISPOSED) });
-        return;
-      }
-      const context = engine.compressTakeover ? (this.#deflater ??= engine.createConnectionDeflater()) : engine.deflatePool.acquire();
-      context.process(data, null, Infinity, (outcome) => {
-        if (engine.compressTakeover) {
-          if (context.dead) this.#dropDeflater(context);
-        } else {
-          engine.deflatePool.release(context);
-        }
-        release();
-        this.#finishCompress(done, outcome);
-      });
-    });
+    this.#runInPool(true, data, null, Infinity, (outcome) => this.#finishCompress(done, outcome));
     return false;
   }
 
   #finishCompress(done: CompressDone, outcome: ContextOutcome): void {
     if (outcome.kind === 'done') {
-      const result = withoutTail(outcome.output.length === 1 ? outcome.output[0] : Buffer.concat(outcome.output, outcome.length));
-      if (result instanceof Error) done(result, EMPTY);
-      else done(null, result);
+      finishDeflated(outcome.output.length === 1 ? outcome.output[0] : Buffer.concat(outcome.output, outcome.length), done);
     } else {
       done(outcome.kind === 'error' ? outcome.error : new Error('unexpected output limit'), EMPTY);
     }
@@ -294,24 +276,32 @@ class ZlibMessageCodec implements MessageCodec {
       }
       // Larger than the synchronous cap, within the limit: inflate it again in the pool.
     }
+    this.#runInPool(false, data, TAIL, limit, (outcome) => this.#finishInflate(done, limit, outcome));
+    return false;
+  }
+
+  /**
+   * One message through a zlib stream on the thread pool, under the limiter: the connection's own
+   * stream (context takeover) or one borrowed from the shared pool.
+   */
+  #runInPool(compress: boolean, data: Buffer, tail: Buffer | null, limit: number, finish: (outcome: ContextOutcome) => void): void {
+    const engine = this.#engine;
+    const takeover = compress ? engine.compressTakeover : engine.inflateTakeover;
+    const pool = compress ? engine.deflatePool : engine.inflatePool;
     engine.limiter.run((release) => {
       if (this.#disposed) {
         release();
-        this.#finishInflate(done, limit, { kind: 'error', error: new Error(DISPOSED) });
+        finish({ kind: 'error', error: new Error(DISPOSED) });
         return;
       }
-      const context = engine.inflateTakeover ? (this.#inflater ??= engine.createConnectionInflater()) : engine.inflatePool.acquire();
-      context.process(data, TAIL, limit, (outcome) => {
-        if (engine.inflateTakeover) {
-          if (context.dead) this.#dropInflater(context);
-        } else {
-          engine.inflatePool.release(context);
-        }
+      const context = takeover ? this.#ownContext(compress) : pool.acquire();
+      context.process(data, tail, limit, (outcome) => {
+        if (!takeover) pool.release(context);
+        else if (context.dead) this.#dropOwn(context);
         release();
-        this.#finishInflate(done, limit, outcome);
+        finish(outcome);
       });
     });
-    return false;
   }
 
   #finishInflate(done: InflateDone, limit: number, outcome: ContextOutcome): void {
@@ -340,6 +330,12 @@ function chunkSizeFor(size: number): number {
   let chunk = 512;
   while (chunk < size) chunk *= 2;
   return chunk;
+}
+
+function finishDeflated(output: Buffer, done: CompressDone): void {
+  const result = withoutTail(output);
+  if (result instanceof Error) done(result, EMPTY);
+  else done(null, result);
 }
 
 /** §7.2.1: the output of a sync flush ends with 00 00 ff ff, which the sender removes. */

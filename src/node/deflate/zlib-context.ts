@@ -63,11 +63,6 @@ export class ZlibContext {
     return this.#dead;
   }
 
-  /** Is a message going through now? */
-  get busy(): boolean {
-    return this.#callback !== null;
-  }
-
   /**
    * Take one message: write `input` (then `tail`, when given), flush, and call `callback` once
    * with the output, or with 'too-big' as soon as the output passes `limit` bytes.

@@ -16,7 +16,7 @@
  * quoted value with escapes is joined once from its pieces, so the strings built add up to at most
  * the input's length. (ws 3.3.1 and earlier spent quadratic time on hostile headers here.)
  */
-import { isTokenChar, isWhitespace } from '../http-head.js';
+import { isToken, isTokenChar, isWhitespace } from '../http-head.js';
 
 /** One `name` or `name=value` parameter; a parameter without a value has the value `true`. */
 export interface ExtensionParam {
@@ -244,9 +244,6 @@ export function formatExtensionHeader(elements: readonly ExtensionElement[]): st
 }
 
 function checkedToken(text: string, what: string): string {
-  if (text.length === 0) throw new TypeError(`The ${what} must be a token, not an empty string`);
-  for (let i = 0; i < text.length; i++) {
-    if (!isTokenChar(text.charCodeAt(i))) throw new TypeError(`The ${what} ${JSON.stringify(text)} is not a token`);
-  }
-  return text;
+  if (isToken(text)) return text;
+  throw new TypeError(text.length === 0 ? `The ${what} must be a token, not an empty string` : `The ${what} ${JSON.stringify(text)} is not a token`);
 }

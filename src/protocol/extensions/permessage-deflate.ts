@@ -149,29 +149,31 @@ function answerOffer(offer: ReadParams, settings: DeflateSettings): DeflateAgree
     serverMaxWindowBits: serverBits ?? MAX_WINDOW_BITS,
     clientMaxWindowBits: clientBits ?? MAX_WINDOW_BITS,
   };
-  const answer: ExtensionParam[] = [];
-  if (params.serverNoContextTakeover) answer.push({ name: SERVER_NO_CONTEXT_TAKEOVER, value: true });
-  if (params.clientNoContextTakeover) answer.push({ name: CLIENT_NO_CONTEXT_TAKEOVER, value: true });
-  if (serverBits !== undefined) answer.push({ name: SERVER_MAX_WINDOW_BITS, value: String(serverBits) });
-  if (clientBits !== undefined) answer.push({ name: CLIENT_MAX_WINDOW_BITS, value: String(clientBits) });
-  return { params, response: formatExtensionHeader([{ name: PERMESSAGE_DEFLATE, params: answer }]) };
+  const response = formatDeflateElement({
+    serverNoContextTakeover: params.serverNoContextTakeover,
+    clientNoContextTakeover: params.clientNoContextTakeover,
+    serverMaxWindowBits: serverBits,
+    clientMaxWindowBits: clientBits,
+  });
+  return { params, response };
+}
+
+/** One permessage-deflate element with these parameters, in the order RFC 7692 §7.1 lists them. */
+function formatDeflateElement(read: ReadParams): string {
+  const params: ExtensionParam[] = [];
+  if (read.serverNoContextTakeover) params.push({ name: SERVER_NO_CONTEXT_TAKEOVER, value: true });
+  if (read.clientNoContextTakeover) params.push({ name: CLIENT_NO_CONTEXT_TAKEOVER, value: true });
+  if (read.serverMaxWindowBits !== undefined) params.push({ name: SERVER_MAX_WINDOW_BITS, value: String(read.serverMaxWindowBits) });
+  const clientBits = read.clientMaxWindowBits;
+  if (clientBits !== undefined) params.push({ name: CLIENT_MAX_WINDOW_BITS, value: clientBits === true ? true : String(clientBits) });
+  return formatExtensionHeader([{ name: PERMESSAGE_DEFLATE, params }]);
 }
 
 // --- client -------------------------------------------------------------------------------
 
 /** The client's offer (one element), e.g. `permessage-deflate; client_max_window_bits`. */
 export function buildDeflateOffer(settings: DeflateSettings): string {
-  const params: ExtensionParam[] = [];
-  if (settings.serverNoContextTakeover) params.push({ name: SERVER_NO_CONTEXT_TAKEOVER, value: true });
-  if (settings.clientNoContextTakeover) params.push({ name: CLIENT_NO_CONTEXT_TAKEOVER, value: true });
-  if (settings.serverMaxWindowBits !== undefined) {
-    params.push({ name: SERVER_MAX_WINDOW_BITS, value: String(settings.serverMaxWindowBits) });
-  }
-  if (settings.clientMaxWindowBits !== undefined) {
-    const bits = settings.clientMaxWindowBits;
-    params.push({ name: CLIENT_MAX_WINDOW_BITS, value: bits === true ? true : String(bits) });
-  }
-  return formatExtensionHeader([{ name: PERMESSAGE_DEFLATE, params }]);
+  return formatDeflateElement(settings);
 }
 
 /**

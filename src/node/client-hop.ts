@@ -3,15 +3,17 @@
  * one per redirect — say to each other, and what the dialer tells its WebSocket.
  *
  * A hop runs on the fast path (client-raw.ts: wsmith writes the request and reads the response
- * itself) or through node:http (client-http.ts: for an `agent`, a `finishRequest`, or listeners
- * that are owed `ws`'s http.ClientRequest objects). Either way it reports to a `HopOwner`.
+ * itself), over an HTTP/2 stream (http2-client.ts), or through node:http (client-http.ts: for an
+ * `agent`, a `finishRequest`, or listeners that are owed `ws`'s http.ClientRequest objects).
+ * Each reports to a `HopOwner`, and shares `TransportHop`'s abort and ending.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { ReadyState } from '../protocol/protocol.js';
-import type { ClientRequestOptions } from '../protocol/client-handshake.js';
+import type { ClientRequestOptions, ResponseHead } from '../protocol/client-handshake.js';
 import type { ClientProtocol } from '../protocol/client-protocol.js';
 import type { ClientOptions } from './client-options.js';
-import type { SocketTransport } from './socket-transport.js';
+import { incomingMessageOf } from './client-response.js';
+import type { HandshakeObserver, SocketTransport } from './socket-transport.js';
 
 /** The client events whose listeners change how a hop runs. */
 export type DialEvent = 'upgrade' | 'unexpected-response' | 'redirect';
@@ -69,4 +71,49 @@ export interface HopOwner {
   responded(statusCode: number, location: string | string[] | undefined, unexpected: (() => boolean) | null): void;
   opened(transport: SocketTransport, head: Buffer): void;
   failed(error: Error): void;
+}
+
+/** The server closed the connection without an answer (what node:http calls "socket hang up"). */
+export function hangUpError(): Error {
+  return Object.assign(new Error('The server closed the connection before completing the opening handshake'), {
+    code: 'ECONNRESET',
+  });
+}
+
+/**
+ * What every hop has: its owner, its transport once there is one, and an abort that ends either.
+ * By default the transport reads the response (the fast path, HTTP/2); node:http's hop overrides
+ * what differs when node:http reads it.
+ */
+export abstract class TransportHop implements Hop, HandshakeObserver {
+  protected readonly owner: HopOwner;
+  protected transport: SocketTransport | null = null;
+  protected aborted = false;
+
+  constructor(owner: HopOwner) {
+    this.owner = owner;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    const transport = this.transport;
+    if (transport !== null) {
+      transport.handshake = null;
+      transport.terminate();
+    } else {
+      this.abortUnconnected();
+    }
+  }
+
+  /** What abort() frees before there is a transport. */
+  protected abortUnconnected(): void {}
+
+  onOpen(response: ResponseHead, head: Buffer): void {
+    const transport = this.transport!;
+    if (this.owner.upgraded(() => incomingMessageOf(response, transport.stream))) this.owner.opened(transport, head);
+  }
+
+  onHandshakeClosed(error: Error | null): void {
+    if (!this.aborted) this.owner.failed(error ?? hangUpError());
+  }
 }

@@ -13,10 +13,10 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { clientRequestHeaders, type ClientRequestOptions, type ResponseHead } from '../protocol/client-handshake.js';
 import type { ClientProtocol } from '../protocol/client-protocol.js';
-import type { Hop, HopOwner } from './client-hop.js';
+import { TransportHop, type HopOwner } from './client-hop.js';
 import { responseHeadOf } from './client-response.js';
 import { openStream } from './client-stream.js';
-import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import { SocketTransport } from './socket-transport.js';
 
 /** The request's headers as node:http takes them (a list for a repeated field). */
 function headerObject(request: ClientRequestOptions): OutgoingHttpHeaders {
@@ -55,15 +55,12 @@ function requestOptions(owner: HopOwner, request: ClientRequestOptions): Request
   };
 }
 
-export class HttpHop implements Hop, HandshakeObserver {
+export class HttpHop extends TransportHop {
   readonly request: ClientRequest;
-  private readonly owner: HopOwner;
   private readonly hopRequest: ClientRequestOptions;
-  private transport: SocketTransport | null = null;
-  private aborted = false;
 
   constructor(owner: HopOwner, hopRequest: ClientRequestOptions) {
-    this.owner = owner;
+    super(owner);
     this.hopRequest = hopRequest;
     const request = (hopRequest.target.secure ? httpsRequest : httpRequest)(requestOptions(owner, hopRequest));
     this.request = request;
@@ -82,15 +79,8 @@ export class HttpHop implements Hop, HandshakeObserver {
     else this.request.end();
   }
 
-  abort(): void {
-    this.aborted = true;
-    const transport = this.transport;
-    if (transport !== null) {
-      transport.handshake = null;
-      transport.terminate();
-    } else {
-      this.request.destroy();
-    }
+  protected override abortUnconnected(): void {
+    this.request.destroy();
   }
 
   private onResponse(response: IncomingMessage): void {
@@ -111,7 +101,7 @@ export class HttpHop implements Hop, HandshakeObserver {
     (transport.protocol as ClientProtocol).receiveResponse(responseHeadOf(response), head);
   }
 
-  onOpen(_response: ResponseHead, head: Buffer): void {
+  override onOpen(_response: ResponseHead, head: Buffer): void {
     this.owner.opened(this.transport!, head);
   }
 
@@ -119,7 +109,7 @@ export class HttpHop implements Hop, HandshakeObserver {
     this.owner.failed(error);
   }
 
-  onHandshakeClosed(error: Error | null): void {
+  override onHandshakeClosed(error: Error | null): void {
     if (!this.aborted && error !== null) this.owner.failed(error);
   }
 }

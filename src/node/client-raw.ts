@@ -6,27 +6,17 @@
 import type { Duplex } from 'node:stream';
 import type { ClientRequestOptions, ResponseHead } from '../protocol/client-handshake.js';
 import type { ClientProtocol } from '../protocol/client-protocol.js';
-import type { Hop, HopOwner } from './client-hop.js';
+import { TransportHop, hangUpError, type HopOwner } from './client-hop.js';
 import { incomingMessageOf } from './client-response.js';
 import { openStream } from './client-stream.js';
-import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import { SocketTransport } from './socket-transport.js';
 
-/** The server closed the connection without an answer (what node:http calls "socket hang up"). */
-export function hangUpError(): Error {
-  return Object.assign(new Error('The server closed the connection before completing the opening handshake'), {
-    code: 'ECONNRESET',
-  });
-}
-
-export class RawHop implements Hop, HandshakeObserver {
-  private readonly owner: HopOwner;
+export class RawHop extends TransportHop {
   private readonly request: ClientRequestOptions;
-  private transport: SocketTransport | null = null;
-  private aborted = false;
 
   /** Throws what opening the connection throws synchronously. */
   constructor(owner: HopOwner, request: ClientRequestOptions) {
-    this.owner = owner;
+    super(owner);
     this.request = request;
     openStream(request.target, owner.options, (error, stream) => {
       if (error !== null || stream === undefined) {
@@ -47,20 +37,6 @@ export class RawHop implements Hop, HandshakeObserver {
     transport.flush();
   }
 
-  abort(): void {
-    this.aborted = true;
-    const transport = this.transport;
-    if (transport !== null) {
-      transport.handshake = null;
-      transport.terminate();
-    }
-  }
-
-  onOpen(response: ResponseHead, head: Buffer): void {
-    const transport = this.transport!;
-    if (this.owner.upgraded(() => incomingMessageOf(response, transport.stream))) this.owner.opened(transport, head);
-  }
-
   onHandshakeFailure(error: Error, response: ResponseHead | null): void {
     if (response === null) {
       this.owner.failed(error);
@@ -70,9 +46,5 @@ export class RawHop implements Hop, HandshakeObserver {
     } else {
       this.owner.responded(response.statusCode, response.headers.location, null);
     }
-  }
-
-  onHandshakeClosed(error: Error | null): void {
-    if (!this.aborted) this.owner.failed(error ?? hangUpError());
   }
 }

@@ -15,10 +15,8 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { ClientRequestOptions, ResponseHead } from '../protocol/client-handshake.js';
 import type { WebSocketTarget } from '../protocol/client-url.js';
 import type { ClientProtocol } from '../protocol/client-protocol.js';
-import type { Hop, HopOwner } from './client-hop.js';
-import { incomingMessageOf } from './client-response.js';
-import { hangUpError } from './client-raw.js';
-import { SocketTransport, type HandshakeObserver } from './socket-transport.js';
+import { TransportHop, type HopOwner } from './client-hop.js';
+import { SocketTransport } from './socket-transport.js';
 
 /** The TLS options a session is made with (a session is shared only when they are the defaults). */
 export interface Http2SessionOptions {
@@ -152,13 +150,9 @@ export function pooledHttp2Sessions(): number {
 }
 
 /** One attempt of the dialer (client.ts) over HTTP/2; `fallBack` dials again over HTTP/1.1. */
-export class Http2Hop implements Hop, HandshakeObserver {
-  private readonly owner: HopOwner;
-  private readonly transport: SocketTransport;
-  private aborted = false;
-
+export class Http2Hop extends TransportHop {
   constructor(owner: HopOwner, request: ClientRequestOptions, fallBack: () => void) {
-    this.owner = owner;
+    super(owner);
     const transport = new SocketTransport(null, owner.protocolFor(request), this);
     this.transport = transport;
     openOverHttp2(transport, request.target, owner.options, {
@@ -173,23 +167,8 @@ export class Http2Hop implements Hop, HandshakeObserver {
     });
   }
 
-  abort(): void {
-    this.aborted = true;
-    this.transport.handshake = null;
-    this.transport.terminate();
-  }
-
-  onOpen(response: ResponseHead, head: Buffer): void {
-    const transport = this.transport;
-    if (this.owner.upgraded(() => incomingMessageOf(response, transport.stream))) this.owner.opened(transport, head);
-  }
-
   onHandshakeFailure(error: Error, response: ResponseHead | null): void {
     if (response === null || (response.statusCode >= 200 && response.statusCode < 300)) this.owner.failed(error);
     else this.owner.responded(response.statusCode, response.headers.location, null);
-  }
-
-  onHandshakeClosed(error: Error | null): void {
-    if (!this.aborted) this.owner.failed(error ?? hangUpError());
   }
 }

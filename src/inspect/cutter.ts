@@ -86,8 +86,7 @@ function lastFrame(bytes: Uint8Array, parser: FrameParser, recorder: FrameRecord
   const offset = recorder.position;
   if (offset === bytes.length) return null;
   const header = parser.header;
-  const empty = new Uint8Array(0);
-  const summary = summarizeHeaderRead(parser, empty, recorder.messages.messageOf(header));
+  const summary = summarizeHeaderRead(parser, recorder.messages.messageOf(header));
   if (summary === null) return null;
   const headerLength = receivedHeaderLength(header);
   if (summary.lengthCutShort === true || (summary.masked && summary.maskKey === null)) {

@@ -10,12 +10,13 @@ import { formatReason } from './failure.js';
 import { closeCodeLabel, formatFrameLine, formatPayload, opcodeLabel } from './format.js';
 import { toHex } from './hex.js';
 import type { ReceiverAction } from './receiver-actions.js';
+import { peerOf } from './role.js';
 import type { FrameSummary } from './summary.js';
 
 /** The report `wsmith decode` prints. `limit`: payload bytes shown per frame. */
 export function formatDescription(description: FrameStreamDescription, limit = 64): string {
   const { role } = description;
-  const sender = role === 'server' ? 'client' : 'server';
+  const sender = peerOf(role);
   const lines = [
     `Receiver: ${role} (reads frames sent by a ${sender}` +
       (description.roleInferred ? '; inferred from the mask bit of the first frame' : '') +

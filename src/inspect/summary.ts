@@ -42,20 +42,19 @@ export function summarize(header: FrameHeader, payload: Uint8Array, messageOpcod
   };
 }
 
+/** A header cut short or refused carries no payload bytes. */
+const NO_PAYLOAD = new Uint8Array(0);
+
 /**
  * What the parser read of the header it stopped in: one it refused, or one the bytes cut
  * short. Null when it read nothing of it (fewer than 2 bytes). The fields it has not read yet
  * (the extended length, the masking key) are marked as cut short (`parser.headerBytesRead`).
  */
-export function summarizeHeaderRead(
-  parser: FrameParser,
-  payload: Uint8Array,
-  messageOpcode: number,
-): FrameSummary | null {
+export function summarizeHeaderRead(parser: FrameParser, messageOpcode: number): FrameSummary | null {
   const read = parser.headerBytesRead;
   if (read === 0) return null;
   const header = parser.header;
-  const summary = summarize(header, payload, messageOpcode);
+  const summary = summarize(header, NO_PAYLOAD, messageOpcode);
   if (read < receivedHeaderLength(header)) {
     summary.maskKey = null;
     if (header.lengthForm !== 7) summary.lengthCutShort = true;

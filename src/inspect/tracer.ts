@@ -10,8 +10,6 @@ import { PREVIEW_BYTES, formatFrameLine } from './format.js';
 import type { Role } from './role.js';
 import { MessageTracker, summarize, summarizeHeaderRead } from './summary.js';
 
-const NO_PAYLOAD = new Uint8Array(0);
-
 /** Writes one line per frame the parser completes, with the first bytes of its payload. */
 class FrameLineWriter implements FrameSink {
   readonly messages = new MessageTracker();
@@ -83,7 +81,7 @@ export class FrameTracer {
     if (error === null) return;
     // The parser refused a header (it reads at least two bytes first): show them, and why.
     const messageOpcode = this.#lines.messages.messageOf(parser.header);
-    const refused = summarizeHeaderRead(parser, NO_PAYLOAD, messageOpcode)!;
+    const refused = summarizeHeaderRead(parser, messageOpcode)!;
     this.#write(`${formatFrameLine(refused)} !! ${formatReason(describeError(error))}`);
   }
 }

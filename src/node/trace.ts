@@ -18,6 +18,7 @@ import { CloseCode } from '../protocol/close.js';
 import type { Role } from '../protocol/protocol.js';
 import type { ProtocolError } from '../protocol/errors.js';
 import { describeError, formatReason } from '../inspect/failure.js';
+import { peerOf } from '../inspect/role.js';
 import { closeCodeLabel } from '../inspect/format.js';
 import { FrameTracer } from '../inspect/tracer.js';
 
@@ -64,7 +65,7 @@ export class ConnectionTrace {
     this.id = ++lastConnectionId;
     this.sink = sink;
     // Each direction is decoded with the rules of the endpoint that reads it (§5.1 masking).
-    const peerRole: Role = role === 'server' ? 'client' : 'server';
+    const peerRole = peerOf(role);
     const prefixIn = `#${this.id} <- `;
     const prefixOut = `#${this.id} -> `;
     this.inbound = new FrameTracer(role, (line) => sink(prefixIn + line));

@@ -100,7 +100,6 @@ const CREDENTIALS = ['authorization', 'cookie'];
 
 class ClientHandshake implements Dial, HopOwner {
   state = ReadyState.Connecting;
-  url: string;
   readonly options: ClientOptions;
   readonly observer: DialObserver;
   private readonly protocols: string[];
@@ -130,8 +129,12 @@ class ClientHandshake implements Dial, HopOwner {
     this.version = version;
     this.first = target;
     this.target = target;
-    this.url = target.href;
     this.maskKeySource = maskKeySourceOf(options.generateMask);
+  }
+
+  /** The URL of the hop in progress (the last redirect's target). */
+  get url(): string {
+    return this.target.href;
   }
 
   start(): void {
@@ -151,7 +154,6 @@ class ClientHandshake implements Dial, HopOwner {
   private startHop(target: WebSocketTarget): void {
     if (this.state !== ReadyState.Connecting) return;
     this.target = target;
-    this.url = target.href;
     this.restartTimer();
     const observer = this.observer;
     const redirected = this.redirects > 0;

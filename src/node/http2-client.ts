@@ -15,6 +15,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { ClientRequestOptions, ResponseHead } from '../protocol/client-handshake.js';
 import type { WebSocketTarget } from '../protocol/client-url.js';
 import type { ClientProtocol } from '../protocol/client-protocol.js';
+import { isSuccessStatus } from '../protocol/h2-handshake.js';
 import { TransportHop, type HopOwner } from './client-hop.js';
 import { SocketTransport } from './socket-transport.js';
 
@@ -168,7 +169,7 @@ export class Http2Hop extends TransportHop {
   }
 
   onHandshakeFailure(error: Error, response: ResponseHead | null): void {
-    if (response === null || (response.statusCode >= 200 && response.statusCode < 300)) this.owner.failed(error);
+    if (response === null || isSuccessStatus(response.statusCode)) this.owner.failed(error);
     else this.owner.responded(response.statusCode, response.headers.location, null);
   }
 }

@@ -15,7 +15,7 @@ import {
   type ResponseHead,
 } from './client-handshake.js';
 import { acceptDeflateResponse, buildDeflateOffer, type DeflateParams, type DeflateSetup } from './extensions/permessage-deflate.js';
-import { buildExtendedConnectRequest, validateExtendedConnectResponse, type Http2Headers } from './h2-handshake.js';
+import { buildExtendedConnectRequest, isSuccessStatus, validateExtendedConnectResponse, type Http2Headers } from './h2-handshake.js';
 import type { MaskKeySource } from './outbox.js';
 import { Protocol, ReadyState, type CompressionSetup, type ProtocolHandler, type ReceiveOptions } from './protocol.js';
 
@@ -117,7 +117,7 @@ export class ClientProtocol extends Protocol {
     });
     if (!validation.ok) {
       const error = new Error(validation.message);
-      if (!(response.statusCode >= 200 && response.statusCode < 300)) Object.assign(error, { statusCode: response.statusCode });
+      if (!isSuccessStatus(response.statusCode)) Object.assign(error, { statusCode: response.statusCode });
       this.failHandshake(error, response, EMPTY);
       return;
     }

@@ -131,13 +131,18 @@ export function buildExtendedConnectRequest(options: ExtendedConnectRequestOptio
 
 export type ExtendedConnectResponseValidation = { ok: true; protocol: string; extensions: string } | { ok: false; message: string };
 
+/** RFC 8441 §5: any 2xx status answers an extended CONNECT with success. */
+export function isSuccessStatus(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
 /** Check the server's response to the extended CONNECT (§5: a 2xx; a subprotocol only from those offered). */
 export function validateExtendedConnectResponse(
   headers: Http2Headers,
   offered: { protocols: readonly string[]; extensionsOffered: boolean },
 ): ExtendedConnectResponseValidation {
   const status = Number(headerValue(headers, ':status'));
-  if (!(status >= 200 && status < 300)) return { ok: false, message: `Unexpected server response: ${status}` };
+  if (!isSuccessStatus(status)) return { ok: false, message: `Unexpected server response: ${status}` };
   const extensions = headerValue(headers, 'sec-websocket-extensions') ?? '';
   if (extensions !== '' && !offered.extensionsOffered) {
     return { ok: false, message: 'Server sent a Sec-WebSocket-Extensions header but no extension was offered' };

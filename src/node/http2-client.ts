@@ -16,6 +16,7 @@ import type { ClientRequestOptions, ResponseHead } from '../protocol/client-hand
 import type { WebSocketTarget } from '../protocol/client-url.js';
 import type { ClientProtocol } from '../protocol/client-protocol.js';
 import { isSuccessStatus } from '../protocol/h2-handshake.js';
+import { ReadyState } from '../protocol/protocol.js';
 import { TransportHop, type HopOwner } from './client-hop.js';
 import { SocketTransport } from './socket-transport.js';
 
@@ -81,7 +82,7 @@ function idOf(value: unknown): string {
  * The session for `target`'s origin, shared by every WebSocket dialed to it with the same TLS
  * options (the same CA, certificate and key objects, the same checks).
  */
-function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): { pooled: PooledSession; shared: true } {
+function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): PooledSession {
   const key = [originOf(target), options.rejectUnauthorized !== false, options.servername ?? '', idOf(options.ca), idOf(options.cert), idOf(options.key)].join(' ');
   let pooled = pool.get(key);
   if (pooled === undefined || !usable(pooled)) {
@@ -92,57 +93,7 @@ function sessionFor(target: WebSocketTarget, options: Http2SessionOptions): { po
       if (pool.get(key)?.session === session) pool.delete(key);
     });
   }
-  return { pooled, shared: true };
-}
-
-/** How the dialer hears of the HTTP/2 attempt's outcome. */
-export interface Http2Attempt {
-  /** The server takes no extended CONNECT: dial over HTTP/1.1 instead. */
-  fallBack(): void;
-  /** The session failed before the stream could be opened. */
-  fail(error: Error): void;
-}
-
-/**
- * Open the WebSocket's stream once the session is ready, and attach it to `transport` (whose
- * ClientProtocol is CONNECTING). The stream's response headers go to the protocol object.
- */
-export function openOverHttp2(
-  transport: SocketTransport,
-  target: WebSocketTarget,
-  options: Http2SessionOptions,
-  attempt: Http2Attempt,
-): void {
-  const { pooled } = sessionFor(target, options);
-  pooled.streams++;
-  // The session closes once its last WebSocket stream is gone (a later one opens a new session).
-  const release = (): void => {
-    if (--pooled.streams === 0) pooled.session.close();
-  };
-  void pooled.ready.then((connectProtocol) => {
-    if (transport.protocol.state !== 0 /* Connecting: not abandoned meanwhile */) {
-      release();
-      return;
-    }
-    if (!connectProtocol || !usable(pooled)) {
-      release();
-      attempt.fallBack();
-      return;
-    }
-    const protocol = transport.protocol as ClientProtocol;
-    let stream: ClientHttp2Stream;
-    try {
-      stream = pooled.session.request(protocol.connectOverHttp2() as OutgoingHttpHeaders, { endStream: false });
-    } catch (error) {
-      release();
-      attempt.fail(error as Error);
-      return;
-    }
-    stream.once('close', release);
-    stream.once('response', (headers: IncomingHttpHeaders) => protocol.receiveHttp2Response(headers));
-    transport.attach(stream);
-    transport.startReading();
-  });
+  return pooled;
 }
 
 /** How many HTTP/2 sessions the pool holds (for tests and diagnostics). */
@@ -152,24 +103,57 @@ export function pooledHttp2Sessions(): number {
 
 /** One attempt of the dialer (client.ts) over HTTP/2; `fallBack` dials again over HTTP/1.1. */
 export class Http2Hop extends TransportHop {
+  private readonly fallBack: () => void;
+
   constructor(owner: HopOwner, request: ClientRequestOptions, fallBack: () => void) {
     super(owner);
+    this.fallBack = fallBack;
     const transport = new SocketTransport(null, owner.protocolFor(request), this);
     this.transport = transport;
-    openOverHttp2(transport, request.target, owner.options, {
-      fallBack: () => {
-        if (this.aborted) return;
-        this.abort();
-        fallBack();
-      },
-      fail: (error) => {
-        if (!this.aborted) owner.failed(error);
-      },
-    });
+    this.open(transport, request.target, owner.options);
   }
 
   onHandshakeFailure(error: Error, response: ResponseHead | null): void {
     if (response === null || isSuccessStatus(response.statusCode)) this.owner.failed(error);
     else this.owner.responded(response.statusCode, response.headers.location, null);
+  }
+
+  /**
+   * Open the WebSocket's stream once the session is ready, and attach it to `transport` (whose
+   * ClientProtocol is CONNECTING). The stream's response headers go to the protocol object.
+   */
+  private open(transport: SocketTransport, target: WebSocketTarget, options: Http2SessionOptions): void {
+    const pooled = sessionFor(target, options);
+    pooled.streams++;
+    // The session closes once its last WebSocket stream is gone (a later one opens a new session).
+    const release = (): void => {
+      if (--pooled.streams === 0) pooled.session.close();
+    };
+    void pooled.ready.then((connectProtocol) => {
+      if (transport.protocol.state !== ReadyState.Connecting) {
+        release(); // abandoned meanwhile
+        return;
+      }
+      if (!connectProtocol || !usable(pooled)) {
+        // The server takes no extended CONNECT: dial over HTTP/1.1 instead.
+        release();
+        this.abort();
+        this.fallBack();
+        return;
+      }
+      const protocol = transport.protocol as ClientProtocol;
+      let stream: ClientHttp2Stream;
+      try {
+        stream = pooled.session.request(protocol.connectOverHttp2() as OutgoingHttpHeaders, { endStream: false });
+      } catch (error) {
+        release();
+        this.owner.failed(error as Error);
+        return;
+      }
+      stream.once('close', release);
+      stream.once('response', (headers: IncomingHttpHeaders) => protocol.receiveHttp2Response(headers));
+      transport.attach(stream);
+      transport.startReading();
+    });
   }
 }

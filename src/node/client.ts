@@ -84,7 +84,7 @@ export function dial(
   clientRequestHeaders({ target, key: '', protocols: offered, origin: options.origin, headers: options.headers, version });
   const deflate = deflateSetupFor(options.perMessageDeflate, 'client');
   const guard = resolveGuardOptions(options);
-  return new ClientHandshake(target, offered, version, options, observer, { deflate, guard });
+  return new ClientHandshake(target, offered, version, options, observer, { deflate, guard, deferEvents: options.allowSynchronousEvents === false });
 }
 
 /** What the options resolve to once, for every hop. */
@@ -93,6 +93,8 @@ interface DialSettings {
   deflate: DeflateSetup | null;
   /** Keepalive and messageTimeout, set on the connection once open. */
   guard: GuardSettings;
+  /** `allowSynchronousEvents: false`: one event per turn once open. */
+  deferEvents: boolean;
 }
 
 /** The headers a redirect leaves behind on its way to another host, or from wss: to ws: (as curl and `ws` do). */
@@ -260,6 +262,7 @@ class ClientHandshake implements Dial, HopOwner {
     this.hop = null;
     transport.handshake = null;
     if (this.options.closeTimeout !== undefined) transport.closeTimeout = this.options.closeTimeout;
+    if (this.settings.deferEvents) transport.deferEvents();
     guardConnection(transport, this.settings.guard);
     const protocol = transport.protocol as ClientProtocol;
     const traceSink = resolveTraceSink(this.options.trace);

@@ -84,7 +84,6 @@ function deadlineSweep(timeout: number): DeadlineSweep<ConnectionGuard> {
 
 function onMessageExpired(guard: ConnectionGuard): void {
   guard.failWith(CloseCode.PolicyViolation, 'WS_ERR_MESSAGE_TIMEOUT', 'A message was not complete in time');
-  guard.transport.scheduleFlush();
 }
 
 /** Give an open connection its guard. */
@@ -123,12 +122,6 @@ export class ConnectionGuard implements TransportGuard {
     }
     this.keepaliveTimeout = options.timeout;
     keepaliveSweep(options).add((this.keepalive ??= new KeepaliveEntry<ConnectionGuard>(this)));
-  }
-
-  /** The keepalive settings in force, or null when it is off. */
-  get keepaliveOptions(): KeepaliveOptions | null {
-    const sweep = this.keepalive?.sweep;
-    return sweep == null ? null : { interval: sweep.interval, timeout: sweep.timeout };
   }
 
   afterRead(): void {

@@ -81,7 +81,7 @@ export function readPipelined(transport: SocketTransport): void {
 }
 
 /** The request as node:http would have given it, so handlers written for `ws` keep working. */
-export function toIncomingMessage(stream: Duplex, request: HandshakeRequest): IncomingMessage {
+export function toIncomingMessage(stream: Duplex | null, request: HandshakeRequest): IncomingMessage {
   const message = new IncomingMessage(stream as Socket);
   message.method = request.method;
   message.url = request.url;

@@ -6,7 +6,6 @@
  * the same socket transport: an Http2Stream is one more duplex stream. HTTP/2 flow control is
  * the stream's backpressure, so bufferedAmount, 'drain' and the read pause work unchanged.
  */
-import { IncomingMessage } from 'node:http';
 import type {
   Http2SecureServer,
   Http2Server,
@@ -17,7 +16,6 @@ import type {
   OutgoingHttpHeaders,
   ServerHttp2Stream,
 } from 'node:http2';
-import type { Socket } from 'node:net';
 import type { HandshakeRequest, ServerProtocol } from '../protocol/server-protocol.js';
 import type { SocketTransport } from './socket-transport.js';
 
@@ -91,24 +89,6 @@ export function toHandshakeRequest(headers: IncomingHttpHeaders): HandshakeReque
     if (value !== undefined) rawHeaders.push(name, Array.isArray(value) ? value.join(', ') : value);
   }
   return { method: 'CONNECT', url: String(headers[':path'] ?? ''), httpVersion: '2.0', headers, rawHeaders };
-}
-
-/**
- * The request as the application's hooks see it (`verifyClient`'s `info.req`, the 'connection'
- * event's second argument): an IncomingMessage with HTTP/2's headers, `httpVersion` "2.0", and
- * the HTTP/2 connection's socket (for `remoteAddress`).
- */
-export function incomingFromStream(stream: ServerHttp2Stream, request: HandshakeRequest): IncomingMessage {
-  const message = new IncomingMessage((stream.session?.socket ?? null) as Socket);
-  message.method = request.method;
-  message.url = request.url;
-  message.httpVersion = '2.0';
-  message.httpVersionMajor = 2;
-  message.httpVersionMinor = 0;
-  message.headers = request.headers as IncomingMessage['headers'];
-  message.rawHeaders = request.rawHeaders;
-  message.complete = true;
-  return message;
 }
 
 /**

@@ -97,14 +97,6 @@ export class DeadlineSweep<T> {
     this.onExpired = onExpired;
   }
 
-  get size(): number {
-    return this.count;
-  }
-
-  get running(): boolean {
-    return this.timer !== null;
-  }
-
   /** Message number `message` of `entry` started at `startedAt`. */
   watch(entry: DeadlineEntry<T>, message: number, startedAt: number): void {
     entry.message = message;

@@ -16,11 +16,10 @@ import { ServerProtocol } from '../protocol/server-protocol.js';
 import { Admission } from './admission.js';
 import { resolveGuardOptions, type GuardSettings } from './connection-guard.js';
 import { deflateSetupFor } from './deflate/setup.js';
-import { createFrontDoorServer, fromIncomingMessage, startHandshakeDeadline } from './front-door.js';
+import { createFrontDoorServer, fromIncomingMessage, startHandshakeDeadline, toIncomingMessage } from './front-door.js';
 import {
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
   StreamCounts,
-  incomingFromStream,
   isHttp2Server,
   listenForExtendedConnect,
   sendHttp2Response,
@@ -251,7 +250,7 @@ export class WebSocketServer<T extends WebSocket = WebSocket> extends EventEmitt
   /** An extended CONNECT stream with `:protocol: websocket` (RFC 8441 §5) on the HTTP/2 server. */
   readonly #onHttp2Stream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     const request = toHandshakeRequest(headers);
-    const incoming = incomingFromStream(stream, request);
+    const incoming = toIncomingMessage(stream.session?.socket ?? null, request);
     if (!this.shouldHandle(incoming)) return; // another WebSocketServer's path, or the application's
     const transport = this.#startHandshake(stream, incoming, this.#emitConnection, true);
     const protocol = transport.protocol as ServerProtocol;

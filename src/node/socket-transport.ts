@@ -101,11 +101,6 @@ export class SocketTransport implements ServerProtocolHandler, ClientProtocolHan
     this.owner = owner;
   }
 
-  /** Bytes the peer has sent so far (0 for a stream that does not count them). */
-  get bytesReceived(): number {
-    return (this.stream as Partial<Socket>).bytesRead ?? 0;
-  }
-
   /** Bytes queued and not yet handed to the operating system. */
   get bufferedAmount(): number {
     return this.protocol.outputBytes + this.stream.writableLength;

@@ -83,8 +83,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** The open connection (null until the handshake has completed). */
   #transport: SocketTransport | null = null;
-  /** Has the connection opened (`#transport` carries frames)? */
-  #opened = false;
   /** Client: the handshake in progress, until it ends. */
   #dial: Dial | null = null;
   #url: string | undefined;
@@ -95,8 +93,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   #closeEmitted = false;
   /** Bytes given to sends after the connection stopped being open (`ws` counts them in bufferedAmount). */
   #unsentBytes = 0;
-  /** Client, `allowSynchronousEvents: false`: one event per turn once open. */
-  #deferEvents = false;
 
   /**
    * Dial a server: `new WebSocket('ws://host/path', ['chat'], options)` (the client), or, as
@@ -117,7 +113,6 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const dialOptions = (optionsGiven ? protocolsOrOptions : options) ?? {};
     const dialing = dial(address, protocols, dialOptions, this.#dialObserver());
     this.#url = dialing.url;
-    this.#deferEvents = dialOptions.allowSynchronousEvents === false;
     this.#dial = dialing;
     dialing.start();
   }
@@ -130,12 +125,12 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   set binaryType(type: BinaryType) {
     if (!BINARY_TYPES.includes(type)) return; // as in `ws`: anything else is ignored
     this.#binaryType = type;
-    if (this.#opened) this.#transport!.protocol.deliverFragments = type === 'fragments';
+    if (this.#transport !== null) this.#transport.protocol.deliverFragments = type === 'fragments';
   }
 
   /** Bytes queued but not yet handed to the operating system (framing included, as in `ws`). */
   get bufferedAmount(): number {
-    return (this.#opened ? this.#transport!.bufferedAmount : 0) + this.#unsentBytes;
+    return (this.#transport?.bufferedAmount ?? 0) + this.#unsentBytes;
   }
 
   /** The names of the extensions agreed in the handshake, comma-separated ('' if none). */
@@ -145,7 +140,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** Is reading paused by `pause()`? */
   get isPaused(): boolean {
-    return this.#opened && this.#transport!.isPaused;
+    return this.#transport?.isPaused === true;
   }
 
   /** The subprotocol agreed in the handshake ('' if none). */
@@ -237,39 +232,37 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** Stop reading the peer (events already read may still come). Does nothing while CONNECTING or once CLOSED. */
   pause(): void {
-    if (this.#opened && this.readyState !== ReadyState.Closed) this.#transport!.setUserPaused(true);
+    if (this.#transport !== null && this.readyState !== ReadyState.Closed) this.#transport.setUserPaused(true);
   }
 
   /** Read the peer again after `pause()`. Does nothing while CONNECTING or once CLOSED. */
   resume(): void {
-    if (this.#opened && this.readyState !== ReadyState.Closed) this.#transport!.setUserPaused(false);
+    if (this.#transport !== null && this.readyState !== ReadyState.Closed) this.#transport.setUserPaused(false);
   }
 
   // --- internals -----------------------------------------------------------------------------
 
   /** Are both Close frames exchanged? (CloseEvent.wasClean, as in `ws`) */
   get [kClosedCleanly](): boolean {
-    const protocol = this.#opened ? this.#transport!.protocol : null;
+    const protocol = this.#transport?.protocol ?? null;
     return protocol !== null && protocol.closeSent && protocol.closeReceived;
   }
 
   /** The server's handshake or the dialer's completed: take over the open connection. */
   #attach(transport: SocketTransport, protocol: string, extensions: string): void {
     this.#transport = transport;
-    this.#opened = true;
     this.#dial = null;
     this.#protocol = protocol;
     // `ws` lists the names only: "permessage-deflate", without parameters.
     const parsed = parseExtensionHeader(extensions);
     this.#extensions = typeof parsed === 'string' ? '' : parsed.map((element) => element.name).join(',');
     transport.protocol.deliverFragments = this.#binaryType === 'fragments';
-    if (this.#deferEvents) transport.deferEvents();
     transport.setObserver(WebSocket.#openObserver, this);
   }
 
   #throwIfConnecting(): void {
     // Once opened a socket is never CONNECTING again: one field read on the sending path.
-    if (!this.#opened && this.readyState === ReadyState.Connecting) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    if (this.#transport === null && this.readyState === ReadyState.Connecting) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
   }
 
   #sendControl(
@@ -294,7 +287,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   /** The transport, if a message may be sent on it now (open, and no Close sent: §5.5.1). */
   #sendable(): SocketTransport | null {
     const transport = this.#transport;
-    return this.#opened && transport!.protocol.canSend ? transport : null;
+    return transport !== null && transport.protocol.canSend ? transport : null;
   }
 
   /** `ws`: a send once CLOSING or CLOSED counts its bytes in bufferedAmount and fails its callback. */

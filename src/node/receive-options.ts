@@ -3,7 +3,9 @@
  * and coercions (doc/ws.md): numbers are coerced to 32-bit signed integers, and 0 (or less)
  * means no limit.
  */
-import { DEFAULT_MAX_PAYLOAD, type ReceiveOptions } from '../protocol/protocol.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, type ReceiveOptions } from '../protocol/protocol.js';
+
+export { DEFAULT_MAX_FRAGMENTS };
 
 export interface WsReceiveOptions {
   /**
@@ -26,7 +28,6 @@ export interface WsReceiveOptions {
   maxBufferedChunks?: number;
 }
 
-export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
 export const DEFAULT_MAX_BUFFERED_CHUNKS = 256 * 1024;
 
 /** `ws`'s reading of a limit: a 32-bit signed integer, and no limit unless it is positive. */

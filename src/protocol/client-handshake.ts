@@ -7,8 +7,8 @@
  * connection is open. Nothing here touches a socket or a timer.
  */
 import { randomBytes } from 'node:crypto';
-import { WEBSOCKET_VERSION, computeAcceptKey, listContainsToken } from './server-handshake.js';
-import { HttpHeadReader, isToken, parseHead, printable, type HttpHead } from './http-head.js';
+import { WEBSOCKET_VERSION, computeAcceptKey, headerValue, listContainsToken } from './server-handshake.js';
+import { HttpHeadReader, isFieldValue, isToken, parseHead, printable, type HttpHead } from './http-head.js';
 import type { WebSocketTarget } from './client-url.js';
 
 /** §4.1: the nonce is 16 random bytes. */
@@ -78,14 +78,11 @@ function headerError(code: string, message: string): TypeError {
   return Object.assign(new TypeError(message), { code });
 }
 
-/** RFC 7230 §3.2: no control characters but tab (node:http's rule, which stops header injection). */
-const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
-
 function headerValues(name: string, raw: string | number | readonly string[] | undefined): string[] {
   if (raw === undefined) throw headerError('ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "undefined" for header "${name}"`);
   const values = Array.isArray(raw) ? (raw as readonly string[]).map(String) : [String(raw)];
   for (const value of values) {
-    if (INVALID_HEADER_CHAR.test(value)) throw headerError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+    if (!isFieldValue(value)) throw headerError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
   }
   return values;
 }
@@ -240,8 +237,7 @@ export function validateUpgradeResponse(
   const upgrade = headers['upgrade'];
   if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') return fail('Invalid Upgrade header');
   // Item 3: Connection contains the token "Upgrade".
-  const connection = headers['connection'];
-  const connectionValue = Array.isArray(connection) ? connection.join(', ') : connection;
+  const connectionValue = headerValue(headers, 'connection');
   if (connectionValue === undefined || !listContainsToken(connectionValue, 'upgrade')) {
     return fail('Invalid Connection header');
   }
@@ -251,8 +247,7 @@ export function validateUpgradeResponse(
     return fail('Invalid Sec-WebSocket-Accept header');
   }
   // Item 5: no extension that we did not offer; those offered are checked by their owner.
-  const extensionHeader = headers['sec-websocket-extensions'];
-  const extensions = Array.isArray(extensionHeader) ? extensionHeader.join(', ') : (extensionHeader ?? '');
+  const extensions = headerValue(headers, 'sec-websocket-extensions') ?? '';
   if (extensions !== '' && expected.extensionsOffered !== true) {
     return fail('Server sent a Sec-WebSocket-Extensions header but no extension was requested');
   }

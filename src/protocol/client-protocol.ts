@@ -67,16 +67,8 @@ export class ClientProtocol extends Protocol {
   agreedDeflate: DeflateParams | null = null;
 
   constructor(handler: ClientProtocolHandler, options: ClientProtocolOptions) {
-    super(handler, {
-      role: 'client',
-      state: ReadyState.Connecting,
-      maskKeySource: options.maskKeySource,
-      maxPayload: options.maxPayload,
-      autoPong: options.autoPong,
-      skipUtf8Validation: options.skipUtf8Validation,
-      maxFragments: options.maxFragments,
-      maxBufferedChunks: options.maxBufferedChunks,
-    });
+    const { request: _request, extensions: _extensions, deflate: _deflate, maxResponseHeaderSize: _max, ...receive } = options;
+    super(handler, { ...receive, role: 'client', state: ReadyState.Connecting });
     this.extensions = options.extensions ?? (options.deflate ? this.deflateOffering(options.deflate) : null);
     this.request = { ...options.request, extensions: this.extensions?.offer };
     this.reader = new ResponseHeadReader(options.maxResponseHeaderSize ?? DEFAULT_MAX_RESPONSE_HEADER_SIZE);
@@ -94,15 +86,7 @@ export class ClientProtocol extends Protocol {
    */
   connectOverHttp2(): Record<string, string | readonly string[]> {
     this.reader = null;
-    const request = this.request;
-    return buildExtendedConnectRequest({
-      target: request.target,
-      protocols: request.protocols,
-      extensions: request.extensions,
-      origin: request.origin,
-      headers: request.headers,
-      auth: request.auth,
-    });
+    return buildExtendedConnectRequest(this.request);
   }
 
   /** The response headers of the extended CONNECT stream: a 2xx opens the WebSocket (§5). */

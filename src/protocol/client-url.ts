@@ -75,13 +75,7 @@ function unixTarget(url: URL, auth: string): WebSocketTarget {
  * the scheme or fragment messages of `parseWebSocketUrl` when it is no WebSocket URL.
  */
 export function resolveRedirect(location: string, current: string): WebSocketTarget {
-  let resolved: URL;
-  try {
-    resolved = new URL(location, current);
-  } catch {
-    throw new SyntaxError(`Invalid URL: ${location}`);
-  }
-  return parseWebSocketUrl(resolved);
+  return parseWebSocketUrl(location, current);
 }
 
 /** Is this response a redirect to follow: a 3xx with a Location (what `ws` follows)? */

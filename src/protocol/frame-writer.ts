@@ -18,14 +18,7 @@ import type { MessageCodec } from './extensions/message-codec.js';
 import { MAX_CONTROL_PAYLOAD, Opcode, encodeFrame, isControlOpcode } from './frame.js';
 import { Outbox, type MaskKeySource } from './outbox.js';
 import type { PendingFrame } from './pending-frame.js';
-import type { FailableConnection, ProtocolHandler } from './protocol-handler.js';
-
-/** Negotiated permessage-deflate, as the sending side uses it. */
-export interface OutboundCompression {
-  codec: MessageCodec;
-  /** Messages smaller than this many bytes are sent uncompressed (`ws`'s `threshold`). */
-  threshold: number;
-}
+import type { CompressionSetup, FailableConnection, ProtocolHandler } from './protocol-handler.js';
 
 /** A compressed message whose compression has not finished: it holds its place in the queue. */
 interface PendingMessage {
@@ -42,7 +35,7 @@ export class FrameWriter {
   /** Told when frames that waited for an asynchronous compression are ready to be written. */
   private readonly handler: ProtocolHandler;
   private readonly connection: FailableConnection;
-  compression: OutboundCompression | null = null;
+  compression: CompressionSetup | null = null;
   /** Is our fragmented message open (so the next data frame is a continuation)? */
   private sendingFragmented = false;
   /** Pre-encoded frames waiting for our fragmented message's final frame (§5.4). */
@@ -133,17 +126,11 @@ export class FrameWriter {
       if (this.sendingFragmented) frameOpcode = Opcode.Continuation;
       this.sendingFragmented = !fin;
     }
-    const pending: PendingMessage = { frame: null, size };
-    (this.held ??= []).push(pending);
-    this.heldBytes += size;
+    const pending = this.hold(size);
     if (!this.sendingFragmented) this.releaseHeldForFragments();
     return (payload) => {
       if (pending.frame !== null) return;
-      this.heldBytes -= size;
-      pending.frame = payload === null ? EMPTY_FRAME : encodeFrame(fin, frameOpcode, payload, this.nextMaskKey(), false);
-      this.heldBytes += pending.frame.length;
-      this.release();
-      this.onReady(null);
+      this.settle(pending, payload === null ? EMPTY_FRAME : encodeFrame(fin, frameOpcode, payload, this.nextMaskKey(), false), null);
     };
   }
 
@@ -171,36 +158,34 @@ export class FrameWriter {
       else this.appendFrame(true, opcode, result!, true);
       return;
     }
-    pending = { frame: null, size };
-    (this.held ??= []).push(pending);
-    this.heldBytes += size;
+    pending = this.hold(size);
   }
 
   /** Hold the place of a shared frame that is not ready; release it (and what follows) once it is. */
   private waitFor(shared: PendingFrame): void {
-    const pending: PendingMessage = { frame: null, size: shared.sizeHint };
-    (this.held ??= []).push(pending);
-    this.heldBytes += pending.size;
-    shared.whenReady(() => {
-      this.heldBytes += shared.frame!.length - pending.size;
-      pending.frame = shared.frame;
-      this.release();
-      this.onReady(null);
-    });
+    const pending = this.hold(shared.sizeHint);
+    shared.whenReady(() => this.settle(pending, shared.frame!, null));
   }
 
   private completePending(pending: PendingMessage, opcode: number, error: Error | null, compressed: Buffer): void {
-    this.heldBytes -= pending.size;
-    if (error !== null) {
-      pending.frame = EMPTY_FRAME;
-      this.release();
-      this.onReady(error);
-      return;
-    }
-    pending.frame = encodeFrame(true, opcode, compressed, this.nextMaskKey(), true);
-    this.heldBytes += pending.frame.length;
+    if (error !== null) this.settle(pending, EMPTY_FRAME, error);
+    else this.settle(pending, encodeFrame(true, opcode, compressed, this.nextMaskKey(), true), null);
+  }
+
+  /** Hold a place in the output for a frame whose bytes come later; `size` counts meanwhile. */
+  private hold(size: number): PendingMessage {
+    const pending: PendingMessage = { frame: null, size };
+    (this.held ??= []).push(pending);
+    this.heldBytes += size;
+    return pending;
+  }
+
+  /** The held frame is ready (EMPTY_FRAME: dropped): release what no longer waits. */
+  private settle(pending: PendingMessage, frame: Buffer, error: Error | null): void {
+    this.heldBytes += frame.length - pending.size;
+    pending.frame = frame;
     this.release();
-    this.onReady(null);
+    this.onReady(error);
   }
 
   /** Move what no longer waits, from the front of `held`, into the outbox. */

@@ -7,7 +7,7 @@
  */
 import { WEBSOCKET_VERSION, computeAcceptKey, headerValue, isValidKey, readOffers, type UpgradeRequest } from './server-handshake.js';
 import type { ExtensionElement } from './extensions/extension-header.js';
-import { formatHeaderLines, type OutgoingHeaders } from './http-head.js';
+import { formatHeaderLines, rejectBody, type OutgoingHeaders } from './http-head.js';
 
 /** HTTP/2 headers as node:http2 gives them: pseudo-headers (":method" ...) and lower-case names. */
 export type Http2Headers = UpgradeRequest['headers'];
@@ -64,8 +64,23 @@ export function buildExtendedConnectResponse(options: {
   if (options.key !== undefined && options.key !== '') response['sec-websocket-accept'] = computeAcceptKey(options.key);
   if (options.protocol !== undefined) response['sec-websocket-protocol'] = options.protocol;
   if (options.extensions !== undefined) response['sec-websocket-extensions'] = options.extensions;
-  for (const name of Object.keys(options.headers ?? {})) response[name.toLowerCase()] = options.headers![name];
+  addHeaders(response, options.headers);
   return response;
+}
+
+type Http2ResponseHeaders = Record<string, string | number | readonly string[]>;
+
+/** An application's extra headers, checked as over HTTP/1.1 (a TypeError), lower-cased for HTTP/2. */
+function addHeaders(response: Http2ResponseHeaders, headers: OutgoingHeaders | undefined): void {
+  formatHeaderLines(headers);
+  for (const name of Object.keys(headers ?? {})) response[name.toLowerCase()] = headers![name];
+}
+
+/** A refusal of the extended CONNECT: the status, a plain-text reason as the body. */
+export function buildExtendedConnectRejection(status: number, reason: string, headers?: OutgoingHeaders): { headers: Http2ResponseHeaders; body: string } {
+  const response: Http2ResponseHeaders = { ':status': status, 'content-type': 'text/plain; charset=utf-8' };
+  addHeaders(response, headers);
+  return { headers: response, body: rejectBody(reason) };
 }
 
 // --- the client's side --------------------------------------------------------------------

@@ -307,7 +307,7 @@ export function buildRejectResponse(
   headers?: OutgoingHeaders,
   keepAlive = false,
 ): string {
-  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
+  const body = rejectBody(reason);
   let response =
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
     (keepAlive ? '' : 'Connection: close\r\n') +
@@ -315,4 +315,9 @@ export function buildRejectResponse(
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     formatHeaderLines(headers);
   return response + '\r\n' + body;
+}
+
+/** The one-line plain-text body of a refusal. */
+export function rejectBody(reason: string): string {
+  return reason.replace(/[\r\n]+/g, ' ') + '\n';
 }

@@ -38,9 +38,8 @@ export class MessageDelivery implements MessageReceiver {
   }
 
   deliverFragments(fragments: Buffer[]): boolean {
-    const handler = this.handler;
-    if (handler.onFragments !== undefined) handler.onFragments(fragments);
-    else handler.onMessage(Buffer.concat(fragments), true);
+    // Protocol keeps a message as its frames only when the handler has onFragments.
+    this.handler.onFragments!(fragments);
     return !this.parser.stopped;
   }
 

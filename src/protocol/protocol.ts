@@ -67,7 +67,6 @@ export class Protocol implements FrameSink, FailableConnection {
   private closeTransportFlag = false;
 
   // The control frame being received (at most 125 bytes, §5.5).
-  private controlOpcode = 0;
   private controlPieces: Buffer[] | null = null;
   private frameIsControl = false;
 
@@ -115,10 +114,6 @@ export class Protocol implements FrameSink, FailableConnection {
   /** Frames, once the connection is open. */
   protected receiveFrames(chunk: Buffer): void {
     this.parser.push(chunk);
-    this.failOnParserError();
-  }
-
-  private failOnParserError(): void {
     this.delivery.failOnParserError();
   }
 
@@ -183,7 +178,6 @@ export class Protocol implements FrameSink, FailableConnection {
       if (header.rsv1) return this.failWith('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 set on a control frame');
       // §5.4: control frames may be injected in the middle of a fragmented message.
       this.frameIsControl = true;
-      this.controlOpcode = opcode;
       if (this.controlPieces !== null) this.controlPieces.length = 0;
       return true;
     }
@@ -220,7 +214,7 @@ export class Protocol implements FrameSink, FailableConnection {
     // Copied (at most 125 bytes, §5.5) so the payload does not keep the read buffer alive.
     const payload = pieces === null || pieces.length === 0 ? EMPTY : Buffer.concat(pieces);
     if (pieces !== null) pieces.length = 0;
-    switch (this.controlOpcode) {
+    switch (this.parser.header.opcode) {
       case Opcode.Ping:
         // §5.5.2: answer with a Pong carrying the same data, unless we already sent Close.
         if (this.autoPong && !this.closeSent) this.writer.sendControl(Opcode.Pong, payload);
@@ -309,10 +303,7 @@ export class Protocol implements FrameSink, FailableConnection {
    */
   sendClose(code?: number, reason?: string | Uint8Array): void {
     if (this.closeSent || this.currentState !== ReadyState.Open && !this.closeReceived) return;
-    const body = encodeClosePayload(code, reason);
-    this.writer.sendControl(Opcode.Close, body);
-    this.closeSent = true;
-    this.sentCloseCode = code ?? CloseCode.NoStatusReceived;
+    this.queueClose(code, reason);
     if (this.closeReceived) this.closeTransportFlag = true;
     if (this.currentState === ReadyState.Open) this.currentState = ReadyState.Closing;
   }
@@ -373,7 +364,7 @@ export class Protocol implements FrameSink, FailableConnection {
     return this.closeReceived ? this.receivedCloseReason : EMPTY;
   }
 
-  private queueClose(code: number | undefined, reason: string | Buffer | undefined): void {
+  private queueClose(code: number | undefined, reason: string | Uint8Array | undefined): void {
     this.writer.sendControl(Opcode.Close, encodeClosePayload(code, reason));
     this.closeSent = true;
     this.sentCloseCode = code ?? CloseCode.NoStatusReceived;

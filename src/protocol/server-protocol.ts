@@ -9,12 +9,11 @@
  */
 import type { ExtensionElement } from './extensions/extension-header.js';
 import type { AcceptResponseOptions } from './server-handshake.js';
-import { acceptResponseLines, buildAcceptResponse, joinResponseLines, validateUpgradeRequest } from './server-handshake.js';
-import { buildExtendedConnectResponse, validateExtendedConnect } from './h2-handshake.js';
+import { acceptResponseLines, buildAcceptResponse, headerValue, joinResponseLines, validateUpgradeRequest } from './server-handshake.js';
+import { buildExtendedConnectRejection, buildExtendedConnectResponse, validateExtendedConnect } from './h2-handshake.js';
 import {
   HttpHeadReader,
   buildRejectResponse,
-  formatHeaderLines,
   parseRequestLine,
   type OutgoingHeaders,
 } from './http-head.js';
@@ -176,7 +175,7 @@ export class ServerProtocol extends Protocol {
   }
 
   protected override receiveHandshakeData(chunk: Buffer): void {
-    if (this.offer !== null || this.rejection !== null) return; // the decision is the application's now
+    if (this.offer !== null) return; // the decision is the application's now
     let input = chunk;
     if (this.unread !== null) {
       input = chunk.length === 0 ? this.unread : Buffer.concat([this.unread, chunk]);
@@ -190,11 +189,8 @@ export class ServerProtocol extends Protocol {
       this.reject(result.tooLarge ? 431 : 400, `Invalid HTTP request: ${result.message}`);
       return;
     }
-    const line = parseRequestLine(result.head.startLine);
-    if (line === null) {
-      this.reject(400, 'Invalid HTTP request: malformed request line');
-      return;
-    }
+    // The reader refused a malformed request line already (checkRequestLine).
+    const line = parseRequestLine(result.head.startLine)!;
     const request: HandshakeRequest = {
       method: line.method,
       url: line.target,
@@ -227,7 +223,6 @@ export class ServerProtocol extends Protocol {
     const extensions = options.extensions ?? this.negotiated;
     this.agreedExtensions = extensions?.header ?? '';
     if (this.overHttp2) {
-      formatHeaderLines(options.headers); // the same checks of names and values (a TypeError)
       this.http2Response = { headers: buildExtendedConnectResponse(built), body: null };
     } else {
       // Lines an application wrote go out as `ws` writes them (UTF-8); ours are ASCII.
@@ -262,10 +257,7 @@ export class ServerProtocol extends Protocol {
     this.offer = null;
     this.unread = null;
     if (this.overHttp2) {
-      formatHeaderLines(headers);
-      const responseHeaders: Record<string, string | number | readonly string[]> = { ':status': status, 'content-type': 'text/plain; charset=utf-8' };
-      for (const name of Object.keys(headers ?? {})) responseHeaders[name.toLowerCase()] = headers![name];
-      this.http2Response = { headers: responseHeaders, body: reason.replace(/[\r\n]+/g, ' ') + '\n' };
+      this.http2Response = buildExtendedConnectRejection(status, reason, headers);
     } else {
       this.sendEncoded(Buffer.from(buildRejectResponse(status, reason, headers), 'utf8'));
     }
@@ -317,8 +309,7 @@ function isPersistent(request: HandshakeRequest): boolean {
   if (headers['transfer-encoding'] !== undefined) return false;
   const length = headers['content-length'];
   if (length !== undefined && length !== '0') return false;
-  const connection = headers.connection;
-  const tokens = Array.isArray(connection) ? connection.join(',') : (connection ?? '');
+  const tokens = headerValue(headers, 'connection') ?? '';
   return !/(^|[\s,])close([\s,]|$)/i.test(tokens);
 }
 

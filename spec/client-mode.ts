@@ -126,9 +126,8 @@ export class FuzzingServer {
         this.finishReport(agent);
         return this.sendAndClose(socket, null);
       case '/runCase': {
-        const def = this.cases[Number(url.searchParams.get('case')) - 1];
-        if (!def) return this.sendAndClose(socket, null, 1008);
-        const result = await runCaseOnSocket(def, socket, 'server', head.rest, this.timing, this.opts, extension);
+        if (!runDef) return this.sendAndClose(socket, null, 1008);
+        const result = await runCaseOnSocket(runDef, socket, 'server', head.rest, this.timing, this.opts, extension);
         this.record(agent, result);
         return;
       }

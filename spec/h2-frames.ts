@@ -5,6 +5,7 @@
 // once). Header blocks go through the suite's own HPACK (hpack.ts).
 import type { Duplex } from 'node:stream';
 import { h2ErrorName } from './carrier.js';
+import { isSuccess } from './h2-handshake.js';
 import { HpackDecoder, encodeLiterals } from './hpack.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -173,7 +174,7 @@ export function rawRequest(socket: Duplex, fields: [string, string][], opts: Raw
       const status = Number(headers.find(([name]) => name === ':status')?.[1]);
       if (status >= 100 && status <= 199) return; // an interim response (RFC 9113 §8.1)
       response = { kind: 'response', status, headers, end: { how: 'open' } };
-      if (status >= 200 && status <= 299) done(response);
+      if (isSuccess(status)) done(response);
     }
     function onStreamFrame(f: H2Frame): void {
       if (f.type === FrameType.Headers) onHeaderBlock(f, headerBlock(f));

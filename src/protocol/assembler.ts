@@ -19,7 +19,7 @@ const SMALL_PIECE = 1024;
 /** Size of the buffer small pieces are copied into. */
 const GATHER_SIZE = 16 * 1024;
 /** The memory that the views of one message keep alive stays within this multiple of its payload. */
-const MAX_PINNED_RATIO = 2;
+export const MAX_PINNED_RATIO = 2;
 
 const EMPTY = Buffer.alloc(0);
 

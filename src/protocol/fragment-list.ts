@@ -7,10 +7,7 @@
  * reads). A frame left as a view that fills less than half of the memory behind it is copied, so
  * that many small frames cannot keep many whole read buffers alive (§10.4; see assembler.ts).
  */
-import { MessageAssembler } from './assembler.js';
-
-/** A frame kept by reference must fill at least 1/MAX_PINNED_RATIO of its buffer. */
-const MAX_PINNED_RATIO = 2;
+import { MAX_PINNED_RATIO, MessageAssembler } from './assembler.js';
 
 export class FragmentList {
   private readonly frame = new MessageAssembler();
